@@ -1,0 +1,1 @@
+"""The benchmark: generate task data, run the synthesizer as a user would, judge its programs."""

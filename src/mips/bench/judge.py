@@ -1,0 +1,154 @@
+"""The judge: a program counts as correct only if it matches the task's reference on every check.
+
+Three checks: fresh data at the task length, longer sequences (5x the task length), and, where the
+alphabet is small enough, every input sequence of every length 1..L.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+
+from mips.tasks import Task
+
+__all__ = ["Check", "Counterexample", "Judgement", "exhaustive_length", "judge"]
+
+Program = Callable[[list[list[int]]], list[list[int]]]
+
+N_FRESH = 10_000
+N_LONGER = 1_000
+LONGER_FACTOR = 5
+EXHAUSTIVE_BUDGET = 65_000
+
+
+@dataclass(frozen=True)
+class Counterexample:
+    """An input the program got wrong: expected and actual output, and why it counts as wrong."""
+
+    input: list
+    expected: list
+    got: list | str | None  # None when the program raised, a repr when it returned no array
+    reason: str
+
+
+@dataclass(frozen=True)
+class Check:
+    """One check: how many sequences (of at most ``length`` steps) ran, how many were wrong."""
+
+    name: str
+    length: int
+    n_checked: int
+    n_wrong: int
+    counterexample: Counterexample | None
+
+
+@dataclass(frozen=True)
+class Judgement:
+    """The verdict on one program for one task; ``correct`` means no check found a wrong output."""
+
+    task: str
+    seed: int
+    fresh: Check
+    longer: Check
+    exhaustive: Check
+
+    @property
+    def checks(self) -> tuple[Check, Check, Check]:
+        """The three checks in the order they run."""
+        return (self.fresh, self.longer, self.exhaustive)
+
+    @property
+    def correct(self) -> bool:
+        """True when no check found a wrong output."""
+        return all(c.n_wrong == 0 for c in self.checks)
+
+    def to_dict(self) -> dict:
+        """A JSON-ready record (plain lists, ints and strings)."""
+        return {"correct": self.correct, **dataclasses.asdict(self)}
+
+    def summary(self) -> str:
+        """One line: verdict and wrong/checked per check."""
+        parts = ", ".join(
+            f"{c.name} {c.n_wrong}/{c.n_checked} wrong (T<={c.length})" for c in self.checks
+        )
+        verdict = "CORRECT" if self.correct else "WRONG"
+        return f"{self.task} seed {self.seed}: {verdict} ({parts})"
+
+
+def exhaustive_length(task: Task) -> int:
+    """Largest L with sum over lengths 1..L of alphabet^(d_in * length) <= the budget, or 0."""
+    per_step = task.alphabet_size**task.d_in
+    total, length = 0, 0
+    while total + per_step ** (length + 1) <= EXHAUSTIVE_BUDGET:
+        length += 1
+        total += per_step**length
+    return length
+
+
+def _all_inputs(task: Task, length: int) -> np.ndarray:
+    """Every input sequence of ``length`` steps, (A^(d_in*length), length, d_in), lexicographic."""
+    digits = length * task.d_in
+    index = np.arange(task.alphabet_size**digits)[:, None]
+    place = task.alphabet_size ** np.arange(digits - 1, -1, -1)
+    return (index // place % task.alphabet_size + task.low).reshape(-1, length, task.d_in)
+
+
+def _compare(out: object, want: np.ndarray) -> tuple[np.ndarray | str, str | None]:
+    """The output as an array (else its repr), and None if it equals ``want``, else why not."""
+    try:
+        got = np.asarray(out)
+    except ValueError:
+        return repr(out)[:300], "output is not a rectangular array"
+    if got.dtype.kind not in "biuf":
+        return repr(out)[:300], f"output is not numeric (dtype {got.dtype})"
+    if got.shape != want.shape:
+        return got, f"output shape {got.shape}, expected {want.shape}"
+    return got, None if np.array_equal(got, want) else "wrong values"
+
+
+def _run(
+    program: Program, x: np.ndarray, expected: np.ndarray
+) -> tuple[int, Counterexample | None]:
+    """Call the program on each sequence; count the wrong ones and keep the first."""
+    n_wrong, first = 0, None
+    for i, seq in enumerate(x.tolist()):
+        try:
+            got, reason = _compare(program(seq), expected[i])
+        except Exception as e:  # a crashing program is a wrong program, never a crashed judge
+            got, reason = None, f"raised {type(e).__name__}: {' '.join(str(e).split())}"[:300]
+        if reason is None:
+            continue
+        n_wrong += 1
+        if first is None:
+            shown = got.tolist() if isinstance(got, np.ndarray) else got
+            first = Counterexample(x[i].tolist(), expected[i].tolist(), shown, reason)
+    return n_wrong, first
+
+
+def _check(name: str, task: Task, program: Program, xs: list[np.ndarray]) -> Check:
+    n_wrong, first = 0, None
+    for x in xs:
+        wrong, counterexample = _run(program, x, task.reference(x))
+        n_wrong += wrong
+        first = first or counterexample
+    return Check(
+        name, max((x.shape[1] for x in xs), default=0), sum(len(x) for x in xs), n_wrong, first
+    )
+
+
+def judge(task: Task, program: Program, seed: int) -> Judgement:
+    """Judge ``program`` (a list of steps of d_in ints -> steps of d_out ints) on ``task``."""
+    fresh_seed, longer_seed = np.random.SeedSequence(seed).generate_state(2).tolist()
+    fresh = task.generate(N_FRESH, fresh_seed).x
+    longer = task.generate(N_LONGER, longer_seed, length=LONGER_FACTOR * task.length).x
+    every = [_all_inputs(task, n) for n in range(1, exhaustive_length(task) + 1)]
+    return Judgement(
+        task=task.name,
+        seed=seed,
+        fresh=_check("fresh", task, program, [fresh]),
+        longer=_check("longer", task, program, [longer]),
+        exhaustive=_check("exhaustive", task, program, every),
+    )

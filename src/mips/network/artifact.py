@@ -1,0 +1,170 @@
+"""The network stage's output: a trained RNN as numpy arrays, with the config and metrics that made it.
+
+Kept free of torch so that every later stage (simplify, extract, verify) runs on numpy alone.
+Saved as safetensors (weights) plus JSON (everything else); never pickle.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+WEIGHTS_FILE = "weights.safetensors"
+META_FILE = "network.json"
+
+
+@dataclass(frozen=True)
+class Architecture:
+    """Sizes of one network; depth counts Linear layers, width is ignored at depth 1."""
+
+    hidden: int
+    hidden_depth: int = 1
+    hidden_width: int = 0
+    output_depth: int = 1
+    output_width: int = 0
+
+    def __post_init__(self) -> None:
+        if self.hidden < 1 or self.hidden_depth < 1 or self.output_depth < 1:
+            raise ValueError(f"sizes must be positive: {self}")
+        if (self.hidden_depth > 1 and self.hidden_width < 1) or (
+            self.output_depth > 1 and self.output_width < 1
+        ):
+            raise ValueError(f"an MLP of depth > 1 needs a width: {self}")
+
+    def rank(self) -> tuple[int, int, int, int, int]:
+        """Sort key: smaller hidden size first, then shallower and narrower MLPs."""
+        hw = self.hidden_width if self.hidden_depth > 1 else 0
+        ow = self.output_width if self.output_depth > 1 else 0
+        return (self.hidden, self.hidden_depth, self.output_depth, hw, ow)
+
+    def layer_sizes(self, d_in: int, d_out: int) -> tuple[list[int], list[int]]:
+        """Layer widths of f and g, inputs first."""
+        f = [self.hidden + d_in] + [self.hidden_width] * (self.hidden_depth - 1) + [self.hidden]
+        g = [self.hidden] + [self.output_width] * (self.output_depth - 1) + [d_out]
+        return f, g
+
+    def describe(self) -> str:
+        """Short human-readable form, e.g. ``h=2 f=2x8 g=1``."""
+        f = f"{self.hidden_depth}x{self.hidden_width}" if self.hidden_depth > 1 else "1"
+        g = f"{self.output_depth}x{self.output_width}" if self.output_depth > 1 else "1"
+        return f"h={self.hidden} f={f} g={g}"
+
+
+def _mlp(a: np.ndarray, layers: list[tuple[np.ndarray, np.ndarray]]) -> np.ndarray:
+    for i, (w, b) in enumerate(layers):
+        a = a @ w + b
+        if i < len(layers) - 1:
+            a = np.maximum(a, 0.0)
+    return a
+
+
+@dataclass(frozen=True, eq=False)
+class TrainedNetwork:
+    """An RNN h_t = f([h_{t-1}, x_t]), y_t = g(h_t), h_{-1} = 0, with weights as (in, out) matrices."""
+
+    arch: Architecture
+    d_in: int
+    d_out: int
+    weights: dict[str, np.ndarray]
+    config: dict[str, Any] = field(default_factory=dict)
+    metrics: dict[str, Any] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        f_sizes, g_sizes = self.arch.layer_sizes(self.d_in, self.d_out)
+        w = {k: np.asarray(v, dtype=np.float64) for k, v in self.weights.items()}
+        for name, sizes in (("f", f_sizes), ("g", g_sizes)):
+            for j, (a, b) in enumerate(zip(sizes[:-1], sizes[1:], strict=True)):
+                for key, shape in ((f"{name}.{j}.weight", (a, b)), (f"{name}.{j}.bias", (b,))):
+                    if key not in w:
+                        raise ValueError(f"missing weight {key!r}")
+                    if w[key].shape != shape:
+                        raise ValueError(f"{key} has shape {w[key].shape}, expected {shape}")
+        object.__setattr__(self, "weights", w)
+
+    @property
+    def hidden(self) -> int:
+        return self.arch.hidden
+
+    def layers(self, name: str) -> list[tuple[np.ndarray, np.ndarray]]:
+        """(weight, bias) pairs of MLP ``f`` or ``g``."""
+        depth = self.arch.hidden_depth if name == "f" else self.arch.output_depth
+        return [
+            (self.weights[f"{name}.{j}.weight"], self.weights[f"{name}.{j}.bias"])
+            for j in range(depth)
+        ]
+
+    def step(self, h: np.ndarray, x: np.ndarray) -> np.ndarray:
+        """One recurrence step: h (..., H) and x (..., d_in) -> next h."""
+        return _mlp(np.concatenate([h, np.asarray(x, dtype=np.float64)], axis=-1), self.layers("f"))
+
+    def readout(self, h: np.ndarray) -> np.ndarray:
+        """Real-valued outputs y_hat for hidden states h (..., H)."""
+        return _mlp(h, self.layers("g"))
+
+    def run(self, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Real outputs (N, T, d_out) and hidden states (N, T, H) for inputs x (N, T, d_in)."""
+        x = np.asarray(x, dtype=np.float64)
+        h = np.zeros((x.shape[0], self.hidden))
+        hs = np.empty((x.shape[0], x.shape[1], self.hidden))
+        for t in range(x.shape[1]):
+            h = self.step(h, x[:, t])
+            hs[:, t] = h
+        return self.readout(hs), hs
+
+    def predict(self, x: np.ndarray) -> np.ndarray:
+        """Rounded integer outputs, the network's answer."""
+        return np.rint(self.run(x)[0]).astype(np.int64)
+
+    def n_parameters(self) -> int:
+        return int(sum(v.size for v in self.weights.values()))
+
+    def replace(self, weights: dict[str, np.ndarray], **metrics: Any) -> TrainedNetwork:
+        """A copy with new weights (same architecture) and extra metrics."""
+        return TrainedNetwork(
+            self.arch, self.d_in, self.d_out, weights, self.config, {**self.metrics, **metrics}
+        )
+
+    def save(self, directory: str | Path) -> Path:
+        """Write weights.safetensors and network.json into ``directory``."""
+        from safetensors.numpy import save_file
+
+        d = Path(directory)
+        d.mkdir(parents=True, exist_ok=True)
+        save_file({k: np.ascontiguousarray(v) for k, v in self.weights.items()}, d / WEIGHTS_FILE)
+        meta = {
+            "arch": asdict(self.arch),
+            "d_in": self.d_in,
+            "d_out": self.d_out,
+            "config": self.config,
+            "metrics": self.metrics,
+        }
+        (d / META_FILE).write_text(json.dumps(meta, indent=2, default=_jsonable) + "\n")
+        return d
+
+    @classmethod
+    def load(cls, directory: str | Path) -> TrainedNetwork:
+        """Read a network saved by :meth:`save`."""
+        from safetensors.numpy import load_file
+
+        d = Path(directory)
+        meta = json.loads((d / META_FILE).read_text())
+        return cls(
+            Architecture(**meta["arch"]),
+            meta["d_in"],
+            meta["d_out"],
+            load_file(d / WEIGHTS_FILE),
+            meta.get("config", {}),
+            meta.get("metrics", {}),
+        )
+
+
+def _jsonable(o: Any) -> Any:
+    if isinstance(o, np.generic):
+        return o.item()
+    if isinstance(o, np.ndarray):
+        return o.tolist()
+    raise TypeError(f"not JSON-serialisable: {type(o).__name__}")

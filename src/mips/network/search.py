@@ -1,0 +1,113 @@
+"""Architecture search: the smallest exact network, hidden size first, then MLP depth and width.
+
+Each family (linear; ReLU transition; ReLU transition and readout) trains all hidden sizes below
+the best found so far, several seeds each, as one packed computation. A later family only gets
+sizes that would beat the current best, so the search order is the size order.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+
+from mips.data import SequenceData
+from mips.network.artifact import Architecture, TrainedNetwork
+from mips.network.train import CandidateResult, TrainConfig, train_pack
+
+
+@dataclass(frozen=True)
+class SearchConfig:
+    """What to search over and how hard; every field is a choice a user may want to change."""
+
+    max_hidden: int = 8
+    seeds_per_size: int = 4
+    width: int = 16
+    families: tuple[str, ...] = ("linear", "relu", "relu-readout")
+    test_fraction: float = 0.2
+    seed: int = 0
+    train: TrainConfig = field(default_factory=TrainConfig)
+
+    def __post_init__(self) -> None:
+        unknown = set(self.families) - set(FAMILIES)
+        if unknown:
+            raise ValueError(f"unknown families {sorted(unknown)}; known: {sorted(FAMILIES)}")
+        if self.max_hidden < 1 or self.seeds_per_size < 1:
+            raise ValueError("max_hidden and seeds_per_size must be positive")
+
+
+FAMILIES: dict[str, Callable[[int, int], Architecture]] = {
+    "linear": lambda h, w: Architecture(h),
+    "relu": lambda h, w: Architecture(h, 2, w),
+    "relu-readout": lambda h, w: Architecture(h, 2, w, 2, w),
+}
+
+
+class NoExactNetwork(RuntimeError):
+    """No candidate in the search space reproduced the held-out split exactly."""
+
+
+def smallest_exact(results: list[CandidateResult]) -> CandidateResult | None:
+    """The exact candidate of smallest architecture rank (ties: fewest steps, then seed)."""
+    exact = [r for r in results if r.exact]
+    return min(exact, key=lambda r: (r.arch.rank(), r.steps, r.seed)) if exact else None
+
+
+def search(
+    data: SequenceData,
+    config: SearchConfig | None = None,
+    progress: Callable[[str, int, int], None] | None = None,
+) -> TrainedNetwork:
+    """Find and return the smallest network that is exact on the held-out split of ``data``.
+
+    ``progress(description, advance, total)`` is called as training proceeds (for progress bars).
+    Raises :class:`NoExactNetwork` when nothing in the search space is exact.
+    """
+    config = config or SearchConfig()
+    train, test = data.split(config.test_fraction, config.seed)
+    t0 = time.perf_counter()
+    best: CandidateResult | None = None
+    trained = 0
+    total_steps = 0
+    for fam_index, family in enumerate(config.families):
+        cap = config.max_hidden if best is None else best.arch.hidden - 1
+        if cap < 1:
+            break
+        sizes = [h for h in range(1, cap + 1) for _ in range(config.seeds_per_size)]
+        seeds = [config.seed * 1000 + i for i in range(len(sizes))]
+        arch = FAMILIES[family](cap, config.width)
+
+        def tick(n: int, family: str = family, cap: int = cap) -> None:
+            if progress is not None:
+                progress(f"{family} h<={cap}", n, config.train.steps)
+
+        results = train_pack(
+            train, test, arch, sizes, seeds, config.train, config.seed * 7919 + fam_index, tick
+        )
+        trained += len(results)
+        total_steps += max(r.steps for r in results)
+        found = smallest_exact(results)
+        if found is not None and (best is None or found.arch.rank() < best.arch.rank()):
+            best = found
+    seconds = time.perf_counter() - t0
+    if best is None:
+        raise NoExactNetwork(
+            f"no network with hidden size <= {config.max_hidden} in families "
+            f"{', '.join(config.families)} was exact on the held-out split"
+        )
+    cfg = asdict(config)
+    return TrainedNetwork(
+        best.arch,
+        data.d_in,
+        data.d_out,
+        best.weights,
+        config=cfg,
+        metrics={
+            "seed": best.seed,
+            "steps": best.steps,
+            "heldout_accuracy": best.heldout_accuracy,
+            "candidates_trained": trained,
+            "search_steps": total_steps,
+            "seconds": round(seconds, 3),
+        },
+    )

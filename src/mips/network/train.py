@@ -1,0 +1,147 @@
+"""Train a pack of candidate RNNs as one batched computation, stopping each at exactness.
+
+A candidate is exact when every rounded output equals its target on the whole held-out split; its
+weights are snapshotted at that evaluation, so what is returned is exactly what was checked.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+
+from mips.data import SequenceData
+from mips.network.artifact import Architecture
+from mips.network.model import PackedRNN
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    """Optimisation settings shared by every pack."""
+
+    steps: int = 3000
+    batch_size: int = 256
+    lr: float = 3e-3
+    loss: str = "log"
+    eval_every: int = 50
+    patience: int = 600
+    device: str = "cpu"
+    # Tiny matmuls are launch-bound: a second thread costs more than it gives, and benchmark
+    # workers run one task per core.
+    threads: int = 1
+
+    def __post_init__(self) -> None:
+        if self.loss not in ("log", "mse"):
+            raise ValueError(f"loss must be 'log' or 'mse', got {self.loss!r}")
+        if self.steps < 1 or self.batch_size < 1 or self.eval_every < 1:
+            raise ValueError("steps, batch_size and eval_every must be positive")
+
+
+@dataclass(frozen=True, eq=False)
+class CandidateResult:
+    """One trained candidate: its size, seed, whether and when it became exact, and its weights."""
+
+    arch: Architecture
+    seed: int
+    exact: bool
+    steps: int
+    heldout_accuracy: float
+    weights: dict[str, np.ndarray]
+
+
+def _scales(a: np.ndarray) -> torch.Tensor:
+    # Per-dimension magnitude, so inputs in the hundreds train like inputs near 1.
+    m = np.abs(a).reshape(-1, a.shape[-1]).max(axis=0).astype(np.float64)
+    return torch.tensor(1.0 / np.maximum(m, 1.0), dtype=torch.float32)
+
+
+def _loss(y_hat: torch.Tensor, y: torch.Tensor, kind: str) -> torch.Tensor:
+    err = y_hat - y  # (K, B, T, d_out)
+    per = 0.5 * torch.log1p(err * err) if kind == "log" else 0.5 * err * err
+    return per.mean(dim=(1, 2, 3)).sum()  # independent candidates: sum of their own means
+
+
+def train_pack(
+    train: SequenceData,
+    test: SequenceData,
+    arch: Architecture,
+    hidden_sizes: list[int],
+    seeds: list[int],
+    config: TrainConfig,
+    pack_seed: int,
+    progress: Callable[[int], None] | None = None,
+) -> list[CandidateResult]:
+    """Train one candidate per (hidden size, seed) pair; sizes are masks within ``arch.hidden``."""
+    torch.manual_seed(pack_seed)
+    torch.set_num_threads(config.threads)
+    device = torch.device(config.device)
+    k = len(hidden_sizes)
+    x_scale = _scales(train.x)
+    y_scale = 1.0 / _scales(train.y)
+    model = PackedRNN(
+        arch, hidden_sizes, train.d_in, train.d_out, x_scale, y_scale, seed=pack_seed
+    ).to(device)
+    opt = torch.optim.Adam(model.parameters(), lr=config.lr)
+    rng = np.random.default_rng(pack_seed)
+    xs = torch.tensor(train.x, dtype=torch.float32, device=device)
+    ys = torch.tensor(train.y, dtype=torch.float32, device=device)
+    xt = torch.tensor(test.x, dtype=torch.float32, device=device)
+    yt = torch.tensor(test.y, dtype=torch.float32, device=device)
+    batch = min(config.batch_size, train.n)
+
+    exact_at = [-1] * k
+    snapshots: dict[int, dict[str, np.ndarray]] = {}
+    accuracy = [0.0] * k
+    smallest = min(hidden_sizes)
+    first_exact_step = -1
+    step = 0
+    for step in range(1, config.steps + 1):
+        idx = torch.as_tensor(rng.integers(0, train.n, size=batch), device=device)
+        loss = _loss(model(xs[idx]), ys[idx], config.loss)
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        opt.step()
+        if progress is not None:
+            progress(1)
+        if step % config.eval_every and step != config.steps:
+            continue
+        with torch.no_grad():
+            ok = (torch.round(model(xt)) == yt).float()  # (K, N, T, d_out)
+            acc = ok.mean(dim=(1, 2, 3)).tolist()
+            seq_exact = ok.amin(dim=(1, 2, 3)).tolist()
+        for i in range(k):
+            if exact_at[i] < 0:
+                accuracy[i] = acc[i]
+                if seq_exact[i] == 1.0:
+                    exact_at[i] = step
+                    snapshots[i] = {n: v.cpu().numpy() for n, v in model.export(i).items()}
+                    if first_exact_step < 0:
+                        first_exact_step = step
+        exact_sizes = [hidden_sizes[i] for i in range(k) if exact_at[i] >= 0]
+        if exact_sizes and (
+            min(exact_sizes) == smallest or step - first_exact_step >= config.patience
+        ):
+            break
+    results = []
+    for i in range(k):
+        a = Architecture(
+            hidden_sizes[i],
+            arch.hidden_depth,
+            arch.hidden_width,
+            arch.output_depth,
+            arch.output_width,
+        )
+        w = snapshots.get(i) or {n: v.cpu().numpy() for n, v in model.export(i).items()}
+        results.append(
+            CandidateResult(
+                a,
+                seeds[i],
+                exact_at[i] >= 0,
+                exact_at[i] if exact_at[i] >= 0 else step,
+                1.0 if exact_at[i] >= 0 else accuracy[i],
+                w,
+            )
+        )
+    return results

@@ -1,0 +1,142 @@
+"""The benchmark's task registry: 62 declared sequence tasks with numpy reference functions.
+
+Benchmark-only: the synthesizer never imports this package (see DESIGN.md, "the one rule").
+The declarations live in :mod:`mips.tasks.definitions`; this module holds the machinery.
+"""
+
+from __future__ import annotations
+
+import difflib
+import functools
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from mips.data import SequenceData
+
+__all__ = ["Task", "all_tasks", "get_task"]
+
+# A rule gets int64 inputs, (N, T) when d_in == 1 else (N, T, d_in), and returns integer outputs,
+# (N, T) when d_out == 1 else (N, T, d_out). Squeezing the singleton dimension keeps rules short.
+Rule = Callable[[np.ndarray], np.ndarray]
+# A sampler draws inputs (n, T, d_in) for a task whose inputs are not i.i.d. uniform.
+Sampler = Callable[[np.random.Generator, int, int], np.ndarray]
+
+
+@dataclass(frozen=True)
+class Task:
+    """One benchmark task: input alphabet ``low..high`` (inclusive, every input dim), length, rule.
+
+    ``example_x`` / ``example_y`` hold a worked example (one entry per step: an int when the
+    dimension is 1, else a tuple), normalised to tuples of per-step tuples.
+    """
+
+    name: str
+    d_in: int
+    d_out: int
+    low: int
+    high: int
+    length: int
+    rule: Rule
+    summary: str
+    example_x: tuple
+    example_y: tuple
+    source: str
+    sampler: Sampler | None = None
+
+    def __post_init__(self) -> None:
+        if not self.name.isidentifier():
+            raise ValueError(f"task name must be an identifier, got {self.name!r}")
+        if self.d_in < 1 or self.d_out < 1 or self.length < 1:
+            raise ValueError(f"{self.name}: d_in, d_out and length must be >= 1")
+        if self.low > self.high:
+            raise ValueError(f"{self.name}: empty input range {self.low}..{self.high}")
+        for field, dim in (("example_x", self.d_in), ("example_y", self.d_out)):
+            steps = tuple(
+                tuple(int(v) for v in s) if isinstance(s, Sequence) else (int(s),)
+                for s in getattr(self, field)
+            )
+            if not steps or any(len(s) != dim for s in steps):
+                raise ValueError(f"{self.name}: {field} needs steps of {dim} ints")
+            object.__setattr__(self, field, steps)
+        if len(self.example_x) != len(self.example_y):
+            raise ValueError(f"{self.name}: example_x and example_y differ in length")
+        if any(not self.low <= v <= self.high for s in self.example_x for v in s):
+            raise ValueError(f"{self.name}: example_x leaves the range {self.low}..{self.high}")
+
+    @property
+    def alphabet_size(self) -> int:
+        """Number of values each input dimension takes."""
+        return self.high - self.low + 1
+
+    @property
+    def doc(self) -> str:
+        """Human description: the rule, the input alphabet and a worked example."""
+
+        def show(steps: tuple) -> str:
+            return str([s[0] if len(s) == 1 else list(s) for s in steps])
+
+        return (
+            f"{self.name}: {self.summary}\n"
+            f"Input: {self.d_in} int(s) per step in {self.low}..{self.high}; "
+            f"output: {self.d_out} int(s) per step; length T = {self.length}.\n"
+            f"Example: x = {show(self.example_x)}\n"
+            f"      -> y = {show(self.example_y)}\n"
+            f"Source: tasks/{self.source} of ejmichaud/neural-verification (commit 79413f0)."
+        )
+
+    def reference(self, x: np.ndarray) -> np.ndarray:
+        """Targets (N, T, d_out) int64 for integer inputs (N, T, d_in), any T >= 1."""
+        x = np.asarray(x)
+        if x.ndim == 2 and self.d_in == 1:
+            x = x[:, :, None]
+        if x.ndim != 3 or x.shape[2] != self.d_in or x.shape[1] < 1:
+            raise ValueError(
+                f"{self.name}: x must have shape (N, T >= 1, {self.d_in}), got {x.shape}"
+            )
+        if x.dtype.kind not in "iub":
+            raise ValueError(f"{self.name}: x must hold integers, got dtype {x.dtype}")
+        x = x.astype(np.int64)
+        y = np.asarray(self.rule(x[:, :, 0] if self.d_in == 1 else x), dtype=np.int64)
+        return y.reshape(x.shape[0], x.shape[1], self.d_out)
+
+    def generate(self, n: int, seed: int, length: int | None = None) -> SequenceData:
+        """``n`` sequences from the task's input distribution, deterministic for ``seed``."""
+        length = self.length if length is None else length
+        if n < 1 or length < 1:
+            raise ValueError(f"need n >= 1 and length >= 1, got n={n}, length={length}")
+        rng = np.random.default_rng(seed)
+        if self.sampler is None:
+            x = rng.integers(self.low, self.high, size=(n, length, self.d_in), endpoint=True)
+        else:
+            x = self.sampler(rng, n, length)
+        return SequenceData(x, self.reference(x))
+
+
+@functools.cache
+def _registry() -> dict[str, Task]:
+    # Imported on first use so that `import mips.tasks` does no work and definitions.py can
+    # import Task from here without a cycle.
+    from mips.tasks.definitions import TASKS
+
+    registry = {t.name: t for t in TASKS}
+    if len(registry) != len(TASKS):
+        raise ValueError("duplicate task names in mips.tasks.definitions")
+    return registry
+
+
+def all_tasks() -> list[Task]:
+    """All benchmark tasks, in the row order of TASKS.md table 1a."""
+    return list(_registry().values())
+
+
+def get_task(name: str) -> Task:
+    """The task called ``name``; unknown names raise KeyError suggesting close names."""
+    registry = _registry()
+    if name in registry:
+        return registry[name]
+    by_lower = {n.lower(): n for n in registry}
+    close = difflib.get_close_matches(name.lower(), by_lower, n=5, cutoff=0.6)
+    hint = f"; did you mean {', '.join(by_lower[c] for c in close)}?" if close else ""
+    raise KeyError(f"unknown task {name!r}{hint} (all_tasks() lists the {len(registry)} tasks)")
