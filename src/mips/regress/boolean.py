@@ -21,10 +21,13 @@ import keyword
 from collections.abc import Sequence
 
 import numpy as np
+from numpy.typing import ArrayLike
 from pyeda.boolalg.espresso import FTYPE, RTYPE, espresso, set_config
 from pyeda.boolalg.minimization import CONFIG as ESPRESSO_CONFIG
 
 KINDS = ("constant", "literal", "parity", "threshold", "sop")
+# Count comparisons a threshold formula may use, most preferred first.
+_COUNT_OPS = (">=", "<=", "==", "!=")
 
 # Enumerating the GF(2) solution space beyond 2**16 members costs more than a shorter parity can
 # save; past that the echelon-form solution is used as it is.
@@ -48,7 +51,8 @@ class BooleanRegressor:
     Parameters:
         feature_names: Python identifiers naming the input bits; default ``x0, x1, ...``.
         max_exact_inputs: tables with at most this many inputs are also minimised exactly
-            (Quine-McCluskey with branch-and-bound cover); wider ones by Espresso alone.
+            (Quine-McCluskey with a branch-and-bound cover, within a node budget); wider ones by
+            Espresso alone.
 
     Fitted attributes:
         expression_: a Python expression over the feature names that evaluates to int 0 or 1.
@@ -65,7 +69,7 @@ class BooleanRegressor:
         self.feature_names = feature_names
         self.max_exact_inputs = max_exact_inputs
 
-    def fit(self, X, y) -> BooleanRegressor:
+    def fit(self, X: ArrayLike, y: ArrayLike) -> BooleanRegressor:
         """Find the smallest formula consistent with the rows of ``X`` (n, k) and ``y`` (n,)."""
         X, y = _check_bits(X, "X", 2), _check_bits(y, "y", 1)
         if X.shape[0] != y.shape[0]:
@@ -95,7 +99,7 @@ class BooleanRegressor:
         self._code = compile(expression, "<formula>", "eval")
         return self
 
-    def predict(self, X) -> np.ndarray:
+    def predict(self, X: ArrayLike) -> np.ndarray:
         """Evaluate the fitted formula on the rows of ``X``, vectorised over rows."""
         if not hasattr(self, "expression_"):
             raise RuntimeError("BooleanRegressor is not fitted yet; call fit first")
@@ -104,10 +108,10 @@ class BooleanRegressor:
             raise ValueError(f"X has {X.shape[1]} columns, the formula {self.n_features_in_}")
         columns = dict(zip(self.feature_names_, X.T.astype(np.int64), strict=True))
         scope = {"__builtins__": {}, "int": _as_int, **columns}
-        out = eval(self._code, scope)  # noqa: S307 - the text is our own fitted formula
+        out = eval(self._code, scope)  # our own fitted text, run without builtins
         return np.broadcast_to(np.asarray(out, dtype=np.int64), (X.shape[0],)).copy()
 
-    def score(self, X, y) -> float:
+    def score(self, X: ArrayLike, y: ArrayLike) -> float:
         """Fraction of rows of ``X`` on which the formula gives ``y``."""
         return float(np.mean(self.predict(X) == _check_bits(y, "y", 1)))
 
@@ -126,7 +130,7 @@ def _as_int(v):
     return np.asarray(v, dtype=np.int64)
 
 
-def _check_bits(a, name: str, ndim: int) -> np.ndarray:
+def _check_bits(a: ArrayLike, name: str, ndim: int) -> np.ndarray:
     a = np.asarray(a)
     if a.ndim != ndim:
         raise ValueError(f"{name} must be {ndim}-D, got shape {a.shape}")
@@ -257,9 +261,6 @@ def _symmetric(
     return []
 
 
-_COUNT_OPS = (">=", "<=", "==", "!=")
-
-
 def _count_rule(
     seen1: np.ndarray, seen0: np.ndarray, s: int
 ) -> tuple[tuple[int, int], int, str, int] | None:
@@ -269,7 +270,8 @@ def _count_rule(
     """
     ones, zeros = np.flatnonzero(seen1), np.flatnonzero(seen0)
     signs = np.arange(1 << s)[:, None]
-    # counts[sign, pattern]: how many literals hold when input i is negated where sign bit i is set.
+    # pop[sign ^ pattern]: how many literals hold on a pattern when input i is negated exactly
+    # where bit i of sign is set.
     pop = np.array([bin(c).count("1") for c in range(1 << s)])
     c1, c0 = pop[signs ^ ones], pop[signs ^ zeros]
     lo1, hi1, lo0, hi0 = c1.min(1), c1.max(1), c0.min(1), c0.max(1)

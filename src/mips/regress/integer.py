@@ -451,7 +451,9 @@ class _Search:
     def __init__(self, X, y, rows, max_size: int, deadline: float, rng) -> None:
         self.X, self.y, self.rows = X, y, rows
         self.max_size, self.deadline, self.rng = max_size, deadline, rng
-        self.constants = _constants(X, y)
+        hints, divisors = _hints(X, y, rows)
+        self.leaf_exprs = [_var(j) for j in range(X.shape[1])] + hints
+        self.constants = sorted(set(_constants(X, y) + divisors), key=lambda c: (abs(c), c < 0))
         self.codes = ["var", "const", *_SEARCH_OPERATORS]
         self.best: Expr | None = None
         self.candidates: list[Expr] = []  # the most accurate expression of each size, per round
@@ -486,10 +488,11 @@ class _Search:
         self.cells = 0
         self._prepare_completions()
 
-        k = F.shape[1]
-        leaves = np.concatenate([F.T, np.repeat([self.constants], self.R, axis=0).T])
-        self.n_features = k
-        self.values = {1: leaves.astype(np.int64)}
+        # Leaves: the features, affine hints (one node here, their real size in results), literals.
+        k = self.n_features = len(self.leaf_exprs)
+        variables = [e.evaluate(F) for e in self.leaf_exprs]
+        leaves = np.array(variables + [np.full(self.R, c) for c in self.constants], np.int64)
+        self.values = {1: leaves}
         self.offsets = [0, 0]  # offsets[s]: first global id of size s
         self.node_codes = {1: np.array([0] * k + [1] * len(self.constants))}
         self.node_args = {1: np.zeros((len(leaves), 3), np.int64)}
@@ -649,8 +652,10 @@ class _Search:
 
     def _node(self, code, args) -> Expr:
         name = self.codes[code]
-        if name in ("var", "const"):
-            return Expr(name, value=int(args[0]))
+        if name == "var":
+            return self.leaf_exprs[int(args[0])]
+        if name == "const":
+            return _const(args[0])
         return Expr(name, tuple(self._expr(int(a)) for a in args[: OPERATORS[name].arity]))
 
     def _check(self, s: int, V: np.ndarray, node: Callable[[int], Expr]) -> None:
@@ -690,8 +695,12 @@ class _Search:
         pos = self.t == 1
         on, off = V[:, pos], V[:, ~pos]
         lo1, hi1, lo0, hi0 = on.min(1), on.max(1), off.min(1), off.max(1)
-        candidates = (hi0 < lo1) | (hi1 < lo0) | (lo1 == hi1) | (lo0 == hi0)
-        for i in np.flatnonzero(candidates)[:16]:
+        found = (hi0 < lo1) | (hi1 < lo0)
+        one = np.flatnonzero(lo1 == hi1)  # maybe int(e == t): no zero row may have e == t
+        found[one] |= ~(off[one] == lo1[one, None]).any(axis=1)
+        one = np.flatnonzero(lo0 == hi0)
+        found[one] |= ~(on[one] == lo0[one, None]).any(axis=1)
+        for i in np.flatnonzero(found)[:16]:
             e = node(i)
             values = e.evaluate(self.X)
             on_all, off_all = values[self.y == 1], values[self.y == 0]
@@ -714,6 +723,68 @@ class _Search:
         elif self.may_restart:
             take = min(_COUNTEREXAMPLES, len(wrong))
             raise _Restart(self.rng.choice(wrong, size=take, replace=False))
+
+
+def _hints(X: np.ndarray, y: np.ndarray, rows: np.ndarray) -> tuple[list[Expr], list[int]]:
+    """Affine combinations of several features that y may be a function of, and their divisors.
+
+    Least squares of y on the features points along w when y = g(w.x) for a monotone-ish g
+    (thresholds, floor division), up to a scale that suggests the divisor. When y lies in
+    [0, m) for squarefree m, solving y = w.x + c over GF(p) for each prime p | m and joining the
+    solutions by the Chinese remainder theorem gives y = (w.x + c) % m exactly, if it holds.
+    """
+    hints, divisors = [], []
+    k = X.shape[1]
+    coef = np.linalg.lstsq(_design(X[rows]), y[rows].astype(np.float64), rcond=None)[0][1:]
+    top = np.abs(coef).max(initial=0.0)
+    for q in range(1, 5) if top > 1e-9 else ():
+        v = coef / top * q
+        w = np.rint(v).astype(np.int64)
+        if np.abs(v - w).max() < 0.2:
+            if np.count_nonzero(w) >= 2:
+                hints.append(_linear_combination([(int(c), _var(j)) for j, c in enumerate(w) if c], 0))
+            d = q / top
+            if 2 <= round(d) <= 1000 and abs(d - round(d)) < 0.05 * d:
+                divisors.append(round(d))
+            break
+
+    m = int(y.max()) + 1
+    factors = [p for p in range(2, m + 1) if m % p == 0 and all(p % f for f in range(2, p))]
+    if y.min() >= 0 and 2 <= m <= 64 and math.prod(factors) == m:
+        A = np.column_stack([X[rows], np.ones(len(rows), np.int64)])
+        w, modulus = np.zeros(k + 1, np.int64), 1
+        for p in factors:
+            part = _solve_mod(A, y[rows], p)
+            if part is None:
+                return hints, divisors
+            # Chinese remainder: keep w mod `modulus` and make it agree with `part` mod p.
+            w = w + modulus * ((part - w) * pow(modulus, -1, p) % p)
+            modulus *= p
+        w = (w + m // 2) % m - m // 2  # the representatives of smallest magnitude
+        if np.array_equal((X @ w[:k] + w[k]) % m, y) and np.count_nonzero(w) >= 2:
+            terms = [(int(c), _var(j)) for j, c in enumerate(w[:k]) if c]
+            hints.append(_linear_combination(terms, int(w[k])))
+    return hints, divisors
+
+
+def _solve_mod(A: np.ndarray, b: np.ndarray, p: int) -> np.ndarray | None:
+    """One solution of ``A w = b`` over GF(p) (free unknowns 0), or None."""
+    M = np.column_stack([A, b]) % p
+    pivots: list[int] = []
+    for c in range(A.shape[1]):
+        r = len(pivots)
+        nonzero = np.flatnonzero(M[r:, c])
+        if r == len(M) or not len(nonzero):
+            continue
+        M[[r, r + nonzero[0]]] = M[[r + nonzero[0], r]]
+        M[r] = M[r] * pow(int(M[r, c]), -1, p) % p
+        M = (M - np.outer(np.where(np.arange(len(M)) == r, 0, M[:, c]), M[r])) % p
+        pivots.append(c)
+    if M[len(pivots) :, -1].any():
+        return None
+    w = np.zeros(A.shape[1], np.int64)
+    w[pivots] = M[: len(pivots), -1]
+    return w
 
 
 def _constants(X: np.ndarray, y: np.ndarray) -> list[int]:

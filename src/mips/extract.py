@@ -1,0 +1,405 @@
+"""Integer autoencoder: read a state machine over integer state variables out of an RNN's hidden states.
+
+Two readings of the hidden states, both checked against the data before they are returned:
+
+- **lattice**: every hidden state h (all time steps, and h_{-1} = 0 itself) is an integer point
+  z A of a lattice with basis A found by LLL (fpylll) on the states. The offset is h_{-1} = 0, so the
+  initial state is exactly z = 0, never a rounded sample.
+- **finite**: the states form finitely many clusters; the clustered transitions form a Mealy machine
+  that is minimised and numbered in breadth-first order from the initial state. Counters that are
+  finite only because training sequences are short show up as an incomplete machine; their cluster
+  centres are then read as lattice points instead.
+
+The machine is stored as its table of distinct observed rows (z_{t-1}, x_t) -> (z_t, y_t); the
+regression stage turns each column into a formula.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import deque
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+from scipy.sparse import coo_matrix
+from scipy.sparse.csgraph import connected_components
+from scipy.spatial import cKDTree
+
+from mips.data import SequenceData
+from mips.network.artifact import TrainedNetwork
+
+
+@dataclass(frozen=True)
+class ExtractConfig:
+    """Tolerances and limits of the state readers."""
+
+    max_sequences: int = 3000
+    max_states: int = 512
+    max_symbols: int = 64
+    max_coordinate: int = 100_000
+    seed: int = 0
+
+
+@dataclass(frozen=True, eq=False)
+class StateMachine:
+    """Integer state machine as a table: (z_prev, x) -> (z_next, y), from ``initial`` at t = -1."""
+
+    kind: str
+    initial: tuple[int, ...]
+    z_prev: np.ndarray  # (M, n_vars)
+    x: np.ndarray  # (M, d_in)
+    z_next: np.ndarray  # (M, n_vars)
+    y: np.ndarray  # (M, d_out)
+    info: dict[str, Any] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        arrays = {}
+        for name in ("z_prev", "x", "z_next", "y"):
+            a = np.asarray(getattr(self, name), dtype=np.int64)
+            if a.ndim != 2:
+                raise ValueError(f"{name} must be 2-D, got shape {a.shape}")
+            arrays[name] = a
+        m = {a.shape[0] for a in arrays.values()}
+        if len(m) != 1:
+            raise ValueError("z_prev, x, z_next and y need the same number of rows")
+        if arrays["z_prev"].shape[1] != arrays["z_next"].shape[1] or arrays["z_prev"].shape[
+            1
+        ] != len(self.initial):
+            raise ValueError("state width differs between initial, z_prev and z_next")
+        if self.kind not in ("lattice", "finite"):
+            raise ValueError(f"kind must be 'lattice' or 'finite', got {self.kind!r}")
+        for name, a in arrays.items():
+            object.__setattr__(self, name, a)
+        object.__setattr__(self, "initial", tuple(int(v) for v in self.initial))
+
+    @property
+    def n_vars(self) -> int:
+        return len(self.initial)
+
+    @property
+    def n_rows(self) -> int:
+        return int(self.x.shape[0])
+
+    def table(self) -> dict[tuple[tuple[int, ...], tuple[int, ...]], tuple[tuple[int, ...], ...]]:
+        """The transition table as a dict (z_prev, x) -> (z_next, y)."""
+        return {
+            (tuple(zp), tuple(xx)): (tuple(zn), tuple(yy))
+            for zp, xx, zn, yy in zip(
+                self.z_prev.tolist(), self.x.tolist(), self.z_next.tolist(), self.y.tolist(),
+                strict=True,
+            )
+        }
+
+    def run(self, x: np.ndarray) -> np.ndarray:
+        """Replay the table on inputs (N, T, d_in); raises KeyError on a transition never observed."""
+        table = self.table()
+        x = np.asarray(x, dtype=np.int64)
+        out = np.empty((x.shape[0], x.shape[1], self.y.shape[1]), dtype=np.int64)
+        for i, seq in enumerate(x.tolist()):
+            z = self.initial
+            for t, xt in enumerate(seq):
+                z, out[i, t] = table[(z, tuple(xt))]
+        return out
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-serialisable form."""
+        return {
+            "kind": self.kind,
+            "initial": list(self.initial),
+            "z_prev": self.z_prev.tolist(),
+            "x": self.x.tolist(),
+            "z_next": self.z_next.tolist(),
+            "y": self.y.tolist(),
+            "info": json.loads(json.dumps(self.info, default=_jsonable)),
+        }
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> StateMachine:
+        """Inverse of :meth:`to_dict`."""
+        n = len(d["initial"])
+
+        def arr(key: str, width: int) -> np.ndarray:
+            return np.asarray(d[key], dtype=np.int64).reshape(-1, width)
+
+        d_in = len(d["x"][0]) if d["x"] else 0
+        d_out = len(d["y"][0]) if d["y"] else 0
+        return cls(
+            d["kind"], tuple(d["initial"]), arr("z_prev", n), arr("x", d_in), arr("z_next", n),
+            arr("y", d_out), d.get("info", {}),
+        )
+
+
+class ExtractionError(RuntimeError):
+    """No reading of the hidden states gave a state machine consistent with the data."""
+
+
+def _jsonable(o: Any) -> Any:
+    if isinstance(o, np.generic):
+        return o.item()
+    if isinstance(o, np.ndarray):
+        return o.tolist()
+    return str(o)
+
+
+# --- lattice -------------------------------------------------------------------------------------
+
+
+def find_lattice(
+    points: np.ndarray, max_rank: int, seed: int = 0, max_coordinate: int = 100_000
+) -> tuple[np.ndarray, np.ndarray] | None:
+    """Basis A (r, D) and integer coordinates Z (n, r) with points ~ Z A, or None.
+
+    The lattice must contain the origin (h_{-1} = 0). Points are taken shortest first; a point
+    outside the span of the basis so far extends it, a point inside it with fractional coordinates
+    q/d refines it: the basis and the point are merged into a basis of the lattice they generate by
+    LLL (fpylll) on their exact integer coefficients. Only small denominators d are accepted, which
+    keeps float noise from being read as structure.
+    """
+    p = np.asarray(points, dtype=np.float64)
+    norms = np.linalg.norm(p, axis=1)
+    scale = float(norms.max()) if len(p) else 0.0
+    if scale < 1e-9:
+        return np.zeros((0, p.shape[1])), np.zeros((len(p), 0), dtype=np.int64)
+    q = p / scale
+    rng = np.random.default_rng(seed)
+    nonzero = np.flatnonzero(norms > 1e-6 * scale)
+    order = nonzero[np.argsort(norms[nonzero])]
+    sample = np.concatenate([order[:2000], rng.permutation(order)[:2000]])
+    basis = np.zeros((0, p.shape[1]))
+    for i in sample:
+        v = q[i]
+        if len(basis):
+            c = np.linalg.lstsq(basis.T, v, rcond=None)[0]
+            off_span = np.linalg.norm(v - c @ basis) > 1e-3 * max(np.linalg.norm(v), 1e-3)
+        else:
+            c, off_span = np.zeros(0), True
+        if off_span:
+            if len(basis) == max_rank:
+                return None
+            basis = np.vstack([basis, v])
+            continue
+        if np.abs(c - np.rint(c)).max() <= 0.15:
+            continue
+        merged = _merge(basis, c)
+        if merged is None:
+            return None
+        basis = merged
+    if len(basis) == 0:
+        return None
+    coords = np.linalg.lstsq(basis.T, q.T, rcond=None)[0].T
+    z = np.rint(coords)
+    if np.abs(coords - z).max() > 0.15 or np.abs(z).max() > max_coordinate:
+        return None
+    z = z.astype(np.int64)
+    return _orient(np.linalg.lstsq(z, p, rcond=None)[0], z)
+
+
+def _lll_rows(m: np.ndarray) -> np.ndarray:
+    from fpylll import LLL, IntegerMatrix
+
+    mat = IntegerMatrix.from_matrix(np.asarray(m, dtype=np.int64).tolist())
+    LLL.reduction(mat)
+    return np.array([[mat[i, j] for j in range(mat.ncols)] for i in range(mat.nrows)])
+
+
+def _merge(basis: np.ndarray, c: np.ndarray, max_denominator: int = 12) -> np.ndarray | None:
+    """Basis of the lattice generated by ``basis`` and the point with coefficients ``c``."""
+    for d in range(2, max_denominator + 1):
+        if np.abs(d * c - np.rint(d * c)).max() <= 0.15 * d / max_denominator + 1e-9:
+            k = len(basis)
+            gens = np.vstack([d * np.eye(k, dtype=np.int64), np.rint(d * c).astype(np.int64)])
+            rows = _lll_rows(gens)
+            rows = rows[np.abs(rows).sum(axis=1) > 0]
+            return (rows / d) @ basis if len(rows) == k else None
+    return None
+
+
+def _orient(basis: np.ndarray, z: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    # Flip each coordinate so that most observed values are >= 0: counters then count up.
+    signs = np.where((z < 0).sum(axis=0) > (z > 0).sum(axis=0), -1, 1)
+    return basis * signs[:, None], z * signs[None, :]
+
+
+# --- clustering and finite machines ---------------------------------------------------------------
+
+
+def _cluster(points: np.ndarray, radius: float) -> np.ndarray:
+    tree = cKDTree(points)
+    pairs = tree.query_pairs(radius, output_type="ndarray")
+    n = len(points)
+    graph = coo_matrix((np.ones(len(pairs)), (pairs[:, 0], pairs[:, 1])), shape=(n, n))
+    return connected_components(graph, directed=False)[1]
+
+
+def _functional(keys: np.ndarray, values: np.ndarray) -> bool:
+    """True when equal rows of ``keys`` always map to equal rows of ``values``."""
+    kv = np.unique(np.concatenate([keys, values], axis=1), axis=0)
+    return len(np.unique(kv[:, : keys.shape[1]], axis=0)) == len(kv)
+
+
+def _minimise(
+    n: int, trans: dict[tuple[int, tuple[int, ...]], tuple[int, tuple[int, ...]]]
+) -> np.ndarray:
+    """Mealy partition refinement; an unobserved transition only matches another unobserved one."""
+    symbols = sorted({s for _, s in trans})
+    block = np.zeros(n, dtype=np.int64)
+    while True:
+        sigs = {}
+        new = np.empty(n, dtype=np.int64)
+        for q in range(n):
+            sig = (block[q],) + tuple(
+                (trans[(q, s)][1], block[trans[(q, s)][0]]) if (q, s) in trans else None
+                for s in symbols
+            )
+            new[q] = sigs.setdefault(sig, len(sigs))
+        if len(sigs) == len(set(block.tolist())):
+            return new
+        block = new
+
+
+def _bfs_numbering(
+    initial: int, trans: dict[tuple[int, tuple[int, ...]], tuple[int, tuple[int, ...]]], n: int
+) -> np.ndarray:
+    symbols = sorted({s for _, s in trans})
+    number = -np.ones(n, dtype=np.int64)
+    number[initial] = 0
+    queue, k = deque([initial]), 1
+    while queue:
+        q = queue.popleft()
+        for s in symbols:
+            if (q, s) in trans and number[trans[(q, s)][0]] < 0:
+                number[trans[(q, s)][0]] = k
+                k += 1
+                queue.append(trans[(q, s)][0])
+    return number
+
+
+@dataclass(frozen=True)
+class _Trajectory:
+    x: np.ndarray  # (N, T, d_in)
+    y: np.ndarray  # (N, T, d_out)
+    hidden: np.ndarray  # (N, T + 1, H), index 0 is h_{-1} = 0
+
+
+def _machine_from_labels(
+    kind: str, labels_prev: np.ndarray, traj: _Trajectory, labels_next: np.ndarray, info: dict
+) -> StateMachine | None:
+    # labels_*: (N*T, n_vars) integer state vectors before and after each step.
+    x = traj.x.reshape(-1, traj.x.shape[-1])
+    y = traj.y.reshape(-1, traj.y.shape[-1])
+    keys = np.concatenate([labels_prev, x], axis=1)
+    if not _functional(keys, labels_next) or not _functional(keys, y):
+        return None
+    rows = np.unique(np.concatenate([labels_prev, x, labels_next, y], axis=1), axis=0)
+    n, d = labels_prev.shape[1], x.shape[1]
+    initial = tuple(int(v) for v in labels_prev[0]) if len(labels_prev) else ()
+    return StateMachine(
+        kind, initial, rows[:, :n], rows[:, n : n + d], rows[:, n + d : 2 * n + d],
+        rows[:, 2 * n + d :], info,
+    )
+
+
+def _lattice_machine(
+    traj: _Trajectory, points: np.ndarray, config: ExtractConfig, source: str
+) -> StateMachine | None:
+    n, t1, h = traj.hidden.shape
+    found = find_lattice(points, h, config.seed, config.max_coordinate)
+    if found is None:
+        return None
+    basis, _ = found
+    if basis.shape[0] == 0:
+        z = np.zeros((n, t1, 0), dtype=np.int64)
+    else:
+        coords = np.linalg.lstsq(basis.T, traj.hidden.reshape(-1, h).T, rcond=None)[0].T
+        z = np.rint(coords).astype(np.int64).reshape(n, t1, -1)
+        if np.abs(coords.reshape(n, t1, -1) - z).max() > 0.25:
+            return None
+    r = z.shape[-1]
+    info = {"source": source, "basis": basis.round(6).tolist(), "rank": r}
+    return _machine_from_labels(
+        "lattice", z[:, :-1].reshape(-1, r), traj, z[:, 1:].reshape(-1, r), info
+    )
+
+
+def _finite_machine(traj: _Trajectory, config: ExtractConfig) -> tuple[StateMachine | None, Any]:
+    n, t1, h = traj.hidden.shape
+    flat = traj.hidden.reshape(-1, h)
+    uniq, inverse = np.unique(np.round(flat, 9), axis=0, return_inverse=True)
+    inverse = inverse.reshape(-1)
+    spread = float(np.ptp(uniq, axis=0).max()) if len(uniq) > 1 else 1.0
+    x = traj.x.reshape(-1, traj.x.shape[-1])
+    symbols = np.unique(x, axis=0)
+    if len(symbols) > config.max_symbols:
+        return None, None
+    for frac in (0.2, 0.1, 0.05, 0.02, 0.01, 0.005, 0.002, 0.001):
+        comp = _cluster(uniq, frac * spread) if len(uniq) > 1 else np.zeros(1, dtype=np.int64)
+        n_states = int(comp.max()) + 1
+        if n_states > config.max_states * 4:
+            return None, None
+        lab = comp[inverse].reshape(n, t1)
+        prev, nxt = lab[:, :-1].reshape(-1), lab[:, 1:].reshape(-1)
+        y = traj.y.reshape(-1, traj.y.shape[-1])
+        keys = np.concatenate([prev[:, None], x], axis=1)
+        if not (_functional(keys, nxt[:, None]) and _functional(keys, y)):
+            continue
+        trans = {}
+        for p, xx, q, yy in zip(prev.tolist(), x.tolist(), nxt.tolist(), y.tolist(), strict=True):
+            trans[(p, tuple(xx))] = (q, tuple(yy))
+        block = _minimise(n_states, trans)
+        min_trans = {(int(block[p]), s): (int(block[q]), o) for (p, s), (q, o) in trans.items()}
+        n_min = int(block.max()) + 1
+        if n_min > config.max_states:
+            return None, None
+        number = _bfs_numbering(int(block[lab[0, 0]]), min_trans, n_min)
+        complete = len(min_trans) == n_min * len(symbols)
+        info = {"source": "clusters", "n_states": n_min, "complete": complete, "radius": frac}
+        s_prev = number[block[prev]][:, None]
+        s_next = number[block[nxt]][:, None]
+        machine = _machine_from_labels("finite", s_prev, traj, s_next, info)
+        centres = np.stack([uniq[comp == c].mean(axis=0) for c in range(n_states)])
+        return machine, (comp, inverse, centres)
+    return None, None
+
+
+def extract(
+    network: TrainedNetwork, data: SequenceData, config: ExtractConfig | None = None
+) -> list[StateMachine]:
+    """Every consistent state-machine reading of ``network`` on ``data``, most plausible first.
+
+    Order: a complete finite machine; a lattice over the raw hidden states; a lattice over cluster
+    centres (counters); an incomplete finite machine. Raises :class:`ExtractionError` if none.
+    """
+    config = config or ExtractConfig()
+    if data.n > config.max_sequences:
+        idx = np.sort(
+            np.random.default_rng(config.seed).choice(data.n, config.max_sequences, replace=False)
+        )
+        data = data.subset(idx)
+    y_net, hidden = network.run(data.x)
+    if not np.array_equal(np.rint(y_net).astype(np.int64), data.y):
+        raise ExtractionError("the network does not reproduce the data exactly")
+    h0 = np.zeros((data.n, 1, network.hidden))
+    traj = _Trajectory(data.x, data.y, np.concatenate([h0, hidden], axis=1))
+    flat = traj.hidden.reshape(-1, network.hidden)
+    uniq = np.unique(np.round(flat, 9), axis=0)
+
+    finite, clusters = _finite_machine(traj, config)
+    lattice = _lattice_machine(traj, uniq, config, "hidden states")
+    centred = None
+    if finite is not None and not finite.info["complete"] and clusters is not None:
+        comp, inverse, centres = clusters
+        snapped = _Trajectory(traj.x, traj.y, centres[comp[inverse]].reshape(traj.hidden.shape))
+        centred = _lattice_machine(snapped, centres, config, "cluster centres")
+    ordered = []
+    if finite is not None and finite.info["complete"]:
+        ordered.append(finite)
+    ordered += [m for m in (lattice, centred) if m is not None]
+    if finite is not None and not finite.info["complete"]:
+        ordered.append(finite)
+    if not ordered:
+        raise ExtractionError(
+            "hidden states are neither on an integer lattice of rank <= "
+            f"{network.hidden} nor in <= {config.max_states} consistent clusters"
+        )
+    return ordered

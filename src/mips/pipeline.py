@@ -1,0 +1,145 @@
+"""The MIPS pipeline, from sequence data to a verified program; one call per stage."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from mips.data import SequenceData
+from mips.extract import ExtractConfig, ExtractionError, StateMachine, extract
+from mips.network.artifact import TrainedNetwork
+from mips.program import Program, emit_python
+from mips.regress.machine import RegressConfig, regress
+from mips.simplify import SimplifyConfig, simplify
+from mips.verify import Verification, load_program, verify
+
+
+@dataclass(frozen=True)
+class SynthConfig:
+    """Every stage's config; ``seed`` is the one seed the whole run derives from."""
+
+    seed: int = 0
+    test_fraction: float = 0.2
+    device: str = "cpu"
+    max_hidden: int = 8
+    simplify: SimplifyConfig = field(default_factory=SimplifyConfig)
+    extract: ExtractConfig = field(default_factory=ExtractConfig)
+    regress: RegressConfig = field(default_factory=RegressConfig)
+
+
+@dataclass(frozen=True, eq=False)
+class Synthesis:
+    """The result of :func:`synthesize`; ``source`` is None when no verified program was found."""
+
+    source: str | None
+    form: str | None
+    program_ir: Program | None
+    machine: StateMachine | None
+    network: TrainedNetwork | None
+    verification: Verification | None
+    seconds: dict[str, float]
+    failed_stage: str | None = None
+    reason: str | None = None
+    attempts: tuple[str, ...] = ()
+
+    @property
+    def ok(self) -> bool:
+        return self.source is not None
+
+    @property
+    def program(self) -> Callable[[list[list[int]]], list[list[int]]]:
+        """The emitted program as a callable (loaded from ``source``)."""
+        if self.source is None:
+            raise RuntimeError(f"no program: {self.failed_stage} failed: {self.reason}")
+        return load_program(self.source)
+
+    def record(self) -> dict[str, Any]:
+        """Flat JSON-ready summary."""
+        net = self.network
+        return {
+            "ok": self.ok,
+            "form": self.form,
+            "hidden": net.hidden if net else None,
+            "architecture": net.arch.describe() if net else None,
+            "state_vars": len(self.program_ir.state) if self.program_ir else None,
+            "machine": self.machine.kind if self.machine else None,
+            "program_lines": len(self.source.splitlines()) if self.source else None,
+            "seconds": self.seconds,
+            "failed_stage": self.failed_stage,
+            "reason": self.reason,
+            "verification": self.verification.to_dict() if self.verification else None,
+        }
+
+
+def synthesize(
+    data: SequenceData,
+    config: SynthConfig | None = None,
+    progress: Callable[[str, int, int], None] | None = None,
+    network: TrainedNetwork | None = None,
+) -> Synthesis:
+    """Train (or take) a network on ``data``, read its state machine, and emit a verified program."""
+    from mips.network.search import NoExactNetwork, SearchConfig, search
+    from mips.network.train import TrainConfig
+
+    config = config or SynthConfig()
+    seconds: dict[str, float] = {}
+    clock = time.perf_counter()
+
+    def lap(stage: str) -> None:
+        nonlocal clock
+        now = time.perf_counter()
+        seconds[stage] = round(now - clock, 3)
+        clock = now
+
+    def fail(stage: str, reason: str, **kw: Any) -> Synthesis:
+        return Synthesis(None, None, None, kw.get("machine"), kw.get("network"), None, seconds,
+                         stage, reason, tuple(kw.get("attempts", ())))
+
+    if network is None:
+        search_config = SearchConfig(
+            max_hidden=config.max_hidden, test_fraction=config.test_fraction, seed=config.seed,
+            train=TrainConfig(device=config.device),
+        )
+        try:
+            network = search(data, search_config, progress)
+        except NoExactNetwork as e:
+            lap("network")
+            return fail("network", str(e))
+    lap("network")
+    network = simplify(network, data, config.simplify)
+    lap("simplify")
+    try:
+        machines = extract(network, data, config.extract)
+    except ExtractionError as e:
+        lap("extract")
+        return fail("extract", str(e), network=network)
+    lap("extract")
+    _, heldout = data.split(config.test_fraction, config.seed)
+    attempts, best = [], None
+    for machine in machines:
+        program = regress(machine, config.regress)
+        source = emit_python(program, _header(network, machine, program))
+        report = verify(source, program, machine, heldout)
+        attempts.append(f"{machine.kind}/{machine.info.get('source')}: {program.form}, "
+                        f"{'verified' if report.verified else report.summary()}")
+        if report.verified and (best is None or (best[1].form, program.form) == ("table", "formula")):
+            best = (source, program, machine, report)
+            if program.form == "formula":
+                break
+    lap("regress+verify")
+    if best is None:
+        return fail("verify", "; ".join(attempts), network=network, machine=machines[0],
+                    attempts=attempts)
+    source, program, machine, report = best
+    return Synthesis(source, program.form, program, machine, network, report, seconds,
+                     attempts=tuple(attempts))
+
+
+def _header(network: TrainedNetwork, machine: StateMachine, program: Program) -> str:
+    return (
+        f"Network: {network.arch.describe()}; state machine: {machine.kind} "
+        f"({machine.info.get('source')}), {machine.n_rows} distinct transitions; "
+        f"form: {program.form}."
+    )
