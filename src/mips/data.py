@@ -1,11 +1,12 @@
 """Integer sequence data: the one input every stage of the synthesizer learns from.
 
 Formats (see README):
-- ``.npz``: integer arrays ``x`` (N, T, d_in) and ``y`` (N, T, d_out); a 2-D array means dimension 1.
-- ``.csv``: a header naming ``seq``, the input columns ``x`` or ``x0, x1, ...`` and the output columns
-  ``y`` or ``y0, y1, ...``; one row per time step, rows of a sequence in order.
-- ``.jsonl``: one sequence per line, ``{"x": [...], "y": [...]}``; each list holds one entry per step,
-  an int (dimension 1) or a list of ints.
+- ``.npz``: integer arrays ``x`` (N, T, d_in) and ``y`` (N, T, d_out); a 2-D array means
+  dimension 1.
+- ``.csv``: a header naming ``seq``, the input columns ``x`` or ``x0, x1, ...`` and the output
+  columns ``y`` or ``y0, y1, ...``; one row per time step, rows of a sequence in order.
+- ``.jsonl``: one sequence per line, ``{"x": [...], "y": [...]}``; each list holds one entry per
+  step, an int (dimension 1) or a list of ints.
 """
 
 from __future__ import annotations
@@ -99,7 +100,9 @@ class SequenceData:
         path = Path(path)
         writer = _WRITERS.get(path.suffix.lower())
         if writer is None:
-            raise DataError(f"{path}: unknown format {path.suffix!r} (use one of {', '.join(FORMATS)})")
+            raise DataError(
+                f"{path}: unknown format {path.suffix!r} (use one of {', '.join(FORMATS)})"
+            )
         path.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=path.suffix)
         os.close(fd)
@@ -117,7 +120,11 @@ class SequenceData:
         path = Path(path)
         reader = _READERS.get(path.suffix.lower())
         if reader is None:
-            raise DataError(f"{path}: unknown format {path.suffix!r} (use one of {', '.join(FORMATS)})")
+            raise DataError(
+                f"{path}: unknown format {path.suffix!r} (use one of {', '.join(FORMATS)})"
+            )
+        if path.is_dir():
+            raise DataError(f"{path}: is a directory, not a data file")
         if not path.is_file():
             raise DataError(f"{path}: no such file")
         if path.stat().st_size == 0:
@@ -141,28 +148,42 @@ def _as_int_array(value: object, what: str) -> np.ndarray:
         a = np.asarray(value)
     except ValueError as e:
         raise ValueError(f"{what} has ragged lengths") from e
-    if a.dtype == object:
-        raise ValueError(f"{what} has ragged lengths")
+    if a.dtype == object:  # numpy raises on ragged lists; object means None, huge ints, ...
+        raise ValueError(f"{what} contains values that are not 64-bit integers")
     if a.dtype.kind == "f":
         if not np.all(np.isfinite(a)):
             raise ValueError(f"{what} contains NaN or infinite values")
         if not np.all(a == np.round(a)):
             raise ValueError(f"{what} contains non-integer values")
+        if a.size and np.abs(a).max() >= 2.0**63:
+            raise ValueError(f"{what} contains values outside the 64-bit integer range")
         return a.astype(np.int64)
     if a.dtype.kind not in "iub":
         raise ValueError(f"{what} contains non-numeric values")
+    if a.dtype.kind == "u" and a.size and a.max() > np.iinfo(np.int64).max:
+        raise ValueError(f"{what} contains values outside the 64-bit integer range")
     return a.astype(np.int64)
 
 
-# --- npz -------------------------------------------------------------------------------------------
+# --- npz ------------------------------------------------------------------------------------------
 
 
 def _read_npz(path: Path) -> tuple[np.ndarray, np.ndarray]:
-    with np.load(path, allow_pickle=False) as z:
-        missing = [k for k in ("x", "y") if k not in z.files]
-        if missing:
-            raise DataError(f"{path}: missing array {missing[0]!r} (found {sorted(z.files)})")
-        return _as_int_array(z["x"], "x"), _as_int_array(z["y"], "y")
+    with open(path, "rb") as f:
+        magic = f.read(4)
+    if magic not in (b"PK\x03\x04", b"PK\x05\x06"):  # zip local header / empty archive
+        raise DataError(f"{path}: not an .npz archive (no zip header)")
+    try:
+        with np.load(path, allow_pickle=False) as z:
+            missing = [k for k in ("x", "y") if k not in z.files]
+            if missing:
+                raise DataError(f"{path}: missing array {missing[0]!r} (found {sorted(z.files)})")
+            x, y = z["x"], z["y"]
+    except DataError:
+        raise
+    except Exception as e:  # a damaged archive fails in zipfile, zlib or the .npy header parser
+        raise DataError(f"{path}: damaged .npz archive ({_one_line(e)})") from None
+    return _as_int_array(x, "x"), _as_int_array(y, "y")
 
 
 def _write_npz(data: SequenceData, path: Path) -> None:
@@ -170,7 +191,7 @@ def _write_npz(data: SequenceData, path: Path) -> None:
         np.savez_compressed(f, x=data.x, y=data.y)
 
 
-# --- csv -------------------------------------------------------------------------------------------
+# --- csv ------------------------------------------------------------------------------------------
 
 
 def _columns(header: list[str], prefix: str) -> list[int]:
@@ -184,7 +205,7 @@ def _columns(header: list[str], prefix: str) -> list[int]:
 
 
 def _read_csv(path: Path) -> tuple[np.ndarray, np.ndarray]:
-    with open(path, newline="", encoding="utf-8") as f:
+    with open(path, newline="", encoding="utf-8-sig") as f:  # -sig: spreadsheets write a BOM
         rows = list(csv.reader(f))
     rows = [r for r in rows if any(c.strip() for c in r)]
     if not rows:
@@ -203,7 +224,9 @@ def _read_csv(path: Path) -> tuple[np.ndarray, np.ndarray]:
     seqs: dict[str, list[list[str]]] = {}
     for line, r in enumerate(rows[1:], start=2):
         if len(r) != len(header):
-            raise DataError(f"{path}: line {line} has {len(r)} fields, the header has {len(header)}")
+            raise DataError(
+                f"{path}: line {line} has {len(r)} fields, the header has {len(header)}"
+            )
         seqs.setdefault(r[sc].strip(), []).append(r)
     lengths = {len(v) for v in seqs.values()}
     if len(lengths) > 1:
@@ -216,12 +239,14 @@ def _read_csv(path: Path) -> tuple[np.ndarray, np.ndarray]:
                 for c in cols:
                     v = r[c].strip()
                     try:
-                        fv = float(v)
+                        out.append(int(v))  # exact, where float() would round big values
                     except ValueError:
-                        raise DataError(f"{path}: {what} value {v!r} is not a number") from None
-                    out.append(fv)
-        a = np.array(out, dtype=np.float64).reshape(len(seqs), -1, len(cols))
-        return _as_int_array(a, what)
+                        try:
+                            out.append(float(v))
+                        except ValueError:
+                            raise DataError(f"{path}: {what} value {v!r} is not a number") from None
+        a = _as_int_array(out, what)
+        return a.reshape(len(seqs), -1, len(cols))
 
     return grab(xc, "x"), grab(yc, "y")
 
@@ -237,7 +262,7 @@ def _write_csv(data: SequenceData, path: Path) -> None:
                 w.writerow([i, *data.x[i, t].tolist(), *data.y[i, t].tolist()])
 
 
-# --- jsonl -----------------------------------------------------------------------------------------
+# --- jsonl ----------------------------------------------------------------------------------------
 
 
 def _read_jsonl(path: Path) -> tuple[np.ndarray, np.ndarray]:
@@ -262,9 +287,7 @@ def _read_jsonl(path: Path) -> tuple[np.ndarray, np.ndarray]:
             if x.ndim != 2 or y.ndim != 2:
                 raise DataError(f"{path}: line {line_no} must hold one entry per step")
             if len(x) != len(y):
-                raise DataError(
-                    f"{path}: line {line_no} has {len(x)} x steps but {len(y)} y steps"
-                )
+                raise DataError(f"{path}: line {line_no} has {len(x)} x steps but {len(y)} y steps")
             xs.append(x)
             ys.append(y)
     if not xs:

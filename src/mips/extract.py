@@ -86,7 +86,10 @@ class StateMachine:
         return {
             (tuple(zp), tuple(xx)): (tuple(zn), tuple(yy))
             for zp, xx, zn, yy in zip(
-                self.z_prev.tolist(), self.x.tolist(), self.z_next.tolist(), self.y.tolist(),
+                self.z_prev.tolist(),
+                self.x.tolist(),
+                self.z_next.tolist(),
+                self.y.tolist(),
                 strict=True,
             )
         }
@@ -125,8 +128,13 @@ class StateMachine:
         d_in = len(d["x"][0]) if d["x"] else 0
         d_out = len(d["y"][0]) if d["y"] else 0
         return cls(
-            d["kind"], tuple(d["initial"]), arr("z_prev", n), arr("x", d_in), arr("z_next", n),
-            arr("y", d_out), d.get("info", {}),
+            d["kind"],
+            tuple(d["initial"]),
+            arr("z_prev", n),
+            arr("x", d_in),
+            arr("z_next", n),
+            arr("y", d_out),
+            d.get("info", {}),
         )
 
 
@@ -295,8 +303,13 @@ def _machine_from_labels(
     n, d = labels_prev.shape[1], x.shape[1]
     initial = tuple(int(v) for v in labels_prev[0]) if len(labels_prev) else ()
     return StateMachine(
-        kind, initial, rows[:, :n], rows[:, n : n + d], rows[:, n + d : 2 * n + d],
-        rows[:, 2 * n + d :], info,
+        kind,
+        initial,
+        rows[:, :n],
+        rows[:, n : n + d],
+        rows[:, n + d : 2 * n + d],
+        rows[:, 2 * n + d :],
+        info,
     )
 
 

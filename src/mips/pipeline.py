@@ -94,12 +94,24 @@ def synthesize(
         clock = now
 
     def fail(stage: str, reason: str, **kw: Any) -> Synthesis:
-        return Synthesis(None, None, None, kw.get("machine"), kw.get("network"), None, seconds,
-                         stage, reason, tuple(kw.get("attempts", ())))
+        return Synthesis(
+            None,
+            None,
+            None,
+            kw.get("machine"),
+            kw.get("network"),
+            None,
+            seconds,
+            stage,
+            reason,
+            tuple(kw.get("attempts", ())),
+        )
 
     if network is None:
         search_config = SearchConfig(
-            max_hidden=config.max_hidden, test_fraction=config.test_fraction, seed=config.seed,
+            max_hidden=config.max_hidden,
+            test_fraction=config.test_fraction,
+            seed=config.seed,
             train=TrainConfig(device=config.device),
         )
         try:
@@ -108,33 +120,44 @@ def synthesize(
             lap("network")
             return fail("network", str(e))
     lap("network")
-    network = simplify(network, data, config.simplify)
+    simplified = simplify(network, data, config.simplify)
     lap("simplify")
-    try:
-        machines = extract(network, data, config.extract)
-    except ExtractionError as e:
-        lap("extract")
-        return fail("extract", str(e), network=network)
+    # Snapping makes lattices exact but can blur clusters; read both networks, simplified first.
+    machines, errors = [], []
+    for net in (simplified, network):
+        try:
+            machines += extract(net, data, config.extract)
+        except ExtractionError as e:
+            errors.append(str(e))
+    network = simplified
     lap("extract")
+    if not machines:
+        return fail("extract", errors[0], network=network)
     _, heldout = data.split(config.test_fraction, config.seed)
     attempts, best = [], None
     for machine in machines:
         program = regress(machine, config.regress)
         source = emit_python(program, _header(network, machine, program))
         report = verify(source, program, machine, heldout)
-        attempts.append(f"{machine.kind}/{machine.info.get('source')}: {program.form}, "
-                        f"{'verified' if report.verified else report.summary()}")
-        if report.verified and (best is None or (best[1].form, program.form) == ("table", "formula")):
+        attempts.append(
+            f"{machine.kind}/{machine.info.get('source')}: {program.form}, "
+            f"{'verified' if report.verified else report.summary()}"
+        )
+        if report.verified and (
+            best is None or (best[1].form, program.form) == ("table", "formula")
+        ):
             best = (source, program, machine, report)
             if program.form == "formula":
                 break
     lap("regress+verify")
     if best is None:
-        return fail("verify", "; ".join(attempts), network=network, machine=machines[0],
-                    attempts=attempts)
+        return fail(
+            "verify", "; ".join(attempts), network=network, machine=machines[0], attempts=attempts
+        )
     source, program, machine, report = best
-    return Synthesis(source, program.form, program, machine, network, report, seconds,
-                     attempts=tuple(attempts))
+    return Synthesis(
+        source, program.form, program, machine, network, report, seconds, attempts=tuple(attempts)
+    )
 
 
 def _header(network: TrainedNetwork, machine: StateMachine, program: Program) -> str:

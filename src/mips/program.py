@@ -88,7 +88,9 @@ class Program:
 
     def size(self) -> int:
         """Total formula size (table entries count one each)."""
-        return sum(f.size if not f.is_table else len(f.table) for f in (*self.updates, *self.outputs))
+        return sum(
+            f.size if not f.is_table else len(f.table) for f in (*self.updates, *self.outputs)
+        )
 
 
 def new_name(name: str) -> str:

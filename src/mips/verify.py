@@ -101,8 +101,8 @@ def verify(
                 got = _safe(fn, [list(s) for s in seq])
                 if got != expected:
                     ex_wrong += 1
-                    example = example or f"input {[list(s) for s in seq]}: machine says {expected}, got {got}"
-    return Verification(
-        heldout.n, wrong, ir_wrong, length, checked, uncovered, ex_wrong, example
-    )
-
+                    example = (
+                        example
+                        or f"input {[list(s) for s in seq]}: machine says {expected}, got {got}"
+                    )
+    return Verification(heldout.n, wrong, ir_wrong, length, checked, uncovered, ex_wrong, example)

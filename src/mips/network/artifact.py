@@ -26,6 +26,8 @@ class Architecture:
     hidden_width: int = 0
     output_depth: int = 1
     output_width: int = 0
+    # Without a bias in f, the states of a linear network stay on a lattice through h_{-1} = 0.
+    hidden_bias: bool = True
 
     def __post_init__(self) -> None:
         if self.hidden < 1 or self.hidden_depth < 1 or self.output_depth < 1:
@@ -35,11 +37,11 @@ class Architecture:
         ):
             raise ValueError(f"an MLP of depth > 1 needs a width: {self}")
 
-    def rank(self) -> tuple[int, int, int, int, int]:
-        """Sort key: smaller hidden size first, then shallower and narrower MLPs."""
+    def rank(self) -> tuple[int, int, int, int, int, int]:
+        """Sort key: smaller hidden size first, then shallower and narrower MLPs, then no bias."""
         hw = self.hidden_width if self.hidden_depth > 1 else 0
         ow = self.output_width if self.output_depth > 1 else 0
-        return (self.hidden, self.hidden_depth, self.output_depth, hw, ow)
+        return (self.hidden, self.hidden_depth, self.output_depth, hw, ow, int(self.hidden_bias))
 
     def layer_sizes(self, d_in: int, d_out: int) -> tuple[list[int], list[int]]:
         """Layer widths of f and g, inputs first."""
@@ -51,7 +53,7 @@ class Architecture:
         """Short human-readable form, e.g. ``h=2 f=2x8 g=1``."""
         f = f"{self.hidden_depth}x{self.hidden_width}" if self.hidden_depth > 1 else "1"
         g = f"{self.output_depth}x{self.output_width}" if self.output_depth > 1 else "1"
-        return f"h={self.hidden} f={f} g={g}"
+        return f"h={self.hidden} f={f}{'' if self.hidden_bias else ' (no bias)'} g={g}"
 
 
 def _mlp(a: np.ndarray, layers: list[tuple[np.ndarray, np.ndarray]]) -> np.ndarray:

@@ -9,6 +9,7 @@ which keeps the unused units at exactly 0.
 from __future__ import annotations
 
 import math
+
 import torch
 from torch import nn
 
@@ -51,6 +52,7 @@ class PackedRNN(nn.Module):
         self,
         arch: Architecture,
         hidden_sizes: list[int],
+        hidden_bias: list[bool],
         d_in: int,
         d_out: int,
         x_scale: torch.Tensor,
@@ -68,6 +70,8 @@ class PackedRNN(nn.Module):
         for i, h in enumerate(hidden_sizes):
             mask[i, :, :h] = 1.0
         self.register_buffer("mask", mask)  # (K, 1, H)
+        bias_mask = torch.tensor(hidden_bias, dtype=torch.float32).reshape(k, 1, 1)
+        self.register_buffer("bias_mask", bias_mask)  # (K, 1, 1)
         self.register_buffer("x_scale", x_scale.reshape(1, 1, d_in))
         self.register_buffer("y_scale", y_scale.reshape(1, 1, d_out))
 
@@ -79,9 +83,11 @@ class PackedRNN(nn.Module):
         ws, bs = list(self.f.weights), list(self.f.biases)
         # The input part of f's first layer does not depend on h: one matmul for all steps.
         w0h, w0x = ws[0][:, :hid], ws[0][:, hid:]
-        xin = torch.bmm(x.reshape(k, b * t_len, -1), w0x).reshape(k, b, t_len, -1) + bs[0].unsqueeze(2)
+        b0 = bs[0] * self.bias_mask if len(ws) == 1 else bs[0]
+        xin = torch.bmm(x.reshape(k, b * t_len, -1), w0x).reshape(k, b, t_len, -1)
+        xin = xin + b0.unsqueeze(2)
         # Masking the last layer's outputs once keeps unused hidden units at 0 at every step.
-        last_w, last_b = ws[-1] * self.mask, bs[-1] * self.mask
+        last_w, last_b = ws[-1] * self.mask, bs[-1] * self.mask * self.bias_mask
         h = x.new_zeros(k, b, hid)  # (K, B, H)
         hs = []
         for t in range(t_len):
@@ -109,7 +115,7 @@ class PackedRNN(nn.Module):
             if j == 0:
                 w = torch.cat([w[:h], w[self.arch.hidden :] * self.x_scale.reshape(-1, 1)])
             if j == nf - 1:
-                w, b = w[:, :h], b[:h]
+                w, b = w[:, :h], b[:h] * self.bias_mask[i, 0, 0]
             out[f"f.{j}.weight"], out[f"f.{j}.bias"] = w, b
         ng = len(self.g.weights)
         for j, (w, b) in enumerate(zip(self.g.weights, self.g.biases, strict=True)):

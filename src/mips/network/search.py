@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 
 from mips.data import SequenceData
 from mips.network.artifact import Architecture, TrainedNetwork
@@ -21,6 +21,9 @@ class SearchConfig:
     """What to search over and how hard; every field is a choice a user may want to change."""
 
     max_hidden: int = 8
+    # Nonlinear families rarely need many units, and their candidates cost most per step.
+    max_hidden_nonlinear: int = 5
+    linear_steps: int = 2000
     seeds_per_size: int = 4
     width: int = 16
     families: tuple[str, ...] = ("linear", "relu", "relu-readout")
@@ -70,10 +73,13 @@ def search(
     trained = 0
     total_steps = 0
     for fam_index, family in enumerate(config.families):
-        cap = config.max_hidden if best is None else best.arch.hidden - 1
+        limit = config.max_hidden if family == "linear" else config.max_hidden_nonlinear
+        cap = limit if best is None else min(limit, best.arch.hidden - 1)
         if cap < 1:
             break
         sizes = [h for h in range(1, cap + 1) for _ in range(config.seeds_per_size)]
+        # Half of the linear candidates train without f's bias (see Architecture.hidden_bias).
+        biases = [family != "linear" or i % 2 == 1 for i in range(len(sizes))]
         seeds = [config.seed * 1000 + i for i in range(len(sizes))]
         arch = FAMILIES[family](cap, config.width)
 
@@ -81,8 +87,19 @@ def search(
             if progress is not None:
                 progress(f"{family} h<={cap}", n, config.train.steps)
 
+        train_config = config.train
+        if family == "linear":
+            train_config = replace(train_config, steps=min(train_config.steps, config.linear_steps))
         results = train_pack(
-            train, test, arch, sizes, seeds, config.train, config.seed * 7919 + fam_index, tick
+            train,
+            test,
+            arch,
+            sizes,
+            biases,
+            seeds,
+            train_config,
+            config.seed * 7919 + fam_index,
+            tick,
         )
         trained += len(results)
         total_steps += max(r.steps for r in results)

@@ -5,11 +5,13 @@ Each integer state variable or output of the extracted state machine comes with 
 
 1. an integer affine formula ``c0 + c1*x1 + ...`` (least squares on feature subsets, fewest terms
    first, rounded and checked exactly; ``(...) // d`` when a small common denominator is needed);
-2. a bottom-up enumeration of expressions by size over the features and a few constants, where two
-   expressions with the same values on the search rows are one (observational equivalence). Each
-   new expression ``e`` is also tried as the core of a completion whose constants come from the
-   data: ``a*e + affine``, ``a*e*x_k + affine`` (a projection test, then an exact integer solve)
-   and, for 0/1 targets, ``int(e >= t)``, ``int(e <= t)``, ``int(e == t)``, ``int(e != t)``.
+2. a bottom-up enumeration of expressions by size over the features, a few affine combinations
+   the data points to (least-squares direction; a modular solve over GF(p) when y looks like a
+   residue) and a few constants, where two expressions with the same values on the search rows
+   are one (observational equivalence), cheapest operator groups first. Each new expression
+   ``e`` is also tried as the core of a completion whose constants come from the data:
+   ``a*e + affine``, ``a*e*x_k + affine`` (a projection test, then an exact integer solve) and,
+   for 0/1 targets, ``int(e >= t)``, ``int(e <= t)``, ``int(e == t)``, ``int(e != t)``.
 
 Search runs on a capped sample of the distinct rows; a formula that fails on the rest adds the rows
 it gets wrong to the sample and starts again (counterexample-guided), a few times at most.
@@ -34,7 +36,7 @@ from fractions import Fraction
 
 import numpy as np
 
-# Binding strength of rendered Python text: calls, names, int(...) and parenthesised forms are atoms.
+# Binding strength of rendered Python text; calls, names, int(...) and (...) forms are atoms.
 ATOM = 100
 _UNARY, _PRODUCT, _SUM, _COMPARE = 30, 20, 10, 5
 OPERAND_KINDS = ("any", "divisor", "predicate")
@@ -82,7 +84,7 @@ def make_operator(
     predicate: bool = False,
     operands: Sequence[str] | None = None,
 ) -> Operator:
-    """Build an operator after checking its arity, its closure over int64 and numpy/Python agreement.
+    """Build an operator after checking its arity, int64 closure and numpy/Python agreement.
 
     ``template`` is the Python text with ``{0}``, ``{1}``, ... for the operands; a ``predicate``
     returns 0/1 and prints as ``int(template)``. ``operands`` restricts what each operand may be:
@@ -118,7 +120,10 @@ def make_operator(
     scope = {"__builtins__": {}, "abs": abs, "min": min, "max": max, "int": int}
     for args, got in zip(rows, out.tolist(), strict=True):
         text = template.format(*(f"({a})" for a in args))
-        want = eval(f"int({text})" if predicate else text, scope)  # noqa: S307 - our own template
+        try:
+            want = eval(f"int({text})" if predicate else text, scope)  # noqa: S307 - our template
+        except Exception as err:  # e.g. ZeroDivisionError: Python cannot take these operands
+            raise ValueError(f"operator {name!r}: Python fails on {text}: {err}") from err
         if type(want) is not int or want != got or (predicate and got not in (0, 1)):
             raise ValueError(f"operator {name!r}: numpy gives {got} but Python {text} = {want}")
     return Operator(name, arity, function, template, precedence, commutative, predicate, operands)
@@ -140,7 +145,11 @@ OPERATORS: dict[str, Operator] = {
         make_operator("sub", 2, np.subtract, "{0} - {1}", precedence=_SUM),
         make_operator("mul", 2, np.multiply, "{0} * {1}", precedence=_PRODUCT, commutative=True),
         make_operator(
-            "floordiv", 2, np.floor_divide, "{0} // {1}", precedence=_PRODUCT,
+            "floordiv",
+            2,
+            np.floor_divide,
+            "{0} // {1}",
+            precedence=_PRODUCT,
             operands=("any", "divisor"),
         ),
         make_operator(
@@ -165,7 +174,7 @@ OPERATORS: dict[str, Operator] = {
             "cond", 3, _cond, "({1} if {0} else {2})", operands=("predicate", "any", "any")
         ),
     )
-}  # fmt: skip
+}
 
 
 @dataclass(frozen=True)
@@ -195,11 +204,15 @@ class Expr:
 
 
 def _render(e: Expr, names: Sequence[str], bare: bool) -> tuple[str, int]:
-    """Text and binding strength; ``bare`` drops int(...) around a comparison used as a condition."""
+    """Text and binding strength; ``bare`` leaves int(...) off a comparison used as a condition."""
     if e.op == "var":
         return names[e.value], ATOM
     if e.op == "const":
         return str(e.value), _UNARY if e.value < 0 else ATOM
+    if e.op in ("add", "sub") and e.args[1].op == "const" and e.args[1].value < 0:
+        # x + -3 reads better as x - 3; the value is the same.
+        flipped = Expr("sub" if e.op == "add" else "add", (e.args[0], _const(-e.args[1].value)))
+        return _render(flipped, names, bare)
     op = OPERATORS[e.op]
     parts = []
     for i, child in enumerate(e.args):
@@ -372,11 +385,12 @@ def _distinct_rows(X: np.ndarray, y: np.ndarray, names: list[str]) -> tuple[np.n
     """Deduplicate rows; a row seen with two targets makes the table inconsistent."""
     rows, first, inverse = np.unique(X, axis=0, return_index=True, return_inverse=True)
     target = y[first]
-    clash = np.flatnonzero(target[inverse.reshape(-1)] != y)
+    expected = target[inverse.reshape(-1)]
+    clash = np.flatnonzero(expected != y)
     if clash.size:
-        row = ", ".join(f"{n}={v}" for n, v in zip(names, X[clash[0]], strict=True))
-        raise ValueError(f"inconsistent table: row ({row}) maps to both {y[clash[0]]} and "
-                         f"{target[inverse.reshape(-1)[clash[0]]]}")  # fmt: skip
+        i = clash[0]
+        row = ", ".join(f"{n}={v}" for n, v in zip(names, X[i], strict=True))
+        raise ValueError(f"inconsistent table: row ({row}) maps to both {expected[i]} and {y[i]}")
     return rows, target
 
 
@@ -400,11 +414,11 @@ def _affine_formula(X: np.ndarray, y: np.ndarray, rows: np.ndarray) -> Expr | No
     """The affine formula with the fewest terms (then the fewest nodes) that fits every row."""
     k = X.shape[1]
     sizes = range(k + 1) if k <= _MAX_SUBSET_FEATURES else [0, 1, 2, k]
+    F, t = X[rows], y[rows].astype(np.float64)
     for n_terms in sizes:
         found = []
         for subset in itertools.combinations(range(k), n_terms):
-            A = _design(X[rows][:, subset])
-            coef = np.linalg.lstsq(A, y[rows].astype(np.float64), rcond=None)[0]
+            coef = np.linalg.lstsq(_design(F[:, subset]), t, rcond=None)[0]
             expr = _rational_affine(coef, subset, X, y)
             if expr is not None:
                 found.append(expr)
@@ -452,16 +466,15 @@ class _Search:
         self.X, self.y, self.rows = X, y, rows
         self.max_size, self.deadline, self.rng = max_size, deadline, rng
         hints, divisors = _hints(X, y, rows)
-        self.leaf_exprs = [_var(j) for j in range(X.shape[1])] + hints
+        # Larger leaves could wrap around int64 in a product and fake a match.
+        leaves = [_var(j) for j in range(X.shape[1])] + hints
+        self.leaf_exprs = [e for e in leaves if np.abs(e.evaluate(X)).max() <= _BOUND]
         self.constants = sorted(set(_constants(X, y) + divisors), key=lambda c: (abs(c), c < 0))
         self.codes = ["var", "const", *_SEARCH_OPERATORS]
         self.best: Expr | None = None
+        self.best_size = 1 << 30  # nodes in `best`, kept apart as it is read for every block
         self.candidates: list[Expr] = []  # the most accurate expression of each size, per round
         self.polish_left = _POLISH_WORK
-
-    @property
-    def best_size(self) -> int:
-        return self.best.size if self.best is not None else 1 << 30
 
     def run(self) -> Expr | None:
         """Enumerate by size, restarting with more rows when a candidate fails on the rest."""
@@ -483,7 +496,6 @@ class _Search:
         self.binary = set(np.unique(y).tolist()) == {0, 1}
         self.most_accurate: dict[int, tuple[int, Expr]] = {}
         self.weights = self.rng.integers(0, 2**63, size=self.R, dtype=np.uint64) * 2 + 1
-        self.target_hash = int(y.view(np.uint64) @ self.weights)
         self.seen: set[int] = set()
         self.cells = 0
         self._prepare_completions()
@@ -545,8 +557,8 @@ class _Search:
             return ids.get(kind, self.divisors if kind == "divisor" else np.arange(0))
         ids = np.arange(self.offsets[size], self.offsets[size] + len(self.values.get(size, ())))
         if kind == "predicate":
-            predicate_codes = [self.codes.index(n) for n in ("lt", "le", "eq", "ne")]
-            ids = ids[np.isin(self.node_codes[size], predicate_codes)]
+            codes = [self.codes.index(n) for n in _SEARCH_OPERATORS if OPERATORS[n].predicate]
+            ids = ids[np.isin(self.node_codes[size], codes)]
         return ids
 
     def _groups(self, s: int):
@@ -586,8 +598,6 @@ class _Search:
                         yield op, ids, False
 
     def _operand_values(self, ids: np.ndarray) -> np.ndarray:
-        if len(ids) == 0:
-            return np.zeros((0, self.R), np.int64)
         size = bisect.bisect_right(self.offsets, int(ids[0])) - 1
         local = ids - self.offsets[size]
         if local[-1] - local[0] + 1 == len(local):  # contiguous: a view, not a copy
@@ -638,19 +648,22 @@ class _Search:
             self.cells += V.size
 
     def _close_level(self, s: int) -> None:
-        blocks = self.level_blocks
-        self.values[s] = np.concatenate([b[0] for b in blocks]) if blocks else np.zeros((0, self.R))
-        self.values[s] = self.values[s].astype(np.int64)
-        self.node_codes[s] = np.concatenate([b[1] for b in blocks]) if blocks else np.zeros(0, int)
-        self.node_args[s] = np.concatenate([b[2] for b in blocks]) if blocks else np.zeros((0, 3))
+        blocks = self.level_blocks or [
+            (np.zeros((0, self.R), np.int64), np.zeros(0, int), np.zeros((0, 3), np.int64))
+        ]
+        self.values[s] = np.concatenate([b[0] for b in blocks])
+        self.node_codes[s] = np.concatenate([b[1] for b in blocks])
+        self.node_args[s] = np.concatenate([b[2] for b in blocks])
         self.offsets.append(self.offsets[s] + len(self.values[s]))
 
     def _expr(self, gid: int) -> Expr:
+        """The expression behind a global id (ids run through the sizes in order)."""
         size = bisect.bisect_right(self.offsets, gid) - 1
         local = gid - self.offsets[size]
         return self._node(int(self.node_codes[size][local]), self.node_args[size][local])
 
-    def _node(self, code, args) -> Expr:
+    def _node(self, code: int, args: np.ndarray) -> Expr:
+        """The expression with operator ``code`` over the global ids ``args``."""
         name = self.codes[code]
         if name == "var":
             return self.leaf_exprs[int(args[0])]
@@ -660,9 +673,9 @@ class _Search:
 
     def _check(self, s: int, V: np.ndarray, node: Callable[[int], Expr]) -> None:
         """Exact matches, completions and the most accurate expression of size ``s``."""
-        for i in np.flatnonzero((V == self.t).all(axis=1)):
-            self._offer(node(i))
         errors = np.count_nonzero(V != self.t, axis=1)
+        for i in np.flatnonzero(errors == 0):
+            self._offer(node(i))
         i = int(errors.argmin())
         if errors[i] < self.most_accurate.get(s, (self.R + 1,))[0]:
             self.most_accurate[s] = (int(errors[i]), node(i))
@@ -673,7 +686,7 @@ class _Search:
         if self.projection is None:
             return
         with np.errstate(divide="ignore", invalid="ignore"):
-            scale = self.r_dot_y / (V @ self.projection)
+            scale = self.r_dot_y / (V.astype(np.float64) @ self.projection)
             a = np.rint(scale)
             hits = np.argwhere((np.abs(scale - a) < 1e-6) & (a != 0) & (np.abs(a) <= _MAX_SCALE))
         for i, col in hits[:64]:
@@ -719,7 +732,7 @@ class _Search:
             return
         wrong = np.flatnonzero(expr.evaluate(self.X) != self.y)
         if not len(wrong):
-            self.best = expr
+            self.best, self.best_size = expr, expr.size
         elif self.may_restart:
             take = min(_COUNTEREXAMPLES, len(wrong))
             raise _Restart(self.rng.choice(wrong, size=take, replace=False))
@@ -742,7 +755,9 @@ def _hints(X: np.ndarray, y: np.ndarray, rows: np.ndarray) -> tuple[list[Expr], 
         w = np.rint(v).astype(np.int64)
         if np.abs(v - w).max() < 0.2:
             if np.count_nonzero(w) >= 2:
-                hints.append(_linear_combination([(int(c), _var(j)) for j, c in enumerate(w) if c], 0))
+                hints.append(
+                    _linear_combination([(int(c), _var(j)) for j, c in enumerate(w) if c], 0)
+                )
             d = q / top
             if 2 <= round(d) <= 1000 and abs(d - round(d)) < 0.05 * d:
                 divisors.append(round(d))
@@ -791,6 +806,9 @@ def _constants(X: np.ndarray, y: np.ndarray) -> list[int]:
     """Small literals plus a few the data suggests: moduli, radices, and the range of y."""
     found = [-1, 0, 1, 2, 3, int(y.min()), int(y.max()), int(y.max()) + 1]
     found += [int(m) + 1 for m in X.max(axis=0)]
+    step = math.gcd(*(y - y.min()).tolist())
+    if step > 1:  # y on a grid, e.g. 2 * (x % 7): the step and the number of levels
+        found += [step, int(y.max() - y.min()) // step + 1]
     return sorted({c for c in found if abs(c) <= 1000}, key=lambda c: (abs(c), c < 0))
 
 

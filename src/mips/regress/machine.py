@@ -44,8 +44,10 @@ def fit_formula(
         candidates.append((b.size_, b.expression_))
     if X.shape[1] > 0:
         r = IntegerRegressor(
-            feature_names=list(features), max_size=config.max_size,
-            time_budget=config.time_budget, seed=config.seed,
+            feature_names=list(features),
+            max_size=config.max_size,
+            time_budget=config.time_budget,
+            seed=config.seed,
         ).fit(X, y)
         if r.exact_:
             candidates.append((r.size_, r.expression_))
@@ -57,7 +59,10 @@ def fit_formula(
 
 
 def _program(
-    machine: StateMachine, z_prev: np.ndarray, z_next: np.ndarray, initial: tuple[int, ...],
+    machine: StateMachine,
+    z_prev: np.ndarray,
+    z_next: np.ndarray,
+    initial: tuple[int, ...],
     config: RegressConfig,
 ) -> Program:
     d_in, d_out = machine.x.shape[1], machine.y.shape[1]

@@ -1,0 +1,401 @@
+"""Run the benchmark: one synthesis job per (task, seed), locally or on Ray, resumable.
+
+Every finished job appends one JSON line to ``<out>/results.jsonl``; a run that is killed resumes
+where it stopped. Jobs run in worker processes that write into a private temporary directory; the
+driver alone writes into ``out`` (program files first, then the record), so a record never points
+to a missing file and the same code works on a Ray cluster without a shared filesystem.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import multiprocessing
+import os
+import signal
+import tempfile
+import time
+import traceback
+from collections.abc import Callable
+from multiprocessing.connection import Connection, wait
+from pathlib import Path
+from typing import Any
+
+__all__ = ["RESULTS", "judge_seed", "read_results", "run_bench", "run_job"]
+
+RESULTS = "results.jsonl"
+BACKENDS = ("local", "ray")
+# Salt that separates the judge's random stream from the training data's (same job seed).
+_JUDGE_STREAM = 0x6A756467
+
+Job = Callable[..., dict]
+Progress = Callable[[int, int, dict], None]
+
+
+def judge_seed(seed: int) -> int:
+    """The judge's seed for job ``seed``: derived, so judging data never repeats training data."""
+    import numpy as np
+
+    return int(np.random.SeedSequence([_JUDGE_STREAM, seed]).generate_state(1)[0])
+
+
+def program_path(task: str, seed: int) -> str:
+    """Where a job's program lives, relative to the output directory."""
+    return f"programs/{task}__{seed}.py"
+
+
+def run_job(task_name: str, seed: int, n: int = 4000, out: Path | None = None) -> dict:
+    """Generate ``n`` sequences of the task, synthesize from the data alone, judge the program.
+
+    Returns one JSON-ready record; writes the program to ``out/programs/<task>__<seed>.py`` when
+    ``out`` is given and a program was found.
+    """
+    from mips import __version__
+    from mips.bench.judge import judge
+    from mips.pipeline import SynthConfig, synthesize
+    from mips.tasks import get_task
+
+    start = time.perf_counter()
+    task = get_task(task_name)
+    data = task.generate(n, seed)
+    generated = time.perf_counter()
+    config = SynthConfig(seed=seed)
+    synthesis = synthesize(data, config)  # sees the data only, never the task
+    summary = synthesis.record()
+    seconds = {"generate": round(generated - start, 3), **summary.pop("seconds")}
+    record: dict[str, Any] = {
+        "task": task_name,
+        "seed": seed,
+        "n": n,
+        "correct": False,
+        **summary,
+        "program_file": None,
+        "judge_seed": None,
+        "judgement": None,
+        "attempts": list(synthesis.attempts),
+        "config": dataclasses.asdict(config),
+        "version": __version__,
+    }
+    if synthesis.ok:
+        if out is not None:
+            _write_atomic(Path(out) / program_path(task_name, seed), synthesis.source.encode())
+            record["program_file"] = program_path(task_name, seed)
+        record["judge_seed"] = judge_seed(seed)
+        clock = time.perf_counter()
+        judgement = judge(task, synthesis.program, record["judge_seed"])
+        seconds["judge"] = round(time.perf_counter() - clock, 3)
+        record["correct"] = judgement.correct
+        record["judgement"] = judgement.to_dict()
+        if not judgement.correct:
+            record["failed_stage"], record["reason"] = "judge", judgement.summary()
+    seconds["total"] = round(time.perf_counter() - start, 3)
+    record["seconds"] = seconds
+    return record
+
+
+def read_results(path: Path) -> list[dict]:
+    """The records in a results file, in file order; a trailing partial line is ignored."""
+    path = Path(path)
+    if not path.exists():
+        return []
+    records = []
+    lines = path.read_bytes().split(b"\n")
+    for lineno, line in enumerate(lines[:-1], 1):  # the last piece never ended with a newline
+        if not line.strip():
+            continue
+        try:
+            record = json.loads(line)
+        except json.JSONDecodeError as e:
+            raise ValueError(f"{path}:{lineno}: not a JSON record ({e.msg})") from None
+        if not isinstance(record, dict) or "task" not in record or "seed" not in record:
+            raise ValueError(f"{path}:{lineno}: a record needs 'task' and 'seed'")
+        records.append(record)
+    return records
+
+
+def run_bench(
+    tasks: list[str],
+    seeds: int,
+    backend: str,
+    jobs: int,
+    out: Path,
+    address: str | None = None,
+    timeout: float = 900.0,
+    progress: Progress | None = None,
+    *,
+    n: int = 4000,
+    job: Job = run_job,
+) -> list[dict]:
+    """Run ``job(task, seed, n=n, out=dir)`` for every task and seed 0..seeds-1, skipping done ones.
+
+    ``backend`` is "local" (a process per job, ``jobs`` at a time) or "ray" (``jobs`` tasks in
+    flight on ``ray.init(address=address)``). A job that raises, dies or runs past ``timeout``
+    seconds is recorded as a failure. ``progress(done, total, record)`` is called as each job
+    finishes; ``done`` and ``total`` count the finished jobs from earlier runs too. Returns the
+    records of all requested (task, seed) pairs, old and new, in task then seed order.
+    """
+    if backend not in BACKENDS:
+        raise ValueError(f"backend must be one of {', '.join(BACKENDS)}, got {backend!r}")
+    if seeds < 1 or jobs < 1 or timeout <= 0 or n < 1:
+        raise ValueError("seeds, jobs, timeout and n must be positive")
+    from mips.tasks import get_task
+
+    for name in tasks:
+        get_task(name)  # unknown names fail here, before anything runs
+    # Job seeds are fixed before dispatch, so results never depend on backend or worker count.
+    wanted = [(task, seed) for task in dict.fromkeys(tasks) for seed in range(seeds)]
+    wanted_set = set(wanted)
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    results = out / RESULTS
+    _drop_partial_tail(results)
+    done: dict[tuple[str, int], dict] = {}
+    for record in read_results(results):
+        key = (record["task"], record["seed"])
+        if key in wanted_set and key not in done:
+            if record.get("n", n) != n:
+                raise ValueError(
+                    f"{results} holds {key[0]} seed {key[1]} made with n={record['n']}, not "
+                    f"n={n}; use another output directory or the same n"
+                )
+            done[key] = record
+    pending = [key for key in wanted if key not in done]
+
+    def finish(task: str, seed: int, record: dict, files: dict[str, bytes]) -> None:
+        record = {"task": task, "seed": seed, "n": n, **record}
+        record.update(task=task, seed=seed)
+        for rel, content in files.items():
+            _write_atomic(out / rel, content)
+        _append(results, record)
+        done[(task, seed)] = record
+        if progress is not None:
+            progress(len(done), len(wanted), record)
+
+    if pending:
+        run = _run_local if backend == "local" else _run_ray
+        run(pending, job, n, jobs, timeout, finish, address)
+    return [done[key] for key in wanted]
+
+
+# ---- job execution in a worker
+
+
+def _execute(job: Job, task: str, seed: int, n: int) -> tuple[str, Any, dict[str, bytes]]:
+    """Run one job in a private directory: ("ok", record, files) or ("error", reason, {})."""
+    try:
+        with tempfile.TemporaryDirectory(prefix="mips-job-") as tmp:
+            record = job(task, seed, n=n, out=Path(tmp))
+            if not isinstance(record, dict):
+                raise TypeError(f"job returned {type(record).__name__}, not a dict")
+            files = {
+                p.relative_to(tmp).as_posix(): p.read_bytes()
+                for p in sorted(Path(tmp).rglob("*"))
+                if p.is_file()
+            }
+        return "ok", record, files
+    except Exception as e:
+        reason = f"raised {type(e).__name__}: {' '.join(str(e).split())}"[:500]
+        return "error", {"reason": reason, "traceback": traceback.format_exc()[-4000:]}, {}
+
+
+def _child(conn: Connection, job: Job, task: str, seed: int, n: int) -> None:
+    # Ctrl-C is the driver's to handle: it kills its workers, so no interrupted job is recorded.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    conn.send(_execute(job, task, seed, n))
+    conn.close()
+
+
+def _failure(stage: str, reason: str, seconds: float, traceback_text: str | None = None) -> dict:
+    record = {
+        "correct": False,
+        "ok": False,
+        "form": None,
+        "hidden": None,
+        "architecture": None,
+        "state_vars": None,
+        "program_lines": None,
+        "program_file": None,
+        "seconds": {"total": round(seconds, 3)},
+        "failed_stage": stage,
+        "reason": reason,
+        "judgement": None,
+    }
+    if traceback_text:
+        record["traceback"] = traceback_text
+    return record
+
+
+def _outcome(result: tuple[str, Any, dict[str, bytes]], seconds: float) -> tuple[dict, dict]:
+    status, payload, files = result
+    if status == "ok":
+        return payload, files
+    return _failure("job", payload["reason"], seconds, payload["traceback"]), {}
+
+
+def _timed_out(timeout: float) -> str:
+    return f"timed out after {timeout:g} s"
+
+
+# ---- backends
+
+Finish = Callable[[str, int, dict, dict[str, bytes]], None]
+
+
+def _run_local(
+    pending: list[tuple[str, int]],
+    job: Job,
+    n: int,
+    jobs: int,
+    timeout: float,
+    finish: Finish,
+    address: str | None,
+) -> None:
+    """A fresh process per job (spawned: torch and fork do not mix), killed at its timeout."""
+    ctx = multiprocessing.get_context("spawn")
+    queue = list(reversed(pending))
+    running: dict[Connection, tuple[str, int, Any, float]] = {}
+    try:
+        while queue or running:
+            while queue and len(running) < jobs:
+                task, seed = queue.pop()
+                receiver, sender = ctx.Pipe(duplex=False)
+                process = ctx.Process(
+                    target=_child, args=(sender, job, task, seed, n), name=f"mips-{task}-{seed}"
+                )
+                process.start()
+                sender.close()  # the child holds the only writer: EOF means it died
+                running[receiver] = (task, seed, process, time.monotonic())
+            now = time.monotonic()
+            nearest = min(start + timeout for *_, start in running.values())
+            for receiver in wait(list(running), timeout=max(0.0, nearest - now)):
+                task, seed, process, start = running.pop(receiver)
+                try:
+                    result, problem = receiver.recv(), None
+                except EOFError:
+                    result, problem = None, "worker died"
+                except Exception as e:  # e.g. a record that cannot be unpickled here
+                    result, problem = None, f"unreadable result: {type(e).__name__}: {e}"
+                receiver.close()
+                _reap(process)
+                elapsed = time.monotonic() - start
+                if result is None:
+                    reason = f"{problem} (exit code {process.exitcode})"[:500]
+                    record, files = _failure("job", reason, elapsed), {}
+                else:
+                    record, files = _outcome(result, elapsed)
+                finish(task, seed, record, files)
+            now = time.monotonic()
+            for receiver, (task, seed, process, start) in list(running.items()):
+                if now - start >= timeout:
+                    del running[receiver]
+                    _reap(process, grace=0.0)
+                    receiver.close()
+                    finish(task, seed, _failure("timeout", _timed_out(timeout), now - start), {})
+    finally:
+        for receiver, (_, _, process, _) in running.items():
+            _reap(process, grace=0.0)
+            receiver.close()
+
+
+def _reap(process: multiprocessing.process.BaseProcess, grace: float = 10.0) -> None:
+    """Wait up to ``grace`` seconds for a worker to exit, then kill it."""
+    process.join(grace)
+    if process.is_alive():
+        process.kill()
+        process.join()
+
+
+def _run_ray(
+    pending: list[tuple[str, int]],
+    job: Job,
+    n: int,
+    jobs: int,
+    timeout: float,
+    finish: Finish,
+    address: str | None,
+) -> None:
+    """Ray tasks, ``jobs`` in flight; a task past its timeout is cancelled (its worker killed)."""
+    try:
+        import ray
+    except ImportError:
+        raise RuntimeError(
+            "the ray backend needs Ray, which is not installed: pip install 'mips[ray]'"
+        ) from None
+    started_here = not ray.is_initialized()
+    if started_here:
+        ray.init(address=address)
+    remote = ray.remote(num_cpus=1, max_retries=0)(_execute)
+    queue = list(reversed(pending))
+    running: dict[Any, tuple[str, int, float]] = {}
+    try:
+        while queue or running:
+            while queue and len(running) < jobs:
+                task, seed = queue.pop()
+                running[remote.remote(job, task, seed, n)] = (task, seed, time.monotonic())
+            now = time.monotonic()
+            nearest = min(start + timeout for *_, start in running.values())
+            ready, _ = ray.wait(list(running), num_returns=1, timeout=max(0.0, nearest - now))
+            for ref in ready:
+                task, seed, start = running.pop(ref)
+                elapsed = time.monotonic() - start
+                try:
+                    record, files = _outcome(ray.get(ref), elapsed)
+                except Exception as e:  # the worker died: Ray raises instead of returning
+                    reason = f"worker failed: {type(e).__name__}: {' '.join(str(e).split())}"
+                    record, files = _failure("job", reason[:500], elapsed), {}
+                finish(task, seed, record, files)
+            now = time.monotonic()
+            for ref, (task, seed, start) in list(running.items()):
+                if now - start >= timeout:
+                    del running[ref]
+                    ray.cancel(ref, force=True)
+                    finish(task, seed, _failure("timeout", _timed_out(timeout), now - start), {})
+    finally:
+        for ref in running:
+            ray.cancel(ref, force=True)
+        if started_here:
+            ray.shutdown()
+
+
+# ---- files
+
+
+def _jsonable(value: Any) -> Any:
+    if hasattr(value, "tolist"):  # numpy scalars and arrays
+        return value.tolist()
+    if isinstance(value, (set, frozenset, tuple)):
+        return list(value)
+    if isinstance(value, Path):
+        return str(value)
+    raise TypeError(f"not JSON-serialisable: {type(value).__name__}")
+
+
+def _append(path: Path, record: dict) -> None:
+    """Append one record as one line with a single write, so a kill never leaves half a record."""
+    line = (json.dumps(record, default=_jsonable) + "\n").encode()
+    fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+    try:
+        written = os.write(fd, line)
+    finally:
+        os.close(fd)
+    if written != len(line):
+        raise OSError(f"{path}: short write ({written} of {len(line)} bytes); disk full?")
+
+
+def _drop_partial_tail(path: Path) -> None:
+    """Cut a torn last line (no newline: the writer was killed) so the next append starts clean."""
+    content = path.read_bytes() if path.exists() else b""
+    if content and not content.endswith(b"\n"):
+        os.truncate(path, content.rfind(b"\n") + 1)
+
+
+def _write_atomic(path: Path, content: bytes) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(content)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise

@@ -1,0 +1,543 @@
+"""The ``mips`` command line: thin commands that parse options, call the library and print.
+
+Torch-using modules are imported inside the commands, so ``mips --help`` stays instant. A bad data
+file is one ``error:`` line on stderr and exit status 2; nothing is written until a run succeeds.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from enum import StrEnum
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, NoReturn
+
+import typer
+from rich.console import Console
+from rich.table import Table
+from rich.text import Text
+
+from mips import __version__
+from mips.data import FORMATS, DataError, SequenceData
+
+if TYPE_CHECKING:
+    from mips.pipeline import Synthesis
+    from mips.tasks import Task
+
+Progress = Callable[[str, int, int], None]
+
+app = typer.Typer(
+    name="mips",
+    help=(
+        "Turn integer input/output sequence data into a verified Python program: train the "
+        "smallest exact RNN, read its state machine, regress formulas, emit and verify code."
+    ),
+    no_args_is_help=True,
+    add_completion=False,
+)
+stdout = Console()
+stderr = Console(stderr=True)
+
+
+class Device(StrEnum):
+    """Where the network trains."""
+
+    cpu = "cpu"
+    cuda = "cuda"
+
+
+class Backend(StrEnum):
+    """How benchmark jobs run."""
+
+    local = "local"
+    ray = "ray"
+
+
+FORMATS_HELP = (
+    "Data file: .npz (integer arrays x (N, T, d_in) and y (N, T, d_out); 2-D means dimension 1), "
+    ".csv (columns seq, x or x0.., y or y0..; one row per step) or .jsonl "
+    '(one {"x": [...], "y": [...]} per line), chosen by suffix.'
+)
+DataOpt = Annotated[
+    Path | None,
+    typer.Option("--data", help=FORMATS_HELP + " Give this or --task.", show_default=False),
+]
+TaskOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--task",
+        help="Benchmark task to generate data from instead of --data (list: mips tasks).",
+        show_default=False,
+    ),
+]
+SeedOpt = Annotated[
+    int, typer.Option("--seed", help="Seed for data generation, the split and training.")
+]
+NOpt = Annotated[
+    int,
+    typer.Option("--n", min=2, help="Sequences to generate with --task (ignored with --data)."),
+]
+DeviceOpt = Annotated[
+    Device, typer.Option("--device", help="Train on the CPU or a CUDA GPU (cuda needs one).")
+]
+MaxHiddenOpt = Annotated[
+    int, typer.Option("--max-hidden", min=1, help="Largest RNN hidden size the search tries.")
+]
+
+
+def _say(line: str) -> None:
+    """One line of plain text on stdout, never wrapped or read as markup."""
+    stdout.print(Text(line), soft_wrap=True)
+
+
+def _fail(message: str, code: int = 2) -> NoReturn:
+    """One ``error:`` line on stderr (plain text: no wrapping, no markup), then exit."""
+    typer.echo(f"error: {' '.join(message.split())}", err=True)
+    raise typer.Exit(code)
+
+
+@contextmanager
+def _data_errors() -> Iterator[None]:
+    """Turn a bad data file into one error line and exit status 2, never a traceback."""
+    try:
+        yield
+    except DataError as e:
+        _fail(str(e))
+
+
+@contextmanager
+def _writing(path: Path) -> Iterator[None]:
+    """Turn a failed write (permissions, a file where a directory should be) into one line."""
+    try:
+        yield
+    except OSError as e:
+        _fail(f"{path}: cannot write ({e.strerror or e})")
+
+
+def _task(name: str) -> Task:
+    from mips.tasks import get_task
+
+    try:
+        return get_task(name)
+    except KeyError as e:
+        _fail(str(e.args[0]).replace("all_tasks()", "mips tasks"))
+
+
+def _input(
+    data: Path | None, task: str | None, n: int, seed: int
+) -> tuple[SequenceData, Task | None]:
+    """The sequences to learn from: a data file, or ``n`` fresh ones from a benchmark task."""
+    if (data is None) == (task is None):
+        _fail("give exactly one of --data FILE or --task NAME")
+    if task is not None:
+        t = _task(task)
+        return t.generate(n, seed), t
+    with _data_errors():
+        seqs = SequenceData.load(data)
+        if seqs.n < 2:
+            raise DataError(f"{data}: {seqs.n} sequence; need at least 2 to hold some out")
+    return seqs, None
+
+
+def _check_device(device: Device) -> None:
+    if device is Device.cuda:
+        import torch
+
+        if not torch.cuda.is_available():
+            _fail("--device cuda: no CUDA GPU is available here")
+
+
+def _check_out_file(out: Path | None) -> None:
+    """Refuse an --out that could never be written, before spending any time."""
+    if out is not None and out.is_dir():
+        _fail(f"{out}: is a directory, --out needs a file name")
+
+
+def _write_text(path: Path, text: str) -> None:
+    """Replace ``path`` atomically, so a failed write leaves any old file whole."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.tmp{os.getpid()}")
+    try:
+        tmp.write_text(text, encoding="utf-8")
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
+@contextmanager
+def _progress(activity: str | None = None) -> Iterator[Progress]:
+    """A rich progress display on stderr; yields ``progress(description, advance, total)``.
+
+    Each new description gets its own bar (one per network family searched); ``activity`` adds
+    a pulsing line for work that reports no progress of its own (the later pipeline stages).
+    """
+    from rich.progress import BarColumn, ProgressColumn, TextColumn, TimeElapsedColumn
+    from rich.progress import Progress as Bars
+
+    class Count(ProgressColumn):
+        def render(self, task) -> Text:
+            done = "" if task.total is None else f"{int(task.completed)}/{int(task.total)}"
+            return Text(done, style="progress.download")
+
+    bars: dict[str, int] = {}
+    with Bars(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        Count(),
+        TimeElapsedColumn(),
+        console=stderr,
+    ) as display:
+        pulse = None if activity is None else display.add_task(activity, total=None)
+
+        def update(description: str, advance: int, total: int) -> None:
+            if description not in bars:
+                for bar in bars.values():  # a family stops early once a network is exact
+                    display.stop_task(bar)
+                bars[description] = display.add_task(f"train {description}", total=total)
+            display.update(bars[description], advance=advance, total=total)
+
+        yield update
+        if pulse is not None:
+            display.update(pulse, total=1, completed=1)
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"mips {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _main(
+    version: Annotated[
+        bool,
+        typer.Option(
+            "--version", callback=_version, is_eager=True, help="Print the version and exit."
+        ),
+    ] = False,
+) -> None:
+    """Program synthesis by mechanistic interpretability (arXiv 2402.05110)."""
+
+
+@app.command()
+def tasks() -> None:
+    """List the 62 benchmark tasks: name, input range (each input dim), length T, d_in, d_out."""
+    from mips.tasks import all_tasks
+
+    table = Table(title="Benchmark tasks")
+    table.add_column("name", no_wrap=True)
+    table.add_column("input range", justify="right", no_wrap=True)
+    table.add_column("T", justify="right")
+    table.add_column("d_in", justify="right")
+    table.add_column("d_out", justify="right")
+    everything = all_tasks()
+    for t in everything:
+        table.add_row(t.name, f"{t.low}..{t.high}", str(t.length), str(t.d_in), str(t.d_out))
+    stdout.print(table)
+    _say(f"{len(everything)} tasks")
+
+
+@app.command()
+def data(
+    task: Annotated[str, typer.Argument(help="Benchmark task name (list: mips tasks).")],
+    out: Annotated[
+        Path,
+        typer.Option(
+            "--out",
+            help=f"File to write; the suffix picks the format ({', '.join(FORMATS)}).",
+            show_default=False,
+        ),
+    ],
+    n: Annotated[int, typer.Option("--n", min=1, help="Number of sequences.")] = 4000,
+    seed: Annotated[
+        int, typer.Option("--seed", help="Seed; the same seed gives the same data.")
+    ] = 0,
+    length: Annotated[
+        int | None,
+        typer.Option(
+            "--length", min=1, help="Steps per sequence (default: the task's own length T)."
+        ),
+    ] = None,
+) -> None:
+    """Generate a task's input/output sequences and save them as .npz, .csv or .jsonl."""
+    t = _task(task)
+    _check_out_file(out)
+    seqs = t.generate(n, seed, length)
+    with _data_errors(), _writing(out):
+        seqs.save(out)
+    _say(
+        f"wrote {seqs.n} sequences of {seqs.length} steps "
+        f"(d_in={seqs.d_in}, d_out={seqs.d_out}) from {t.name} to {out}"
+    )
+
+
+@app.command()
+def train(
+    out: Annotated[
+        Path,
+        typer.Option(
+            "--out",
+            help="Directory for the network (weights.safetensors + network.json); made if absent.",
+            show_default=False,
+        ),
+    ],
+    data: DataOpt = None,
+    task: TaskOpt = None,
+    seed: SeedOpt = 0,
+    n: NOpt = 4000,
+    max_hidden: MaxHiddenOpt = 8,
+    device: DeviceOpt = Device.cpu,
+    steps: Annotated[
+        int, typer.Option("--steps", min=1, help="Most optimiser steps per candidate network.")
+    ] = 3000,
+) -> None:
+    """Search for the smallest RNN that fits the data exactly on a held-out split, and save it."""
+    if out.exists() and not out.is_dir():
+        _fail(f"{out}: exists and is not a directory, --out needs a directory")
+    seqs, _ = _input(data, task, n, seed)
+    _check_device(device)
+    from mips.network.search import NoExactNetwork, SearchConfig, search
+    from mips.network.train import TrainConfig
+
+    config = SearchConfig(
+        max_hidden=max_hidden, seed=seed, train=TrainConfig(steps=steps, device=device.value)
+    )
+    try:
+        with _progress() as progress:
+            net = search(seqs, config, progress)
+    except NoExactNetwork as e:
+        typer.echo(f"no exact network: {e}", err=True)
+        raise typer.Exit(1) from None
+    with _writing(out):
+        net.save(out)
+    m = net.metrics
+    _say(
+        f"{net.arch.describe()} (hidden {net.hidden}, {net.n_parameters()} parameters): "
+        f"exact after {m.get('steps')} steps, {m.get('seconds')} s search, held-out "
+        f"accuracy {m.get('heldout_accuracy', float('nan')):.2%}; saved to {out}"
+    )
+
+
+@app.command()
+def synth(
+    data: DataOpt = None,
+    task: TaskOpt = None,
+    out: Annotated[
+        Path | None,
+        typer.Option(
+            "--out",
+            help="Write the program here (a .py file), only once synthesis has succeeded.",
+            show_default=False,
+        ),
+    ] = None,
+    seed: SeedOpt = 0,
+    n: NOpt = 4000,
+    device: DeviceOpt = Device.cpu,
+    max_hidden: MaxHiddenOpt = 8,
+    save_network: Annotated[
+        Path | None,
+        typer.Option(
+            "--save-network",
+            help="Also save the trained, simplified network to this directory.",
+            show_default=False,
+        ),
+    ] = None,
+) -> None:
+    """Synthesize a verified Python program from sequence data and print it.
+
+    With --task, the program is made from the task's data alone, then judged on fresh data.
+
+    Exit status: 0 success; 1 synthesis failed or JUDGED WRONG; 2 bad input (one error: line).
+    """
+    _check_out_file(out)
+    seqs, t = _input(data, task, n, seed)
+    _check_device(device)
+    from mips.pipeline import SynthConfig, synthesize
+
+    config = SynthConfig(seed=seed, device=device.value, max_hidden=max_hidden)
+    with _progress("synthesize") as progress:
+        result = synthesize(seqs, config, progress)
+    if save_network is not None and result.network is not None:
+        with _writing(save_network):
+            result.network.save(save_network)
+    if not result.ok:
+        typer.echo(
+            f"synthesis failed at the {result.failed_stage} stage: {result.reason}", err=True
+        )
+        raise typer.Exit(1)
+    _print_program(result.source)
+    _print_summary(result, out, save_network)
+    if out is not None:
+        with _writing(out):
+            _write_text(out, result.source)
+    if t is not None:
+        from mips.bench.judge import judge
+        from mips.bench.runner import judge_seed
+
+        # The bench's seed derivation, so this verdict matches `mips bench` for the same seed.
+        verdict = judge(t, result.program, judge_seed(seed))
+        _say(f"judge: {verdict.summary()}")
+        if not verdict.correct:
+            typer.echo(f"JUDGED WRONG: {verdict.summary()}", err=True)
+            raise typer.Exit(1)
+
+
+def _print_program(source: str) -> None:
+    if stdout.is_terminal:
+        from rich.syntax import Syntax
+
+        stdout.print(Syntax(source, "python", word_wrap=True))
+    else:  # piped: the exact source, neither wrapped nor cropped
+        typer.echo(source.rstrip("\n"))
+
+
+def _print_summary(result: Synthesis, out: Path | None, save_network: Path | None) -> None:
+    net, machine, program = result.network, result.machine, result.program_ir
+    grid = Table.grid(padding=(0, 2))
+    grid.add_column(style="bold")
+    grid.add_column()
+    rows = [
+        ("form", result.form),
+        ("network", f"{net.arch.describe()} (hidden {net.hidden})" if net else "-"),
+        ("state machine", f"{machine.kind}, {machine.n_rows} transitions" if machine else "-"),
+        ("state vars", (", ".join(program.state) or "none") if program else "-"),
+        ("verified", result.verification.summary() if result.verification else "-"),
+        (
+            "seconds",
+            ", ".join(f"{k} {v:.1f}" for k, v in result.seconds.items())
+            + f"; total {sum(result.seconds.values()):.1f}",
+        ),
+    ]
+    if out is not None:
+        rows.append(("program", str(out)))
+    if save_network is not None:
+        rows.append(("network dir", str(save_network)))
+    for k, v in rows:
+        grid.add_row(k, Text(str(v)))
+    stdout.print(grid)
+
+
+def _task_names(spec: str | None) -> list[str]:
+    """Comma-separated task names, each checked against the registry; None means all."""
+    from mips.tasks import all_tasks
+
+    if spec is None:
+        return [t.name for t in all_tasks()]
+    names = [s.strip() for s in spec.split(",") if s.strip()]
+    if not names:
+        _fail("--tasks: no task names given")
+    for name in names:
+        _task(name)
+    return names
+
+
+@app.command()
+def bench(
+    tasks: Annotated[
+        str | None,
+        typer.Option(
+            "--tasks",
+            help="Comma-separated task names, e.g. Parity_Last3,Bitwise_Not (default: all 62).",
+            show_default=False,
+        ),
+    ] = None,
+    seeds: Annotated[
+        int, typer.Option("--seeds", min=1, help="Seeds per task (0, 1, ..., K-1).")
+    ] = 1,
+    backend: Annotated[
+        Backend,
+        typer.Option("--backend", help="Run jobs in local processes or on a Ray cluster."),
+    ] = Backend.local,
+    jobs: Annotated[
+        int | None,
+        typer.Option(
+            "--jobs",
+            min=1,
+            help="Parallel jobs (default: the number of CPU cores).",
+            show_default=False,
+        ),
+    ] = None,
+    out: Annotated[
+        Path,
+        typer.Option(
+            "--out",
+            help="Results directory; one JSON record per (task, seed), so a rerun resumes.",
+        ),
+    ] = Path("bench_out"),
+    address: Annotated[
+        str | None,
+        typer.Option(
+            "--address",
+            help="Ray cluster address for --backend ray (default: start or find a local one).",
+            show_default=False,
+        ),
+    ] = None,
+    timeout: Annotated[
+        float, typer.Option("--timeout", min=1, help="Seconds allowed per (task, seed) job.")
+    ] = 900.0,
+) -> None:
+    """Run the benchmark: synthesize a program per task and seed from data, then judge it."""
+    names = _task_names(tasks)
+    if backend is Backend.ray:
+        import importlib.util
+
+        if importlib.util.find_spec("ray") is None:
+            _fail("--backend ray needs Ray: pip install 'mips[ray]'")
+    if out.exists() and not out.is_dir():
+        _fail(f"{out}: exists and is not a directory, --out needs a directory")
+    from rich.progress import BarColumn, MofNCompleteColumn, TimeElapsedColumn
+    from rich.progress import Progress as Bars
+
+    from mips.bench.runner import run_bench
+
+    with Bars(
+        "{task.description}", BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), console=stderr
+    ) as display:
+        bar = display.add_task("bench", total=None)
+
+        def progress(done: int, total: int, record: dict) -> None:
+            display.update(bar, completed=done, total=total)
+            verdict = (
+                "correct" if record.get("correct") else f"failed ({record.get('failed_stage')})"
+            )
+            display.console.print(Text(f"{record['task']} seed {record['seed']}: {verdict}"))
+
+        try:
+            records = run_bench(
+                names,
+                seeds,
+                backend.value,
+                jobs or os.cpu_count() or 1,
+                out,
+                address,
+                timeout,
+                progress,
+            )
+        except ValueError as e:  # a results file that does not fit this run
+            _fail(str(e))
+    correct = sum(1 for r in records if r.get("correct"))
+    _say(f"{correct}/{len(records)} judged correct; results in {out} (see: mips report {out})")
+
+
+@app.command()
+def report(
+    directory: Annotated[
+        Path, typer.Argument(help="Results directory written by mips bench (e.g. bench_out).")
+    ],
+) -> None:
+    """Summarise a benchmark run as report.md and report.html inside its directory."""
+    if not directory.is_dir():
+        _fail(f"{directory}: no such directory")
+    from mips.bench.report import write_report
+
+    try:
+        md, html = write_report(directory)
+    except ValueError as e:  # no results yet, or a damaged results file
+        _fail(str(e))
+    _say(f"wrote {md} and {html}")
+
+
+def main() -> None:
+    """Entry point of the ``mips`` console script and ``python -m mips``."""
+    app(prog_name="mips")

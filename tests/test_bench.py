@@ -1,0 +1,228 @@
+"""Benchmark runner and report: resume, failures, seeds independent of workers, peers' data.
+
+The runner tests use fake jobs (module-level, so spawned workers can import them); real synthesis
+runs belong to the benchmark command, not the default test run.
+"""
+
+import functools
+import json
+import os
+import sys
+import time
+
+import pytest
+
+from mips.bench import runner
+from mips.bench.report import load_peers, write_report
+from mips.bench.runner import read_results, run_bench
+from mips.tasks import all_tasks
+
+
+def fake_job(task, seed, n=4000, out=None, log=None):
+    """A deterministic stand-in for run_job that writes a program file like the real one."""
+    if log is not None:
+        with open(log, "a") as f:
+            f.write(f"{task} {seed}\n")
+    (out / "programs").mkdir(parents=True, exist_ok=True)
+    (out / runner.program_path(task, seed)).write_text(f"# {task} {seed}\n")
+    return {
+        "task": task,
+        "seed": seed,
+        "correct": (len(task) + seed) % 2 == 0,
+        "form": "formula",
+        "value": len(task) * 100 + seed,
+        "program_file": runner.program_path(task, seed),
+    }
+
+
+def misbehaving_job(task, seed, n=4000, out=None):
+    """Raises for Prev2, hangs for Prev3, dies for Prev4, else behaves like fake_job."""
+    if task == "Prev2":
+        raise ValueError("no luck\nat all")
+    if task == "Prev3":
+        time.sleep(600)
+    if task == "Prev4":
+        os._exit(3)
+    return fake_job(task, seed, n, out)
+
+
+def test_peers_cover_the_62_tasks_with_the_published_totals():
+    peers = load_peers()
+    tasks = peers["tasks"]
+    assert list(tasks) == [t.name for t in all_tasks()]
+    assert sum(t["gpt4_solved"] for t in tasks.values()) == 30 == peers["totals"]["gpt4"]
+    reconstruction = sum(t["authors_mips"] for t in tasks.values())
+    assert reconstruction == 30 == peers["totals"]["authors_mips_reconstruction"]
+    assert peers["totals"]["authors_mips_paper"] == 32
+    # The paper's 13 tasks solved by MIPS and not by GPT-4 are all in the reconstruction.
+    mips_only = [n for n, t in tasks.items() if t["authors_mips"] and not t["gpt4_solved"]]
+    assert len(mips_only) == 13 and "Binary_Addition" in mips_only
+    hidden = {n: t["authors_hidden"] for n, t in tasks.items()}
+    assert all(isinstance(h, int) and h >= 1 for h in hidden.values())
+    assert (hidden["Binary_Addition"], hidden["Dithering"], hidden["Newton_Magnetic"]) == (2, 81, 4)
+    assert {"gpt4_solved", "authors_mips", "authors_hidden"} <= set(peers["sources"])
+
+
+def test_resume_skips_finished_jobs_and_drops_a_torn_last_line(tmp_path):
+    out, log = tmp_path / "run", tmp_path / "calls.txt"
+    job = functools.partial(fake_job, log=log)
+    first = run_bench(["Prev1", "Prev2"], 2, "local", 2, out, job=job)
+    assert [(r["task"], r["seed"]) for r in first] == [
+        ("Prev1", 0),
+        ("Prev1", 1),
+        ("Prev2", 0),
+        ("Prev2", 1),
+    ]
+    results = out / "results.jsonl"
+    with open(results, "ab") as f:
+        f.write(b'{"task": "Prev3", "seed": 0, "corr')  # a writer killed mid-line
+    assert len(read_results(results)) == 4
+
+    seen = []
+    records = run_bench(
+        ["Prev1", "Prev2", "Prev3"],
+        2,
+        "local",
+        2,
+        out,
+        job=job,
+        progress=lambda done, total, record: seen.append((done, total, record["task"])),
+    )
+    assert log.read_text().split("\n").count("Prev1 0") == 1  # not run again
+    assert sorted(log.read_text().split()[8:]) == ["0", "1", "Prev3", "Prev3"]
+    assert records[:4] == first and [r["task"] for r in records[4:]] == ["Prev3", "Prev3"]
+    assert sorted(seen) == [(5, 6, "Prev3"), (6, 6, "Prev3")]
+    assert results.read_bytes().endswith(b"\n")
+    lines = results.read_text().splitlines()
+    assert len(lines) == 6 and all(json.loads(line)["task"] for line in lines)
+    assert (out / "programs" / "Prev3__1.py").read_text() == "# Prev3 1\n"
+    # Nothing left to do: no job runs at all.
+    assert run_bench(["Prev3"], 2, "local", 1, out, job=job) == records[4:]
+    assert len(log.read_text().splitlines()) == 6
+
+
+def test_failing_hanging_and_dying_jobs_are_recorded_and_the_run_goes_on(tmp_path):
+    tasks = ["Prev1", "Prev2", "Prev3", "Prev4", "Prev5"]
+    start = time.monotonic()
+    records = run_bench(tasks, 1, "local", 2, tmp_path, timeout=5.0, job=misbehaving_job)
+    assert time.monotonic() - start < 60
+    by_task = {r["task"]: r for r in records}
+    assert by_task["Prev1"]["correct"] is False and by_task["Prev1"]["value"] == 500
+    assert by_task["Prev5"]["correct"] is False and by_task["Prev5"]["form"] == "formula"
+    raised = by_task["Prev2"]
+    assert (raised["failed_stage"], raised["correct"]) == ("job", False)
+    assert raised["reason"] == "raised ValueError: no luck at all"
+    assert "ValueError" in raised["traceback"]
+    assert by_task["Prev3"]["failed_stage"] == "timeout"
+    assert by_task["Prev3"]["reason"] == "timed out after 5 s"
+    assert by_task["Prev3"]["seconds"]["total"] >= 5.0
+    assert by_task["Prev4"]["failed_stage"] == "job"
+    assert "exit code 3" in by_task["Prev4"]["reason"]
+    assert len(read_results(tmp_path / "results.jsonl")) == 5
+
+
+def test_records_do_not_depend_on_the_number_of_workers(tmp_path):
+    tasks = ["Bitwise_Xor", "Sum_Last2"]
+    one = run_bench(tasks, 2, "local", 1, tmp_path / "one", job=fake_job)
+    two = run_bench(tasks, 2, "local", 2, tmp_path / "two", job=fake_job)
+    assert one == two and len(one) == 4
+    assert {r["seed"] for r in one} == {0, 1}
+    programs = sorted(p.name for p in (tmp_path / "one" / "programs").iterdir())
+    assert programs == sorted(p.name for p in (tmp_path / "two" / "programs").iterdir())
+
+
+def test_bad_arguments_fail_before_anything_runs(tmp_path, monkeypatch):
+    with pytest.raises(KeyError, match="unknown task"):
+        run_bench(["Prev_1"], 1, "local", 1, tmp_path, job=fake_job)
+    with pytest.raises(ValueError, match="backend"):
+        run_bench(["Prev1"], 1, "slurm", 1, tmp_path, job=fake_job)
+    monkeypatch.setitem(sys.modules, "ray", None)  # as if Ray were not installed
+    with pytest.raises(RuntimeError, match=r"pip install 'mips\[ray\]'"):
+        run_bench(["Prev1"], 1, "ray", 1, tmp_path, job=fake_job)
+    assert not (tmp_path / "results.jsonl").exists()
+
+
+def test_judge_seed_is_derived_and_distinct_from_the_data_seed():
+    seeds = [runner.judge_seed(s) for s in range(5)]
+    assert len(set(seeds)) == 5 and not set(seeds) & set(range(5))
+    assert seeds == [runner.judge_seed(s) for s in range(5)]
+
+
+def _record(task, seed, correct, form="formula", **extra):
+    return {
+        "task": task,
+        "seed": seed,
+        "n": 4000,
+        "correct": correct,
+        "ok": correct,
+        "form": form if correct else None,
+        "hidden": 2,
+        "architecture": "hidden 2, hidden MLP 1x0, output MLP 1x0",
+        "state_vars": 2 if correct else None,
+        "program_lines": 12 if correct else None,
+        "program_file": f"programs/{task}__{seed}.py" if correct else None,
+        "seconds": {"total": 30.0},
+        "failed_stage": None if correct else "verify",
+        "reason": None if correct else "held-out 10/800 | wrong",
+        "judgement": None,
+        **extra,
+    }
+
+
+def test_report_shows_totals_and_one_row_per_task(tmp_path):
+    records = [
+        _record("Binary_Addition", 0, True),  # solved by GPT-4? no; authors: yes
+        _record("Binary_Addition", 1, False),
+        _record("Base_3_Addition", 0, False),  # solved by no peer
+        _record("Base_3_Addition", 1, True, form="table"),
+        _record("Sum_All", 0, False),
+        _record("Sum_All", 1, False),
+    ]
+    (tmp_path / "programs").mkdir()
+    (tmp_path / "programs" / "Binary_Addition__0.py").write_text("def f(): pass\n")
+    (tmp_path / "pictures").mkdir()
+    (tmp_path / "pictures" / "Binary_Addition__0.png").write_bytes(b"\x89PNG")
+    lines = "".join(json.dumps(r) + "\n" for r in records) + '{"task": "Sum_'
+    (tmp_path / "results.jsonl").write_text(lines)
+
+    md_path, html_path = write_report(tmp_path)
+    md, page = md_path.read_text(), html_path.read_text()
+    assert "Judged correct: 2 of 3 tasks" in md
+    assert "seed 0: 1/3, seed 1: 1/3" in md
+    assert "formula 1, table 1" in md
+    assert "by no peer (neither GPT-4 nor the authors' MIPS): 1 (Base_3_Addition)" in md
+    assert "GPT-4 solves 30/62 of all tasks, 1 of the 3 run" in md
+    assert "32/62 (paper)" in md and "reconstruction passes 30/62" in md
+    rows = [line for line in md.splitlines() if line.startswith("| ") and "Task" not in line]
+    names = [row.split(" | ")[1] for row in rows]
+    assert names == ["Binary_Addition", "Base_3_Addition", "Sum_All"]
+    assert "| yes | 1/2 | formula | 12 | 2 |" in rows[0]
+    assert "[program](programs/Binary_Addition__0.py)" in rows[0]
+    assert "[picture](pictures/Binary_Addition__0.png)" in rows[0]
+    assert "2 / 2" in rows[0] and "| no | yes |" in rows[0]  # hidden; GPT-4 no, authors yes
+    assert "[program]" not in rows[1]  # the program file is missing, so no link
+    assert "verify: held-out 10/800 \\| wrong" in rows[2]
+    assert page.count("<tr>") == 4 and "data:image/png;base64," in page
+    assert 'href="programs/Binary_Addition__0.py"' in page and "<style>" in page
+    assert (tmp_path / "solved.png").read_bytes().startswith(b"\x89PNG")
+
+
+def test_report_needs_results(tmp_path):
+    with pytest.raises(ValueError, match="no results"):
+        write_report(tmp_path)
+
+
+@pytest.mark.slow
+def test_ray_backend_gives_the_local_backend_records(tmp_path):
+    ray = pytest.importorskip("ray")
+    ray.cloudpickle.register_pickle_by_value(sys.modules[__name__])  # workers lack tests/
+    tasks = ["Prev1", "Prev2"]
+    local = run_bench(tasks, 1, "local", 2, tmp_path / "local", job=fake_job)
+    ray.init(num_cpus=2, include_dashboard=False)
+    try:
+        remote = run_bench(tasks, 1, "ray", 2, tmp_path / "ray", job=fake_job)
+        assert ray.is_initialized()  # run_bench leaves a caller's Ray instance running
+    finally:
+        ray.shutdown()
+    assert remote == local
+    assert (tmp_path / "ray" / "programs" / "Prev2__0.py").read_text() == "# Prev2 0\n"

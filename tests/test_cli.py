@@ -1,0 +1,196 @@
+"""The command line: help for all, tasks and data commands, one clean error line per bad input."""
+
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+from test_data import BAD_FILES, make_bad_file
+from typer.testing import CliRunner
+
+from mips.cli import app
+from mips.data import FORMATS, SequenceData
+from mips.tasks import all_tasks, get_task
+
+runner = CliRunner()
+COMMANDS = ["tasks", "data", "train", "synth", "bench", "report"]
+KEEP = "# an earlier program the failed run must leave alone\n"
+
+
+def invoke(*args: str):
+    return runner.invoke(app, [str(a) for a in args])
+
+
+def assert_one_error_line(result, *fragments: str, code: int = 2) -> None:
+    assert result.exit_code == code, result.output
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error: "), result.stderr
+    assert "Traceback" not in result.output
+    for fragment in fragments:
+        assert fragment in lines[0]
+
+
+def test_main_help_lists_every_command() -> None:
+    result = invoke("--help")
+    assert result.exit_code == 0
+    for command in COMMANDS:
+        assert command in result.stdout
+
+
+@pytest.mark.parametrize("command", COMMANDS)
+def test_command_help(command: str) -> None:
+    result = invoke(command, "--help")
+    assert result.exit_code == 0, result.output
+    assert "Usage" in result.stdout and command in result.stdout
+
+
+def test_help_is_instant_and_does_not_import_torch() -> None:
+    code = (
+        "import sys; from mips.cli import main; sys.argv = ['mips', '--help']\n"
+        "try:\n    main()\nexcept SystemExit as e:\n    assert e.code == 0\n"
+        "assert 'torch' not in sys.modules, 'torch imported for --help'"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True, capture_output=True)
+
+
+def test_python_dash_m_mips_exit_status(tmp_path: Path) -> None:
+    bad = make_bad_file(tmp_path, "npz random bytes")
+    ok = subprocess.run([sys.executable, "-m", "mips", "--version"], capture_output=True, text=True)
+    assert ok.returncode == 0 and ok.stdout.startswith("mips ")
+    run = [sys.executable, "-m", "mips", "synth", "--data", str(bad)]
+    failed = subprocess.run(run, capture_output=True, text=True)
+    assert failed.returncode == 2
+    assert failed.stderr.splitlines() == [f"error: {bad}: not an .npz archive (no zip header)"]
+
+
+def test_tasks_lists_all_62() -> None:
+    result = invoke("tasks")
+    assert result.exit_code == 0
+    names = [t.name for t in all_tasks()]
+    assert len(names) == 62
+    rows = [line for line in result.stdout.splitlines() if line.startswith("│")]
+    assert [row.split("│")[1].strip() for row in rows] == names
+    assert "62 tasks" in result.stdout
+    assert "-10..10" in result.stdout  # input ranges are shown
+
+
+@pytest.mark.parametrize("suffix", FORMATS)
+def test_data_writes_a_loadable_file(tmp_path: Path, suffix: str) -> None:
+    out = tmp_path / f"sub/parity{suffix}"
+    result = invoke("data", "Parity_Last3", "--n", 7, "--seed", 3, "--length", 5, "--out", out)
+    assert result.exit_code == 0, result.output
+    loaded = SequenceData.load(out)
+    expected = get_task("Parity_Last3").generate(7, 3, length=5)
+    np.testing.assert_array_equal(loaded.x, expected.x)
+    np.testing.assert_array_equal(loaded.y, expected.y)
+
+
+def test_data_unknown_task_and_unknown_suffix(tmp_path: Path) -> None:
+    assert_one_error_line(
+        invoke("data", "Bitwise_Nott", "--out", tmp_path / "a.npz"), "Bitwise_Not"
+    )
+    assert_one_error_line(invoke("data", "Bitwise_Not", "--out", tmp_path / "a.txt"), "a.txt")
+    assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize("kind", BAD_FILES)
+def test_bad_data_file_is_one_error_line_and_keeps_outputs(tmp_path: Path, kind: str) -> None:
+    bad = make_bad_file(tmp_path, kind)
+    program = tmp_path / "program.py"
+    program.write_text(KEEP)
+    network = tmp_path / "net"
+    network.mkdir()
+    (network / "network.json").write_text(KEEP)
+
+    synth = invoke("synth", "--data", bad, "--out", program, "--save-network", network)
+    assert_one_error_line(synth, str(bad))
+    train = invoke("train", "--data", bad, "--out", network)
+    assert_one_error_line(train, str(bad))
+    assert program.read_text() == KEEP
+    assert [p.name for p in network.iterdir()] == ["network.json"]
+    assert (network / "network.json").read_text() == KEEP
+
+
+def test_single_sequence_cannot_be_split(tmp_path: Path) -> None:
+    one = SequenceData(np.zeros((1, 4, 1), int), np.zeros((1, 4, 1), int)).save(tmp_path / "1.npz")
+    assert_one_error_line(invoke("synth", "--data", one), str(one), "at least 2")
+
+
+@pytest.mark.parametrize("command", ["synth", "train"])
+def test_unknown_task_and_missing_input(tmp_path: Path, command: str) -> None:
+    out = ["--out", tmp_path / "o"]
+    assert_one_error_line(invoke(command, "--task", "Parity_Last33", *out), "Parity_Last3")
+    assert_one_error_line(invoke(command, *out), "--data")
+    both = invoke(command, "--task", "Bitwise_Not", "--data", tmp_path / "d.npz", *out)
+    assert_one_error_line(both, "exactly one")
+
+
+def test_bench_validates_task_names_up_front(tmp_path: Path) -> None:
+    result = invoke("bench", "--tasks", "Bitwise_Not,Nope", "--out", tmp_path / "b")
+    assert_one_error_line(result, "Nope")
+    assert not (tmp_path / "b").exists()
+
+
+def test_report_needs_a_results_directory(tmp_path: Path) -> None:
+    assert_one_error_line(invoke("report", tmp_path / "absent"), "absent")
+    assert_one_error_line(invoke("report", tmp_path), "no results")
+
+
+def test_usage_errors_exit_2() -> None:
+    assert invoke("synth", "--n", "-3", "--task", "Bitwise_Not").exit_code == 2
+    assert invoke("synth", "--device", "tpu", "--task", "Bitwise_Not").exit_code == 2
+    assert invoke("nonsense").exit_code == 2
+
+
+def _fake_synthesis(source: str | None):
+    from mips.pipeline import Synthesis
+
+    if source is None:
+        return Synthesis(None, None, None, None, None, None, {"network": 1.0}, "extract", "no fit")
+    return Synthesis(source, "formula", None, None, None, None, {"network": 1.0})
+
+
+def test_failed_synthesis_names_the_stage_and_keeps_out(tmp_path: Path, monkeypatch) -> None:
+    import mips.pipeline
+
+    monkeypatch.setattr(mips.pipeline, "synthesize", lambda *a, **k: _fake_synthesis(None))
+    program = tmp_path / "program.py"
+    program.write_text(KEEP)
+    result = invoke("synth", "--task", "Bitwise_Not", "--n", 50, "--out", program)
+    assert result.exit_code == 1
+    assert "extract stage: no fit" in result.stderr
+    assert program.read_text() == KEEP
+
+
+def test_wrong_program_is_judged_wrong(tmp_path: Path, monkeypatch) -> None:
+    import mips.pipeline
+
+    identity = "def program(seq):\n    return [list(s) for s in seq]\n"
+    monkeypatch.setattr(mips.pipeline, "synthesize", lambda *a, **k: _fake_synthesis(identity))
+    result = invoke("synth", "--task", "Bitwise_Not", "--n", 50)
+    assert result.exit_code == 1
+    assert "JUDGED WRONG" in result.stderr
+
+
+def test_train_without_exact_network_exits_1(tmp_path: Path, monkeypatch) -> None:
+    import mips.network.search as search
+
+    def none_exact(*args, **kwargs):
+        raise search.NoExactNetwork("nothing fit")
+
+    monkeypatch.setattr(search, "search", none_exact)
+    result = invoke("train", "--task", "Bitwise_Not", "--n", 50, "--out", tmp_path / "net")
+    assert result.exit_code == 1
+    assert "nothing fit" in result.stderr
+    assert not (tmp_path / "net").exists()
+
+
+def test_synth_end_to_end_bitwise_not(tmp_path: Path) -> None:
+    out = tmp_path / "program.py"
+    result = invoke("synth", "--task", "Bitwise_Not", "--out", out)
+    assert result.exit_code == 0, result.output
+    assert "CORRECT" in result.stdout
+    namespace: dict = {}
+    exec(compile(out.read_text(), str(out), "exec"), namespace)
+    assert namespace["program"]([[0], [1], [1]]) == [[1], [0], [0]]

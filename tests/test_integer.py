@@ -1,0 +1,211 @@
+"""Integer symbolic regression: found formulas reproduce every row, numpy agrees with Python."""
+
+import itertools
+import time
+
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from mips.regress.integer import OPERATORS, Expr, IntegerRegressor, make_operator
+
+SCOPE = {"__builtins__": {}, "abs": abs, "min": min, "max": max, "int": int}
+
+
+def python_eval(expression: str, names, X) -> list[int]:
+    """The oracle: Python itself evaluating the formula text row by row on plain ints."""
+    code = compile(expression, "<formula>", "eval")
+    out = [eval(code, SCOPE, dict(zip(names, map(int, row), strict=True))) for row in X]
+    assert all(type(v) is int for v in out)
+    return out
+
+
+def grid(*ranges) -> np.ndarray:
+    return np.array(list(itertools.product(*ranges)))
+
+
+def assert_exact(reg: IntegerRegressor, X, y, names) -> None:
+    assert reg.exact_, reg.pareto_
+    assert python_eval(reg.expression_, names, X) == list(y)
+    assert reg.predict(X).tolist() == list(y)
+    assert reg.score(X, y) == 1.0
+    assert str(reg) == reg.expression_
+    assert reg.pareto_[-1] == (reg.size_, 0.0, reg.expression_)
+
+
+RNG = np.random.default_rng(7)
+SMALL = grid(range(-6, 7), range(-6, 7))
+DIGITS = grid(range(2), range(10), range(10))  # carry, a, b of base-10 addition
+WIDE = RNG.integers(0, 10, (3000, 5))
+LINEAR8 = RNG.integers(-20, 21, (2000, 8))
+EXAMPLES = {
+    "sum": (SMALL, lambda x, z: x + z, None, 3),
+    "difference plus 3": (SMALL, lambda x, z: x - z + 3, None, 5),
+    "mod counter": (grid(range(5), range(10)), lambda z, x: (z + x) % 5, ["z", "x"], 5),
+    "carry": (DIGITS, lambda c, a, b: (c + a + b) // 10, ["c", "a", "b"], 7),
+    "digit": (DIGITS, lambda c, a, b: (c + a + b) % 10, ["c", "a", "b"], 7),
+    "max": (SMALL, np.maximum, ["z", "x"], 3),
+    "min": (SMALL, np.minimum, ["z", "x"], 3),
+    "abs": (SMALL[:13, 1:], np.abs, ["x"], 2),
+    "difference of abs": (SMALL, lambda a, b: np.abs(a) - np.abs(b), None, 5),
+    "previous equals current": (SMALL, lambda z, x: (z == x).astype(int), ["z", "x"], 3),
+    "threshold": (grid(range(10), range(10)), lambda z, x: (z + x >= 15).astype(int), None, 5),
+    "nine nodes": (WIDE, lambda a, b, c, d, e: (a + b + c) % 3 * d, None, 9),
+    "eight features": (
+        LINEAR8,
+        lambda *x: 3 * x[0] - 2 * x[1] + x[2] + 5 * x[4] - x[5] + 2 * x[6] + 4 * x[7] - 7,
+        None,
+        25,
+    ),
+}
+
+
+@pytest.mark.parametrize("name", EXAMPLES)
+def test_finds_the_example_exactly(name):
+    X, f, names, max_size = EXAMPLES[name]
+    y = f(*X.T)
+    reg = IntegerRegressor(feature_names=names).fit(X, y)
+    assert_exact(reg, X, y, names or [f"x{j}" for j in range(X.shape[1])])
+    assert reg.size_ <= max_size
+
+
+def test_eleven_node_formula_with_an_affine_tail():
+    X = WIDE
+    y = (X[:, 0] + X[:, 1] + X[:, 2]) % 3 * X[:, 3] - X[:, 4]
+    reg = IntegerRegressor().fit(X, y)
+    assert_exact(reg, X, y, [f"x{j}" for j in range(5)])
+    assert reg.size_ <= 11
+
+
+def test_searches_a_sample_and_verifies_on_all_rows():
+    X = grid(range(0, 300))
+    y = X[:, 0] // 3 % 4  # 8 sample rows admit wrong formulas; the rows they miss are added
+    reg = IntegerRegressor(max_rows=8).fit(X, y)
+    assert_exact(reg, X, y, ["x0"])
+
+
+def test_random_table_gives_a_pareto_front_in_bounded_time():
+    X = grid(range(6), range(6))
+    y = np.random.default_rng(0).integers(0, 10, len(X))
+    start = time.perf_counter()
+    reg = IntegerRegressor(time_budget=1.0).fit(X, y)
+    assert time.perf_counter() - start < 4.0
+    assert not reg.exact_ and reg.expression_ is None and reg.size_ is None
+    sizes, errors, texts = zip(*reg.pareto_, strict=True)
+    assert list(sizes) == sorted(set(sizes)) and list(errors) == sorted(errors, reverse=True)
+    assert len(set(errors)) == len(errors)
+    # predict falls back to the most accurate formula found, and says so through score.
+    assert str(reg) == texts[-1]
+    assert reg.score(X, y) == pytest.approx(1 - errors[-1])
+    assert python_eval(texts[-1], ["x0", "x1"], X) == reg.predict(X).tolist()
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    coefs=st.lists(st.integers(-5, 5), min_size=1, max_size=4),
+    intercept=st.integers(-10, 10),
+    seed=st.integers(0, 2**16),
+)
+def test_small_linear_functions_are_found_exactly(coefs, intercept, seed):
+    X = np.random.default_rng(seed).integers(-9, 10, (40, len(coefs)))
+    y = X @ np.array(coefs) + intercept
+    reg = IntegerRegressor(time_budget=2.0).fit(X, y)
+    assert_exact(reg, X, y, [f"x{j}" for j in range(len(coefs))])
+
+
+def expressions(n_vars: int, depth: int = 3) -> st.SearchStrategy[Expr]:
+    """Random trees over the whole operator registry, operand kinds respected."""
+    leaf = st.one_of(
+        st.builds(lambda j: Expr("var", value=j), st.integers(0, n_vars - 1)),
+        st.builds(lambda v: Expr("const", value=v), st.integers(-9, 9)),
+    )
+    if depth == 0:
+        return leaf
+    sub = expressions(n_vars, depth - 1)
+    predicates = [name for name, op in OPERATORS.items() if op.predicate]
+
+    def operand(kind: str):
+        if kind == "divisor":
+            return st.builds(lambda v: Expr("const", value=v), st.integers(2, 9))
+        if kind == "predicate":
+            return st.builds(lambda p, a, b: Expr(p, (a, b)), st.sampled_from(predicates), sub, sub)
+        return sub
+
+    def node(name: str):
+        return st.tuples(*(operand(k) for k in OPERATORS[name].operands)).map(
+            lambda args: Expr(name, args)
+        )
+
+    # Mostly operators, so that trees reach the depth asked for.
+    return st.integers(0, 3).flatmap(
+        lambda pick: leaf if pick == 0 else st.sampled_from(list(OPERATORS)).flatmap(node)
+    )
+
+
+NEGATIVE_ROWS = np.random.default_rng(3).integers(-12, 13, (60, 3))
+
+
+@settings(max_examples=200, deadline=None)
+@given(expressions(3))
+def test_numpy_evaluation_matches_python_on_the_rendered_text(expr):
+    names = ["a", "b", "c"]
+    assert expr.evaluate(NEGATIVE_ROWS).tolist() == python_eval(
+        expr.render(names), names, NEGATIVE_ROWS
+    )
+
+
+@settings(max_examples=8, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(expressions(2, depth=2))
+def test_predict_matches_python_eval_of_the_fitted_formula(expr):
+    X = grid(range(-5, 6), range(-5, 6))
+    y = expr.evaluate(X)
+    reg = IntegerRegressor(feature_names=["u", "v"], time_budget=1.0).fit(X, y)
+    assert reg.predict(X).tolist() == python_eval(str(reg), ["u", "v"], X)
+    if reg.exact_:
+        assert reg.predict(X).tolist() == y.tolist()
+
+
+def test_rendering_parenthesises_only_where_python_needs_it():
+    a, b, c = (Expr("var", value=j) for j in range(3))
+    three = Expr("const", value=3)
+    cases = {
+        Expr("sub", (a, Expr("sub", (b, c)))): "a - (b - c)",
+        Expr("add", (a, Expr("sub", (b, c)))): "a + b - c",
+        Expr("mul", (a, Expr("mod", (b, three)))): "a * (b % 3)",
+        Expr("neg", (Expr("floordiv", (a, three)),)): "-(a // 3)",
+        Expr("add", (a, Expr("const", value=-3))): "a - 3",
+        Expr("cond", (Expr("lt", (a, b)), c, three)): "(c if a < b else 3)",
+        Expr("mul", (Expr("eq", (a, b)), c)): "int(a == b) * c",
+    }
+    for expr, text in cases.items():
+        assert expr.render(["a", "b", "c"]) == text
+
+
+def test_operator_factory_checks_arity_closure_and_python_agreement():
+    op = make_operator("twice", 1, lambda a: 2 * a, "2 * {0}", precedence=20)
+    assert op.function(np.array([-3])).tolist() == [-6]
+    with pytest.raises(ValueError, match="arity"):
+        make_operator("quad", 4, lambda a, b, c, d: a, "{0}")
+    with pytest.raises(ValueError, match="template"):
+        make_operator("add", 2, np.add, "{0} + {0}")
+    with pytest.raises(ValueError, match="fails"):
+        make_operator("pair", 2, lambda a: a, "{0} + {1}")
+    with pytest.raises(ValueError, match="closed"):
+        make_operator("div", 2, np.true_divide, "{0} / {1}", operands=("any", "divisor"))
+    with pytest.raises(ValueError, match="numpy gives"):
+        make_operator("rem", 2, np.fmod, "{0} % {1}", operands=("any", "divisor"))
+    with pytest.raises(ValueError, match="commutative"):
+        make_operator("neg", 1, np.negative, "-{0}", commutative=True)
+
+
+def test_inconsistent_table_and_bad_input_raise():
+    with pytest.raises(ValueError, match="inconsistent"):
+        IntegerRegressor().fit([[1, 2], [1, 2]], [3, 4])
+    with pytest.raises(ValueError, match="feature name"):
+        IntegerRegressor(feature_names=["a", "int"]).fit([[1, 2]], [3])
+    with pytest.raises(RuntimeError, match="not fitted"):
+        IntegerRegressor().predict([[1]])
+    reg = IntegerRegressor().fit([[1, 2], [1, 2], [2, 2]], [3, 3, 4])
+    with pytest.raises(ValueError, match="columns"):
+        reg.predict([[1, 2, 3]])
