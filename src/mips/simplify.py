@@ -25,7 +25,10 @@ class SimplifyConfig:
 
     prune: tuple[float, ...] = (0.05, 0.02, 0.01, 0.005, 0.002, 0.001)
     snap: tuple[float, ...] = (0.05, 0.02, 0.01, 0.005)
-    whiten: bool = True
+    # Off by default: it skews an axis-aligned lattice, and the shortest lattice points then
+    # generate sublattices of large index, which the lattice reader handles less reliably.
+    whiten: bool = False
+    retrain_steps: int = 400
 
 
 def is_exact(network: TrainedNetwork, data: SequenceData) -> bool:
@@ -75,6 +78,17 @@ def _snap_recurrent(network: TrainedNetwork, tol: float) -> TrainedNetwork:
     return network.replace(w)
 
 
+def _retrain(
+    snapped: TrainedNetwork, original: TrainedNetwork, data: SequenceData, steps: int
+) -> TrainedNetwork:
+    """Retrain every weight the snap did not touch, holding the snapped ones fixed."""
+    from mips.network.train import finetune
+
+    frozen = {k: v != original.weights[k] for k, v in snapped.weights.items()}
+    depths = (snapped.arch.hidden_depth, snapped.arch.output_depth)
+    return snapped.replace(finetune(snapped.weights, frozen, depths, data, steps))
+
+
 def simplify(
     network: TrainedNetwork, data: SequenceData, config: SimplifyConfig | None = None
 ) -> TrainedNetwork:
@@ -85,7 +99,11 @@ def simplify(
         return network.replace(network.weights, simplified=steps)
     for tol in config.snap:
         candidate = _snap_recurrent(network, tol)
-        if candidate is not network and is_exact(candidate, data):
+        if candidate is network:
+            break
+        if not is_exact(candidate, data) and config.retrain_steps:
+            candidate = _retrain(candidate, network, data, config.retrain_steps)
+        if is_exact(candidate, data):
             network = candidate
             steps.append(f"snap<{tol}")
             break

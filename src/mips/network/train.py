@@ -151,3 +151,52 @@ def train_pack(
             )
         )
     return results
+
+
+def finetune(
+    weights: dict[str, np.ndarray],
+    frozen: dict[str, np.ndarray],
+    depths: tuple[int, int],
+    data: SequenceData,
+    steps: int = 400,
+    lr: float = 1e-3,
+    seed: int = 0,
+) -> dict[str, np.ndarray]:
+    """Retrain the entries of ``weights`` not marked in ``frozen``; frozen entries keep their value.
+
+    This is the paper's retraining after snapping: the free weights absorb the small error the
+    snapped ones introduced. ``depths`` are the layer counts of f and g.
+    """
+    torch.manual_seed(seed)
+    params = {
+        k: torch.tensor(v, dtype=torch.float64, requires_grad=True) for k, v in weights.items()
+    }
+    masks = {k: torch.tensor(~frozen[k], dtype=torch.float64) for k in weights}
+    opt = torch.optim.Adam(params.values(), lr=lr)
+    x = torch.tensor(data.x, dtype=torch.float64)
+    y = torch.tensor(data.y, dtype=torch.float64)
+    hidden = params[f"f.{depths[0] - 1}.bias"].shape[0]
+    rng = np.random.default_rng(seed)
+
+    def mlp(a: torch.Tensor, name: str, depth: int) -> torch.Tensor:
+        for j in range(depth):
+            a = a @ params[f"{name}.{j}.weight"] + params[f"{name}.{j}.bias"]
+            a = torch.relu(a) if j < depth - 1 else a
+        return a
+
+    for _ in range(steps):
+        idx = torch.as_tensor(rng.integers(0, data.n, size=min(256, data.n)))
+        xb, yb = x[idx], y[idx]
+        h = xb.new_zeros(len(idx), hidden)
+        hs = []
+        for t in range(xb.shape[1]):
+            h = mlp(torch.cat([h, xb[:, t]], dim=-1), "f", depths[0])
+            hs.append(h)
+        err = mlp(torch.stack(hs, dim=1), "g", depths[1]) - yb
+        loss = (0.5 * torch.log1p(err * err)).mean()
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        for k, p in params.items():
+            p.grad.mul_(masks[k])
+        opt.step()
+    return {k: p.detach().numpy().copy() for k, p in params.items()}

@@ -1,0 +1,95 @@
+"""Simplification keeps the function; the integer autoencoder reads exact state machines."""
+
+import numpy as np
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from mips.data import SequenceData
+from mips.extract import StateMachine, extract, find_lattice
+from mips.network import Architecture, TrainedNetwork
+from mips.simplify import reparametrise, simplify
+
+
+def random_network(seed: int, hidden: int, depth: int) -> TrainedNetwork:
+    rng = np.random.default_rng(seed)
+    arch = Architecture(hidden, depth, 5 if depth > 1 else 0)
+    f, g = arch.layer_sizes(2, 1)
+    w = {}
+    for name, sizes in (("f", f), ("g", g)):
+        for j, (a, b) in enumerate(zip(sizes[:-1], sizes[1:], strict=True)):
+            w[f"{name}.{j}.weight"] = rng.normal(size=(a, b)) / np.sqrt(a)
+            w[f"{name}.{j}.bias"] = rng.normal(size=b) * 0.1
+    return TrainedNetwork(arch, 2, 1, w)
+
+
+@settings(max_examples=25, deadline=None)
+@given(st.integers(0, 10_000), st.integers(1, 4), st.integers(1, 3))
+def test_reparametrisation_preserves_outputs(seed, hidden, depth):
+    net = random_network(seed, hidden, depth)
+    rng = np.random.default_rng(seed + 1)
+    m = rng.normal(size=(hidden, hidden)) + 2 * np.eye(hidden)
+    x = rng.integers(-3, 4, (20, 7, 2))
+    np.testing.assert_allclose(reparametrise(net, m).run(x)[0], net.run(x)[0], atol=1e-8)
+
+
+@settings(max_examples=30, deadline=None)
+@given(st.integers(0, 10_000), st.integers(1, 6))
+def test_lattice_round_trip(seed, rank):
+    rng = np.random.default_rng(seed)
+    basis = rng.normal(size=(rank, 8))
+    z = rng.integers(-6, 7, (400, rank))
+    z[:rank] = np.eye(rank, dtype=np.int64)  # the unit steps are observed, as with counters
+    points = np.vstack([np.zeros((1, 8)), z @ basis + rng.normal(0, 1e-7, (400, 8))])
+    found = find_lattice(points, 8)
+    assert found is not None
+    a, coords = found
+    assert a.shape[0] == rank
+    np.testing.assert_allclose(coords @ a, points, atol=1e-5)
+
+
+def counter_with_offset() -> tuple[TrainedNetwork, SequenceData]:
+    # h_t = h_{t-1} + 0.7 x_t + 1.4 (a lattice step of 0.7 and a per-step offset of 2 steps);
+    # y_t = (h_t / 0.7) = sum of x + 2 (t + 1).
+    w = {
+        "f.0.weight": np.array([[1.0], [0.7]]),
+        "f.0.bias": np.array([1.4]),
+        "g.0.weight": np.array([[1 / 0.7]]),
+        "g.0.bias": np.array([0.0]),
+    }
+    net = TrainedNetwork(Architecture(1), 1, 1, w)
+    x = np.random.default_rng(0).integers(0, 5, (300, 6, 1))
+    y = np.cumsum(x, axis=1) + 2 * np.arange(1, 7)[None, :, None]
+    return net, SequenceData(x, y)
+
+
+def test_initial_state_is_exact_with_an_offset():
+    net, data = counter_with_offset()
+    lattice = [m for m in extract(net, data) if m.kind == "lattice"][0]
+    assert lattice.initial == (0,)
+    assert np.array_equal(lattice.run(data.x[:50]), data.y[:50])
+    # Every transition adds the input plus the offset of 2 lattice steps.
+    assert np.array_equal(lattice.z_next, lattice.z_prev + lattice.x + 2)
+
+
+def test_six_state_variables_are_extracted():
+    # A shift register of 6 inputs: the state is (x_t, ..., x_{t-5}).
+    h = 6
+    rec = np.eye(h, k=1)  # row vector convention: h' = h @ rec shifts every coordinate right
+    w = {
+        "f.0.weight": np.vstack([rec, np.eye(1, h)]),
+        "f.0.bias": np.zeros(h),
+        "g.0.weight": np.eye(h)[:, -1:],
+        "g.0.bias": np.zeros(1),
+    }
+    net = TrainedNetwork(Architecture(h, hidden_bias=False), 1, 1, w)
+    x = np.random.default_rng(0).integers(0, 50, (500, 12, 1))
+    data = SequenceData(x, net.predict(x))
+    lattice = [m for m in extract(simplify(net, data), data) if m.kind == "lattice"]
+    assert lattice and lattice[0].n_vars == 6
+
+
+def test_state_machine_json_round_trip():
+    net, data = counter_with_offset()
+    m = extract(net, data)[0]
+    back = StateMachine.from_dict(m.to_dict())
+    assert back.initial == m.initial and np.array_equal(back.z_next, m.z_next)
