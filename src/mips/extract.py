@@ -27,7 +27,7 @@ from scipy.sparse.csgraph import connected_components
 from scipy.spatial import cKDTree
 
 from mips.data import SequenceData
-from mips.network.artifact import TrainedNetwork
+from mips.network.artifact import TrainedNetwork, to_jsonable
 
 
 @dataclass(frozen=True)
@@ -114,7 +114,7 @@ class StateMachine:
             "x": self.x.tolist(),
             "z_next": self.z_next.tolist(),
             "y": self.y.tolist(),
-            "info": json.loads(json.dumps(self.info, default=_jsonable)),
+            "info": json.loads(json.dumps(self.info, default=to_jsonable)),
         }
 
     @classmethod
@@ -140,14 +140,6 @@ class StateMachine:
 
 class ExtractionError(RuntimeError):
     """No reading of the hidden states gave a state machine consistent with the data."""
-
-
-def _jsonable(o: Any) -> Any:
-    if isinstance(o, np.generic):
-        return o.item()
-    if isinstance(o, np.ndarray):
-        return o.tolist()
-    return str(o)
 
 
 # --- lattice -------------------------------------------------------------------------------------

@@ -21,6 +21,8 @@ from multiprocessing.connection import Connection, wait
 from pathlib import Path
 from typing import Any
 
+from mips.network.artifact import to_jsonable
+
 __all__ = ["RESULTS", "judge_seed", "read_results", "run_bench", "run_job"]
 
 RESULTS = "results.jsonl"
@@ -360,19 +362,9 @@ def _run_ray(
 # ---- files
 
 
-def _jsonable(value: Any) -> Any:
-    if hasattr(value, "tolist"):  # numpy scalars and arrays
-        return value.tolist()
-    if isinstance(value, (set, frozenset, tuple)):
-        return list(value)
-    if isinstance(value, Path):
-        return str(value)
-    raise TypeError(f"not JSON-serialisable: {type(value).__name__}")
-
-
 def _append(path: Path, record: dict) -> None:
     """Append one record as one line with a single write, so a kill never leaves half a record."""
-    line = (json.dumps(record, default=_jsonable) + "\n").encode()
+    line = (json.dumps(record, default=to_jsonable) + "\n").encode()
     fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
     try:
         written = os.write(fd, line)

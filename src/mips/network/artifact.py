@@ -144,7 +144,7 @@ class TrainedNetwork:
             "config": self.config,
             "metrics": self.metrics,
         }
-        (d / META_FILE).write_text(json.dumps(meta, indent=2, default=_jsonable) + "\n")
+        (d / META_FILE).write_text(json.dumps(meta, indent=2, default=to_jsonable) + "\n")
         return d
 
     @classmethod
@@ -164,9 +164,12 @@ class TrainedNetwork:
         )
 
 
-def _jsonable(o: Any) -> Any:
-    if isinstance(o, np.generic):
-        return o.item()
-    if isinstance(o, np.ndarray):
-        return o.tolist()
-    raise TypeError(f"not JSON-serialisable: {type(o).__name__}")
+def to_jsonable(value: Any) -> Any:
+    """``json.dumps`` default for numpy values, sets, tuples and paths; refuses anything else."""
+    if hasattr(value, "tolist"):  # numpy scalars and arrays
+        return value.tolist()
+    if isinstance(value, (set, frozenset, tuple)):
+        return list(value)
+    if isinstance(value, Path):
+        return str(value)
+    raise TypeError(f"not JSON-serialisable: {type(value).__name__}")
