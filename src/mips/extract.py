@@ -224,8 +224,12 @@ def _orient(basis: np.ndarray, z: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 # --- clustering and finite machines ---------------------------------------------------------------
 
 
-def _cluster(points: np.ndarray, radius: float) -> np.ndarray:
+def _cluster(points: np.ndarray, radius: float, max_pairs: int = 2_000_000) -> np.ndarray | None:
+    """Single-linkage clusters at ``radius``, or None when that would link too many pairs: a
+    radius that links most of a large point cloud (a counter's states) cannot separate it."""
     tree = cKDTree(points)
+    if len(points) > 2000 and tree.count_neighbors(tree, radius) > 2 * max_pairs:
+        return None
     pairs = tree.query_pairs(radius, output_type="ndarray")
     n = len(points)
     graph = coo_matrix((np.ones(len(pairs)), (pairs[:, 0], pairs[:, 1])), shape=(n, n))
@@ -339,6 +343,8 @@ def _finite_machine(traj: _Trajectory, config: ExtractConfig) -> tuple[StateMach
         return None, None
     for frac in (0.2, 0.1, 0.05, 0.02, 0.01, 0.005, 0.002, 0.001):
         comp = _cluster(uniq, frac * spread) if len(uniq) > 1 else np.zeros(1, dtype=np.int64)
+        if comp is None:
+            continue
         n_states = int(comp.max()) + 1
         if n_states > config.max_states * 4:
             return None, None

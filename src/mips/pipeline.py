@@ -122,42 +122,59 @@ def synthesize(
     lap("network")
     simplified = simplify(network, data, config.simplify)
     lap("simplify")
-    # Snapping makes lattices exact but can blur clusters; read both networks, simplified first.
-    machines, errors = [], []
-    for net in (simplified, network):
+    # Snapping makes lattices exact but can blur clusters: the original network is read too, but
+    # only when the simplified one gave no verified formula.
+    _, heldout = data.split(config.test_fraction, config.seed)
+    errors: list[str] = []
+    attempts: list[str] = []
+    first_machine: StateMachine | None = None
+    best = None
+    nets = (simplified, network) if simplified.metrics.get("simplified") else (simplified,)
+    for net in nets:
+        t0 = time.perf_counter()
         try:
-            machines += extract(net, data, config.extract)
+            machines = extract(net, data, config.extract)
         except ExtractionError as e:
             errors.append(str(e))
-    network = simplified
-    lap("extract")
-    if not machines:
-        return fail("extract", errors[0], network=network)
-    _, heldout = data.split(config.test_fraction, config.seed)
-    attempts, best = [], None
-    for machine in machines:
-        program = regress(machine, config.regress)
-        source = emit_python(program, _header(network, machine, program))
-        report = verify(source, program, machine, heldout)
-        attempts.append(
-            f"{machine.kind}/{machine.info.get('source')}: {program.form}, "
-            f"{'verified' if report.verified else report.summary()}"
-        )
-        if report.verified and (
-            best is None or (best[1].form, program.form) == ("table", "formula")
-        ):
-            best = (source, program, machine, report)
-            if program.form == "formula":
-                break
-    lap("regress+verify")
+            machines = []
+        _add(seconds, "extract", time.perf_counter() - t0)
+        t0 = time.perf_counter()
+        for machine in machines:
+            first_machine = first_machine or machine
+            program = regress(machine, config.regress)
+            source = emit_python(program, _header(net, machine, program))
+            report = verify(source, program, machine, heldout)
+            attempts.append(
+                f"{machine.kind}/{machine.info.get('source')}: {program.form}, "
+                f"{'verified' if report.verified else report.summary()}"
+            )
+            if report.verified and (
+                best is None or (best[1].form, program.form) == ("table", "formula")
+            ):
+                best = (source, program, machine, report, net)
+                if program.form == "formula":
+                    break
+        _add(seconds, "regress+verify", time.perf_counter() - t0)
+        if best is not None and best[1].form == "formula":
+            break
+    if first_machine is None:
+        return fail("extract", errors[0], network=simplified)
     if best is None:
         return fail(
-            "verify", "; ".join(attempts), network=network, machine=machines[0], attempts=attempts
+            "verify",
+            "; ".join(attempts),
+            network=simplified,
+            machine=first_machine,
+            attempts=attempts,
         )
-    source, program, machine, report = best
+    source, program, machine, report, net = best
     return Synthesis(
-        source, program.form, program, machine, network, report, seconds, attempts=tuple(attempts)
+        source, program.form, program, machine, net, report, seconds, attempts=tuple(attempts)
     )
+
+
+def _add(seconds: dict[str, float], stage: str, value: float) -> None:
+    seconds[stage] = round(seconds.get(stage, 0.0) + value, 3)
 
 
 def _header(network: TrainedNetwork, machine: StateMachine, program: Program) -> str:

@@ -86,6 +86,24 @@ class Program:
             env.update(zip(self.state, new, strict=True))
         return out
 
+    def without_dead_state(self) -> Program:
+        """The same program minus state variables no output depends on, directly or through
+        other updates (a shift register read only at one tap, say)."""
+        reads = {s: set(u.features) for s, u in zip(self.state, self.updates, strict=True)}
+        live = {s for o in self.outputs for s in self.state if {s, new_name(s)} & set(o.features)}
+        frontier = set(live)
+        while frontier:
+            frontier = {s for v in frontier for s in self.state if s in reads[v]} - live
+            live |= frontier
+        keep = [i for i, s in enumerate(self.state) if s in live]
+        return Program(
+            self.inputs,
+            tuple(self.state[i] for i in keep),
+            tuple(self.initial[i] for i in keep),
+            tuple(self.updates[i] for i in keep),
+            self.outputs,
+        )
+
     def size(self) -> int:
         """Total formula size (table entries count one each)."""
         return sum(

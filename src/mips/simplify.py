@@ -4,6 +4,12 @@ Two kinds of step, each kept only if the network stays exact on every sequence i
 
 - **exact reparametrisation** (whitening of the hidden space): h' = M h for an invertible M, folded
   into the layers that write and read h; the function is unchanged up to float rounding.
+- **canonical form** of a linear transition h' = h W + x U + c: the hidden space is re-expressed in
+  its Krylov basis (u, u W, u W^2, ... for the rows u of U, then c), where an integer recurrence
+  such as a shift register, a counter or Newton's law has an integer companion matrix even when the
+  trained W is a dense real matrix. Directions the inputs never reach are dropped, so the hidden
+  size can shrink. W, U and c snap to integers there and a linear readout is refitted by least
+  squares; the hidden states are then exactly integer vectors.
 - **snapping**: weights near 0 become 0, and the recurrent matrix of a linear transition snaps to
   integers. Tiny drifts (a self-loop of 0.9999, a bias of 1e-4) are what push hidden states off
   their integer lattice, so removing them is what makes the states readable.
@@ -12,6 +18,7 @@ Two kinds of step, each kept only if the network stays exact on every sequence i
 from __future__ import annotations
 
 from dataclasses import dataclass
+from dataclasses import replace as dc_replace
 
 import numpy as np
 
@@ -29,6 +36,7 @@ class SimplifyConfig:
     # generate sublattices of large index, which the lattice reader handles less reliably.
     whiten: bool = False
     retrain_steps: int = 400
+    canonical: bool = True
 
 
 def is_exact(network: TrainedNetwork, data: SequenceData) -> bool:
@@ -58,6 +66,92 @@ def whiten(network: TrainedNetwork, data: SequenceData) -> TrainedNetwork:
     if s.min() <= 1e-12 * max(s.max(), 1e-300):
         return network
     return reparametrise(network, u / np.sqrt(s))
+
+
+def _krylov(starts: np.ndarray, w: np.ndarray, tol: float) -> np.ndarray:
+    """Rows s, s W, s W^2, ... (all starts at each power) that leave the span of those before."""
+    basis: list[np.ndarray] = []
+    frontier = [v for v in starts]
+    for _ in range(w.shape[0]):
+        nxt = []
+        for v in frontier:
+            if basis:
+                b = np.array(basis)
+                resid = v - np.linalg.lstsq(b.T, v, rcond=None)[0] @ b
+            else:
+                resid = v
+            if np.linalg.norm(resid) > tol * max(np.linalg.norm(v), 1e-12):
+                basis.append(v)
+                nxt.append(v @ w)
+        if not nxt:
+            break
+        frontier = nxt
+    return np.array(basis).reshape(-1, w.shape[0])
+
+
+def companion(
+    network: TrainedNetwork, data: SequenceData, tols: tuple[float, ...] = (1e-2, 1e-3, 1e-1)
+) -> TrainedNetwork | None:
+    """The linear network re-expressed with integer transition weights in its Krylov basis, or None.
+
+    Tried with the bias c first left out of the basis (set to 0 or rounded: a bias the readout
+    compensates for is an artefact), then as one more start vector (a constant drive, like
+    gravity); the first variant exact on ``data`` wins.
+    """
+    if network.arch.hidden_depth != 1:
+        return None
+    h = network.hidden
+    f_w, c = network.weights["f.0.weight"], network.weights["f.0.bias"]
+    w, u = f_w[:h], f_w[h:]
+    _, hidden = network.run(data.x)
+    flat = hidden.reshape(-1, h)
+    for tol in tols:
+        for with_bias in (False, True):
+            starts = np.vstack([u, c[None]]) if with_bias else u
+            k = _krylov(starts, w, tol)
+            if len(k) == 0:
+                continue
+            k_pinv = np.linalg.pinv(k)
+            w2, u2, c2 = np.rint(k @ w @ k_pinv), np.rint(u @ k_pinv), c @ k_pinv
+            for c_new in (np.rint(c2),) if with_bias else (np.zeros_like(c2), np.rint(c2)):
+                candidate = _linear_network(network, k, w2, u2, c_new, data, flat @ k_pinv)
+                if candidate is not None:
+                    return candidate
+    return None
+
+
+def _linear_network(
+    network: TrainedNetwork,
+    k: np.ndarray,
+    w: np.ndarray,
+    u: np.ndarray,
+    c: np.ndarray,
+    data: SequenceData,
+    z_old: np.ndarray,
+) -> TrainedNetwork | None:
+    r = len(k)
+    arch = dc_replace(network.arch, hidden=r, hidden_bias=bool(np.any(c)))
+    weights = {k_: v for k_, v in network.weights.items() if not k_.startswith("f.")}
+    weights["f.0.weight"] = np.vstack([w, u])
+    weights["f.0.bias"] = c
+    weights["g.0.weight"] = k @ network.weights["g.0.weight"]
+    net = TrainedNetwork(
+        arch, network.d_in, network.d_out, weights, network.config, network.metrics
+    )
+    _, hidden = net.run(data.x)
+    z = hidden.reshape(-1, r)
+    if network.arch.output_depth == 1:
+        # The readout is affine in z: refit it, preferring integer coefficients when they fit.
+        design = np.hstack([z, np.ones((len(z), 1))])
+        sol = np.linalg.lstsq(design, data.y.reshape(len(z), -1), rcond=None)[0]
+        for coef in (np.rint(sol), sol):
+            weights = {**net.weights, "g.0.weight": coef[:-1], "g.0.bias": coef[-1]}
+            fitted = net.replace(weights)
+            if is_exact(fitted, data):
+                return fitted
+        return None
+    # A deeper readout keeps its own weights; it only works if the states did not move.
+    return net if np.allclose(z, z_old, atol=1e-3) and is_exact(net, data) else None
 
 
 def _prune(network: TrainedNetwork, rel: float) -> TrainedNetwork:
@@ -97,7 +191,11 @@ def simplify(
     steps: list[str] = []
     if not is_exact(network, data):
         return network.replace(network.weights, simplified=steps)
-    for tol in config.snap:
+    canonical = companion(network, data) if config.canonical else None
+    if canonical is not None:
+        network = canonical
+        steps.append(f"companion h={canonical.hidden}")
+    for tol in () if canonical is not None else config.snap:
         candidate = _snap_recurrent(network, tol)
         if candidate is network:
             break

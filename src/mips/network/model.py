@@ -85,13 +85,15 @@ class PackedRNN(nn.Module):
         w0h, w0x = ws[0][:, :hid], ws[0][:, hid:]
         b0 = bs[0] * self.bias_mask if len(ws) == 1 else bs[0]
         xin = torch.bmm(x.reshape(k, b * t_len, -1), w0x).reshape(k, b, t_len, -1)
-        xin = xin + b0.unsqueeze(2)
+        # unbind, not xin[:, :, t]: each indexing's backward would allocate and fill a full-size
+        # gradient; unbind's backward stacks the slices once.
+        xin = (xin + b0.unsqueeze(2)).unbind(2)
         # Masking the last layer's outputs once keeps unused hidden units at 0 at every step.
         last_w, last_b = ws[-1] * self.mask, bs[-1] * self.mask * self.bias_mask
         h = x.new_zeros(k, b, hid)  # (K, B, H)
         hs = []
         for t in range(t_len):
-            a = torch.baddbmm(xin[:, :, t], h, w0h)  # (K, B, width or H)
+            a = torch.baddbmm(xin[t], h, w0h)  # (K, B, width or H)
             for w, bias in zip(ws[1:-1], bs[1:-1], strict=True):
                 a = torch.baddbmm(bias, torch.relu(a), w)
             if len(ws) > 1:

@@ -106,4 +106,5 @@ def regress(machine: StateMachine, config: RegressConfig | None = None) -> Progr
     """The best program for ``machine`` over its encodings: formulas first, then smallest."""
     config = config or RegressConfig()
     programs = [_program(machine, zp, zn, init, config) for _, zp, zn, init in encodings(machine)]
-    return min(programs, key=lambda p: (p.form != "formula", p.size()))
+    best = min(programs, key=lambda p: (p.form != "formula", p.size()))
+    return best.without_dead_state()
