@@ -38,6 +38,10 @@ class ExtractConfig:
     max_states: int = 512
     max_symbols: int = 64
     max_coordinate: int = 100_000
+    # Behaviour reader: distinct hidden states it probes, input symbols, longest input window.
+    max_probed_states: int = 50_000
+    max_probe_symbols: int = 256
+    max_window: int = 4
     seed: int = 0
 
 
@@ -369,8 +373,122 @@ def _finite_machine(traj: _Trajectory, config: ExtractConfig) -> tuple[StateMach
         s_next = number[block[nxt]][:, None]
         machine = _machine_from_labels("finite", s_prev, traj, s_next, info)
         centres = np.stack([uniq[comp == c].mean(axis=0) for c in range(n_states)])
-        return machine, (comp, inverse, centres)
+        return machine, (comp, inverse, centres, number[block[lab]])
     return None, None
+
+
+def _behaviour_classes(
+    network: TrainedNetwork, traj: _Trajectory, config: ExtractConfig
+) -> np.ndarray | None:
+    """Label every hidden state (N, T + 1) by what the network does from it, or None.
+
+    Two hidden vectors are one state when the network answers every probe the same from both:
+    each input symbol. Hidden vectors that differ
+    only in directions the network never reads again (a ReLU feature of an input that no later
+    output uses, the transient of h_{-1} = 0) thereby collapse to one state.
+    """
+    n, t1, h = traj.hidden.shape
+    flat = traj.hidden.reshape(-1, h)
+    scale = max(float(np.abs(flat).max()), 1.0)
+    _, first, inverse = np.unique(
+        np.round(flat / scale, 5), axis=0, return_index=True, return_inverse=True
+    )
+    symbols = np.unique(traj.x.reshape(-1, traj.x.shape[-1]), axis=0).astype(np.float64)
+    if len(first) > config.max_probed_states or len(symbols) > config.max_probe_symbols:
+        return None
+    states = flat[first]
+    # One step only: longer probes leave the horizon the network was trained on, where its
+    # answers drift and would split states it treats alike on the data.
+    signature = [
+        np.rint(network.readout(network.step(states, np.broadcast_to(s, (len(states), len(s))))))
+        for s in symbols
+    ]
+    _, classes = np.unique(np.concatenate(signature, axis=1), axis=0, return_inverse=True)
+    return classes.reshape(-1)[inverse.reshape(-1)].reshape(n, t1)
+
+
+def _agreement(keys: np.ndarray, labels: np.ndarray) -> float:
+    """Fraction of rows whose label is the most common label among rows with the same key."""
+    _, key_id = np.unique(keys, axis=0, return_inverse=True)
+    pairs, counts = np.unique(
+        np.stack([key_id.reshape(-1), labels], axis=1), axis=0, return_counts=True
+    )
+    best = np.zeros(int(key_id.max()) + 1, dtype=np.int64)
+    np.maximum.at(best, pairs[:, 0], counts)
+    return float(best.sum() / len(labels))
+
+
+def _row_ids(a: np.ndarray) -> np.ndarray:
+    return np.unique(a, axis=0, return_inverse=True)[1].reshape(-1)
+
+
+def _window(x: np.ndarray, k: int) -> np.ndarray:
+    """(N, T + 1, k * d_in): the last k inputs before each state, newest first, zeros before t=0."""
+    n, t, d = x.shape
+    padded = np.concatenate([np.zeros((n, k, d), dtype=x.dtype), x], axis=1)
+    cols = [padded[:, k - i : k - i + t + 1] for i in range(1, k + 1)]
+    return np.concatenate(cols, axis=2) if cols else np.zeros((n, t + 1, 0), dtype=x.dtype)
+
+
+def _named_machines(
+    network: TrainedNetwork, traj: _Trajectory, labels: np.ndarray, source: str, max_window: int
+) -> list[StateMachine]:
+    """Machines whose state is named by something observable: the last k inputs, or the output.
+
+    A state that is a function of the last k inputs is a shift register of inputs (its variables
+    are those inputs); a state in one-to-one correspondence with the output it emits is that
+    output (running minimum, counters). Both names make the formulas the regressors look for.
+    """
+    n, t1 = labels.shape
+    n_states = int(labels.max()) + 1
+    machines = []
+    for k in range(max_window + 1):
+        win = _window(traj.x, k)
+        # A name is a hypothesis: it must agree with the labels almost everywhere (a state read
+        # near a decision boundary may be mislabelled), and the machine it gives must then be
+        # consistent with every observation (checked when the machine is built).
+        if _agreement(win.reshape(n * t1, -1), labels.reshape(-1)) >= 0.99:
+            r = win.shape[-1]
+            info = {
+                "source": f"{source}, named by the last {k} inputs",
+                "encoding": "window",
+                "n_states": n_states,
+            }
+            prev = win[:, :-1].reshape(n * (t1 - 1), r)
+            m = _machine_from_labels(
+                "finite", prev, traj, win[:, 1:].reshape(n * (t1 - 1), r), info
+            )
+            if m is not None:
+                machines.append(m)
+            break
+    # Named by their outputs: the state after step t is y_t itself; h_{-1} takes the output of
+    # the states it behaves like, or its own readout when it behaves like none of them.
+    y = traj.y.reshape(n, t1 - 1, -1)
+    after = labels[:, 1:].reshape(-1)
+    if _agreement(after[:, None], _row_ids(y.reshape(len(after), -1))) < 0.99:
+        return machines
+    initial = int(labels[0, 0])
+    like_initial = after == initial
+    if like_initial.any():
+        values, counts = np.unique(
+            y.reshape(len(after), -1)[like_initial], axis=0, return_counts=True
+        )
+        code = values[np.argmax(counts)]
+    else:
+        code = np.rint(network.readout(np.zeros((1, network.hidden))))[0].astype(np.int64)
+    named = np.concatenate([np.broadcast_to(code, (n, 1, y.shape[-1])), y], axis=1)
+    info = {
+        "source": f"{source}, named by their outputs",
+        "encoding": "output",
+        "n_states": n_states,
+    }
+    d = y.shape[-1]
+    m = _machine_from_labels(
+        "finite", named[:, :-1].reshape(-1, d), traj, named[:, 1:].reshape(-1, d), info
+    )
+    if m is not None:
+        machines.append(m)
+    return machines
 
 
 def extract(
@@ -396,13 +514,20 @@ def extract(
     uniq = np.unique(np.round(flat, 9), axis=0)
 
     finite, clusters = _finite_machine(traj, config)
+    # Finite states renamed by observables: from the clusters, and from probing the network.
+    named = []
+    if finite is not None:
+        named += _named_machines(network, traj, clusters[3], "clusters", config.max_window)
+    classes = _behaviour_classes(network, traj, config)
+    if classes is not None and not named:
+        named += _named_machines(network, traj, classes, "probed states", config.max_window)
     lattice = _lattice_machine(traj, uniq, config, "hidden states")
     centred = None
     if finite is not None and not finite.info["complete"] and clusters is not None:
-        comp, inverse, centres = clusters
+        comp, inverse, centres, _ = clusters
         snapped = _Trajectory(traj.x, traj.y, centres[comp[inverse]].reshape(traj.hidden.shape))
         centred = _lattice_machine(snapped, centres, config, "cluster centres")
-    ordered = []
+    ordered = list(named)
     if finite is not None and finite.info["complete"]:
         ordered.append(finite)
     ordered += [m for m in (lattice, centred) if m is not None]

@@ -112,7 +112,10 @@ def companion(
             if len(k) == 0:
                 continue
             k_pinv = np.linalg.pinv(k)
-            w2, u2, c2 = np.rint(k @ w @ k_pinv), np.rint(u @ k_pinv), c @ k_pinv
+            w2, u2, c2 = k @ w @ k_pinv, u @ k_pinv, c @ k_pinv
+            if max(np.abs(w2 - np.rint(w2)).max(), np.abs(u2 - np.rint(u2)).max()) > 0.25:
+                continue  # not an integer recurrence in this basis
+            w2, u2 = np.rint(w2), np.rint(u2)
             for c_new in (np.rint(c2),) if with_bias else (np.zeros_like(c2), np.rint(c2)):
                 candidate = _linear_network(network, k, w2, u2, c_new, data, flat @ k_pinv)
                 if candidate is not None:

@@ -22,13 +22,13 @@ class TrainConfig:
     """Optimisation settings shared by every pack."""
 
     steps: int = 3000
-    batch_size: int = 256
+    batch_size: int = 64
     lr: float = 3e-3
     loss: str = "log"
     eval_every: int = 50
     patience: int = 600
-    # A pack stops once no unfinished candidate has cut its held-out error rate by a tenth for
-    # this many steps: a linear model of a nonlinear task plateaus within a few hundred steps,
+    # A pack stops once no unfinished candidate has cut its held-out error rate or loss by a
+    # tenth for this many steps: a linear model of a nonlinear task plateaus within a few hundred steps,
     # while one on its way to exactness keeps cutting its error geometrically.
     plateau: int = 500
     device: str = "cpu"
@@ -100,6 +100,7 @@ def train_pack(
     snapshots: dict[int, dict[str, np.ndarray]] = {}
     accuracy = [0.0] * k
     improved_at = [0] * k
+    best_loss = [float("inf")] * k
     smallest = min(hidden_sizes)
     first_exact_step = -1
     step = 0
@@ -114,8 +115,11 @@ def train_pack(
         if step % config.eval_every and step != config.steps:
             continue
         with torch.no_grad():
-            ok = (torch.round(model(xt)) == yt).float()  # (K, N, T, d_out)
+            pred = model(xt)
+            ok = (torch.round(pred) == yt).float()  # (K, N, T, d_out)
             acc = ok.mean(dim=(1, 2, 3)).tolist()
+            err = pred - yt
+            held_loss = (0.5 * torch.log1p(err * err)).mean(dim=(1, 2, 3)).tolist()
             seq_exact = ok.amin(dim=(1, 2, 3)).tolist()
             if any(e == 1.0 and exact_at[i] < 0 for i, e in enumerate(seq_exact)):
                 # Later stages read the machine off every sequence, so training data must be
@@ -124,8 +128,9 @@ def train_pack(
                 seq_exact = [min(a, b) for a, b in zip(seq_exact, train_ok, strict=True)]
         for i in range(k):
             if exact_at[i] < 0:
-                if 1.0 - acc[i] < 0.9 * (1.0 - accuracy[i]):
+                if 1.0 - acc[i] < 0.9 * (1.0 - accuracy[i]) or held_loss[i] < 0.9 * best_loss[i]:
                     improved_at[i] = step
+                best_loss[i] = min(best_loss[i], held_loss[i])
                 accuracy[i] = max(accuracy[i], acc[i])
                 if seq_exact[i] == 1.0:
                     exact_at[i] = step

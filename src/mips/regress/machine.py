@@ -86,7 +86,7 @@ def _program(
 def encodings(machine: StateMachine) -> list[tuple[str, np.ndarray, np.ndarray, tuple[int, ...]]]:
     """(name, z_prev, z_next, initial) for each way of writing the machine's state as integers."""
     out = [("as read", machine.z_prev, machine.z_next, machine.initial)]
-    if machine.kind == "finite":
+    if machine.kind == "finite" and "encoding" not in machine.info:
         n_states = int(machine.info.get("n_states", 1))
         if n_states == 1:
             empty = np.zeros((machine.n_rows, 0), dtype=np.int64)
