@@ -230,14 +230,19 @@ def _orient(basis: np.ndarray, z: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 def _cluster(points: np.ndarray, radius: float, max_pairs: int = 2_000_000) -> np.ndarray | None:
     """Single-linkage clusters at ``radius``, or None when that would link too many pairs: a
-    radius that links most of a large point cloud (a counter's states) cannot separate it."""
-    tree = cKDTree(points)
-    if len(points) > 2000 and tree.count_neighbors(tree, radius) > 2 * max_pairs:
+    radius that links most of a large point cloud (a counter's states) cannot separate it.
+
+    Points are first pooled into grid cells a quarter of the radius wide, so that tight clusters
+    of many thousand drifting states cost as little as their few cells."""
+    cells, pooled = np.unique(np.floor(points / (radius / 4)), axis=0, return_inverse=True)
+    reps = (cells + 0.5) * (radius / 4)
+    tree = cKDTree(reps)
+    if len(reps) > 2000 and tree.count_neighbors(tree, radius) > 2 * max_pairs:
         return None
     pairs = tree.query_pairs(radius, output_type="ndarray")
-    n = len(points)
+    n = len(reps)
     graph = coo_matrix((np.ones(len(pairs)), (pairs[:, 0], pairs[:, 1])), shape=(n, n))
-    return connected_components(graph, directed=False)[1]
+    return connected_components(graph, directed=False)[1][pooled.reshape(-1)]
 
 
 def _functional(keys: np.ndarray, values: np.ndarray) -> bool:

@@ -16,7 +16,7 @@ from functools import cache
 from importlib import resources
 from pathlib import Path
 
-from mips.bench.runner import RESULTS, program_path, read_results
+from mips.bench.runner import RESULTS, picture_path, program_path, read_results
 
 __all__ = ["TaskRow", "load_peers", "summarise", "write_report"]
 
@@ -70,7 +70,7 @@ def summarise(records: list[dict], directory: Path) -> tuple[list[TaskRow], dict
                 peer=peers["tasks"].get(name),
                 program=_existing(directory, record.get("program_file"))
                 or _existing(directory, program_path(name, record["seed"])),
-                picture=_existing(directory, f"pictures/{name}__{record['seed']}.png"),
+                picture=_existing(directory, picture_path(name, record["seed"])),
             )
         )
     per_seed: dict[int, list[int]] = {}

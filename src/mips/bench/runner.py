@@ -46,6 +46,11 @@ def program_path(task: str, seed: int) -> str:
     return f"programs/{task}__{seed}.py"
 
 
+def picture_path(task: str, seed: int) -> str:
+    """Where a job's hidden-state picture lives, relative to the output directory."""
+    return f"pictures/{task}__{seed}.png"
+
+
 def run_job(task_name: str, seed: int, n: int = 4000, out: Path | None = None) -> dict:
     """Generate ``n`` sequences of the task, synthesize from the data alone, judge the program.
 
@@ -78,6 +83,12 @@ def run_job(task_name: str, seed: int, n: int = 4000, out: Path | None = None) -
         "config": dataclasses.asdict(config),
         "version": __version__,
     }
+    if out is not None and synthesis.network is not None:
+        from mips.pictures import hidden_states_png
+
+        hidden_states_png(
+            synthesis.network, data, synthesis.machine, Path(out) / picture_path(task_name, seed)
+        )
     if synthesis.ok:
         if out is not None:
             _write_atomic(Path(out) / program_path(task_name, seed), synthesis.source.encode())

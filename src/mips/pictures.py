@@ -1,0 +1,107 @@
+"""Pictures of a run: the network's hidden states with the state reading drawn over them, and the
+state graph of a finite machine as Graphviz DOT text.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+from mips.data import SequenceData
+from mips.extract import StateMachine
+from mips.network.artifact import TrainedNetwork
+
+
+def _projection(points: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """2-D coordinates of ``points`` (n, H) and the (H, 2) map: the axes themselves up to H = 2,
+    else the two principal directions of the uncentred states (h_{-1} = 0 stays at the origin)."""
+    h = points.shape[1]
+    if h <= 2:
+        m = np.eye(h, min(h, 2))
+    else:
+        _, _, vt = np.linalg.svd(points, full_matrices=False)
+        m = vt[:2].T
+    return points @ m, m
+
+
+def hidden_states_png(
+    network: TrainedNetwork,
+    data: SequenceData,
+    machine: StateMachine | None,
+    path: str | Path,
+    max_sequences: int = 400,
+    seed: int = 0,
+) -> Path:
+    """Scatter the hidden states (all steps, coloured by the output they emit) with h_{-1} marked
+    and, for a lattice reading, its basis vectors drawn from the origin."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    if data.n > max_sequences:
+        idx = np.sort(np.random.default_rng(seed).choice(data.n, max_sequences, replace=False))
+        data = data.subset(idx)
+    _, hidden = network.run(data.x)
+    flat = hidden.reshape(-1, network.hidden)
+    xy, m = _projection(flat)
+    if xy.shape[1] == 1:  # one hidden unit: spread the states over time instead
+        steps = np.tile(np.arange(hidden.shape[1]), data.n)
+        xy = np.column_stack([xy[:, 0], steps])
+    fig, ax = plt.subplots(figsize=(6, 5), dpi=100)
+    colour = data.y[..., 0].reshape(-1)
+    sc = ax.scatter(xy[:, 0], xy[:, 1], c=colour, s=8, cmap="viridis", alpha=0.7, linewidths=0)
+    fig.colorbar(sc, ax=ax, label="output y_t (first component)")
+    ax.scatter([0], [0], marker="*", s=160, c="red", label="h_{-1} = 0", zorder=3)
+    title = f"{network.arch.describe()}"
+    if machine is not None:
+        title += f"\n{machine.kind} reading, {machine.n_vars} state variable(s)"
+        basis = np.asarray(machine.info.get("basis", []), dtype=np.float64)
+        if machine.kind == "lattice" and basis.size and basis.shape[1] == m.shape[0]:
+            for i, v in enumerate(basis @ m):
+                end = (v[0], v[1] if len(v) > 1 else 0.0)
+                ax.annotate(
+                    "", xy=end, xytext=(0, 0), arrowprops={"arrowstyle": "->", "color": "red"}
+                )
+                ax.text(*end, f"a{i}", color="red")
+    ax.set_title(title, fontsize=9)
+    ax.set_xlabel("hidden direction 1")
+    ax.set_ylabel("hidden direction 2" if network.hidden > 1 else "time step")
+    ax.legend(loc="best", fontsize=8)
+    fig.tight_layout()
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path)
+    plt.close(fig)
+    return path
+
+
+def state_graph_dot(machine: StateMachine, max_states: int = 64) -> str | None:
+    """The machine's transitions as DOT text (edges labelled ``input / output``), or None when
+    it has more than ``max_states`` states, where a drawing would not be read."""
+    states = sorted({tuple(r) for r in machine.z_prev.tolist()} | {machine.initial})
+    states += sorted({tuple(r) for r in machine.z_next.tolist()} - set(states))
+    if len(states) > max_states:
+        return None
+    index = {s: i for i, s in enumerate(states)}
+    edges: dict[tuple[int, int], list[str]] = {}
+    for zp, x, zn, y in zip(
+        machine.z_prev.tolist(),
+        machine.x.tolist(),
+        machine.z_next.tolist(),
+        machine.y.tolist(),
+        strict=True,
+    ):
+        label = f"{','.join(map(str, x))} / {','.join(map(str, y))}"
+        edges.setdefault((index[tuple(zp)], index[tuple(zn)]), []).append(label)
+    lines = ["digraph machine {", "  rankdir=LR;", '  start [shape=point, label=""];']
+    for s, i in index.items():
+        shape = "doublecircle" if s == machine.initial else "circle"
+        lines.append(f'  q{i} [shape={shape}, label="{",".join(map(str, s)) or "()"}"];')
+    lines.append(f"  start -> q{index[machine.initial]};")
+    for (a, b), labels in sorted(edges.items()):
+        text = "\\n".join(labels)
+        lines.append(f'  q{a} -> q{b} [label="{text}"];')
+    lines.append("}")
+    return "\n".join(lines) + "\n"
