@@ -194,3 +194,4 @@ def test_synth_end_to_end_bitwise_not(tmp_path: Path) -> None:
     namespace: dict = {}
     exec(compile(out.read_text(), str(out), "exec"), namespace)
     assert namespace["program"]([[0], [1], [1]]) == [[1], [0], [0]]
+    assert (tmp_path / "program.png").read_bytes()[:4] == b"\x89PNG"

@@ -327,7 +327,8 @@ def synth(
         Path | None,
         typer.Option(
             "--out",
-            help="Write the program here (a .py file), only once synthesis has succeeded.",
+            help="Write the program here (a .py file), only once synthesis has succeeded; its"
+            " hidden-state picture (.png) and, for a finite machine, state graph (.dot) go beside it.",
             show_default=False,
         ),
     ] = None,
@@ -367,7 +368,8 @@ def synth(
         )
         raise typer.Exit(1)
     _print_program(result.source)
-    _print_summary(result, out, save_network)
+    pictures = _pictures(result, seqs, out) if out is not None else []
+    _print_summary(result, out, save_network, pictures)
     if out is not None:
         with _writing(out):
             _write_text(out, result.source)
@@ -392,7 +394,26 @@ def _print_program(source: str) -> None:
         typer.echo(source.rstrip("\n"))
 
 
-def _print_summary(result: Synthesis, out: Path | None, save_network: Path | None) -> None:
+def _pictures(result: Synthesis, data: SequenceData, out: Path) -> list[Path]:
+    """Beside the program: the hidden states as PROGRAM.png, a finite machine as PROGRAM.dot."""
+    from mips.pictures import hidden_states_png, state_graph_dot
+
+    written = []
+    with _writing(out.with_suffix(".png")):
+        written.append(
+            hidden_states_png(result.network, data, result.machine, out.with_suffix(".png"))
+        )
+    dot = state_graph_dot(result.machine) if result.machine.kind == "finite" else None
+    if dot is not None:
+        with _writing(out.with_suffix(".dot")):
+            _write_text(out.with_suffix(".dot"), dot)
+        written.append(out.with_suffix(".dot"))
+    return written
+
+
+def _print_summary(
+    result: Synthesis, out: Path | None, save_network: Path | None, pictures: list[Path]
+) -> None:
     net, machine, program = result.network, result.machine, result.program_ir
     grid = Table.grid(padding=(0, 2))
     grid.add_column(style="bold")
@@ -413,6 +434,8 @@ def _print_summary(result: Synthesis, out: Path | None, save_network: Path | Non
         rows.append(("program", str(out)))
     if save_network is not None:
         rows.append(("network dir", str(save_network)))
+    if pictures:
+        rows.append(("pictures", ", ".join(map(str, pictures))))
     for k, v in rows:
         grid.add_row(k, Text(str(v)))
     stdout.print(grid)

@@ -1,0 +1,131 @@
+"""Canonical forms of linear networks, states named by observables, dead state, pictures."""
+
+import numpy as np
+
+from mips.data import SequenceData
+from mips.extract import extract
+from mips.network import Architecture, TrainedNetwork
+from mips.pictures import hidden_states_png, state_graph_dot
+from mips.program import Formula, Program
+from mips.regress.machine import regress
+from mips.simplify import companion, is_exact, reparametrise, simplify
+from mips.verify import verify
+
+
+def sum_last2_in_a_random_basis(seed: int = 0) -> tuple[TrainedNetwork, SequenceData]:
+    """y_t = x_t + x_{t-1} as a shift register, seen through a random invertible basis change and
+    with a bias in f that the readout compensates, as gradient descent leaves it."""
+    c = np.array([0.3, -0.2])
+    w = {
+        "f.0.weight": np.vstack([np.eye(2, k=1), np.eye(1, 2)]),  # h' = (x, h0)
+        "f.0.bias": c,
+        "g.0.weight": np.ones((2, 1)),
+        "g.0.bias": np.array([-2 * c[0] - c[1]]),  # cancels the bias's effect from t = 1 on
+    }
+    net = TrainedNetwork(Architecture(2), 1, 1, w)
+    x = np.random.default_rng(seed).integers(0, 100, (400, 8, 1))
+    y = x + np.concatenate([np.zeros((400, 1, 1), dtype=np.int64), x[:, :-1]], axis=1)
+    m = np.random.default_rng(seed + 1).normal(size=(2, 2)) + 2 * np.eye(2)
+    return reparametrise(net, m), SequenceData(x, y)
+
+
+def test_companion_form_has_integer_weights_and_states():
+    net, data = sum_last2_in_a_random_basis()
+    assert is_exact(net, data)
+    _, hidden = net.run(data.x)
+    assert not np.allclose(hidden, np.rint(hidden))
+    canonical = companion(net, data)
+    assert canonical is not None and canonical.hidden == 2
+    w = canonical.weights["f.0.weight"]
+    assert np.array_equal(w, np.rint(w))
+    _, hidden = canonical.run(data.x)
+    assert np.array_equal(hidden, np.rint(hidden))
+    assert is_exact(canonical, data)
+
+
+def test_companion_drops_directions_the_inputs_never_reach():
+    w = {
+        "f.0.weight": np.array([[1.0, 0, 0], [0, 0.5, 0], [0, 0, 1], [1, 0, 0]]),
+        "f.0.bias": np.zeros(3),
+        "g.0.weight": np.array([[1.0], [0.0], [0.0]]),
+        "g.0.bias": np.zeros(1),
+    }
+    net = TrainedNetwork(Architecture(3), 1, 1, w)
+    x = np.random.default_rng(0).integers(0, 10, (200, 6, 1))
+    data = SequenceData(x, np.cumsum(x, axis=1))
+    canonical = companion(net, data)
+    assert canonical is not None and canonical.hidden == 1
+    assert canonical.weights["f.0.weight"].tolist() == [[1.0], [1.0]]
+
+
+def relu_net(f_layers, g_layers, hidden: int) -> TrainedNetwork:
+    w = {}
+    for name, layers in (("f", f_layers), ("g", g_layers)):
+        for j, (weight, bias) in enumerate(layers):
+            w[f"{name}.{j}.weight"] = np.array(weight, dtype=float)
+            w[f"{name}.{j}.bias"] = np.array(bias, dtype=float)
+    width = len(f_layers[0][1]) if len(f_layers) > 1 else 0
+    return TrainedNetwork(Architecture(hidden, len(f_layers), width), 1, 1, w)
+
+
+def running_max() -> tuple[TrainedNetwork, SequenceData]:
+    # h' = relu(x - h) + relu(h) = max(h, x) for h, x >= 0; y = h.
+    net = relu_net(
+        [([[-1.0, 1.0], [1.0, 0.0]], [0.0, 0.0]), ([[1.0], [1.0]], [0.0])],
+        [([[1.0]], [0.0])],
+        hidden=1,
+    )
+    x = np.random.default_rng(0).integers(0, 10, (500, 8, 1))
+    return net, SequenceData(x, np.maximum.accumulate(x, axis=1))
+
+
+def test_states_named_by_their_outputs_give_a_formula():
+    net, data = running_max()
+    machines = extract(net, data)
+    named = [m for m in machines if m.info.get("encoding") == "output"]
+    assert named, [m.info for m in machines]
+    program = regress(named[0])
+    assert program.form == "formula" and len(program.state) == 1
+    assert "max" in program.updates[0].source()
+    from mips.program import emit_python
+
+    assert verify(emit_python(program), program, named[0], data).verified
+
+
+def test_a_network_whose_state_is_never_read_again_is_stateless():
+    # h = relu(x) + relu(-x) = |x|, whatever h was: the output depends on the current input only.
+    net = relu_net(
+        [([[0.0, 0.0], [1.0, -1.0]], [0.0, 0.0]), ([[1.0], [1.0]], [0.5])],
+        [([[1.0]], [-0.5])],
+        hidden=1,
+    )
+    x = np.random.default_rng(0).integers(-100, 100, (300, 6, 1))
+    data = SequenceData(x, np.abs(x))
+    window = [m for m in extract(net, data) if m.info.get("encoding") == "window"]
+    assert window and window[0].n_vars == 0
+    assert regress(window[0]).outputs[0].source() == "abs(x)"
+
+
+def test_dead_state_variables_are_removed():
+    f = Formula
+    p = Program(
+        ("x",),
+        ("a", "b"),
+        (0, 0),
+        (f("a_new", ("b",), "b", size=1), f("b_new", ("x",), "x", size=1)),
+        (f("y", ("b", "x"), "b + x", size=3),),
+    )
+    q = p.without_dead_state()
+    assert q.state == ("b",)
+    seq = [[3], [5], [7]]
+    assert q.run(seq) == p.run(seq) == [[3], [8], [12]]
+
+
+def test_pictures(tmp_path):
+    net, data = running_max()
+    machine = extract(simplify(net, data), data)[0]
+    png = hidden_states_png(net, data, machine, tmp_path / "states.png")
+    assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    dot = state_graph_dot(machine)
+    assert dot is not None and dot.startswith("digraph") and "->" in dot
+    assert dot.count("doublecircle") == 1
