@@ -161,6 +161,16 @@ def find_lattice(
     keeps float noise from being read as structure.
     """
     p = np.asarray(points, dtype=np.float64)
+    used = np.flatnonzero(np.abs(p).max(axis=0, initial=0.0) > 1e-9)
+    if (
+        len(p)
+        and 0 < len(used) <= max_rank
+        and np.abs(p - np.rint(p)).max() < 1e-6
+        and np.abs(p).max() <= max_coordinate
+    ):
+        # Integer states (a canonical form already made them so): their own coordinates are
+        # the most readable basis, and LLL would only skew it.
+        return np.eye(p.shape[1])[used], np.rint(p[:, used]).astype(np.int64)
     norms = np.linalg.norm(p, axis=1)
     scale = float(norms.max()) if len(p) else 0.0
     if scale < 1e-9:

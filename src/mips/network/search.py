@@ -26,7 +26,7 @@ class SearchConfig:
     linear_steps: int = 2000
     seeds_per_size: int = 4
     width: int = 16
-    families: tuple[str, ...] = ("linear", "relu", "relu-readout")
+    families: tuple[str, ...] = ("linear", "relu", "relu-readout", "relu-wide")
     test_fraction: float = 0.2
     seed: int = 0
     # Try the integer canonical form on nearly exact linear candidates (see _rescue).
@@ -45,6 +45,9 @@ FAMILIES: dict[str, Callable[[int, int], Architecture]] = {
     "linear": lambda h, w: Architecture(h),
     "relu": lambda h, w: Architecture(h, 2, w),
     "relu-readout": lambda h, w: Architecture(h, 2, w, 2, w),
+    # Last resort for inputs that must be cut into many pieces (parity of a digit, a set of
+    # squares, a modulus): four times the width, trained twice as patiently.
+    "relu-wide": lambda h, w: Architecture(h, 2, 4 * w, 2, 4 * w),
 }
 
 
@@ -114,6 +117,8 @@ def search(
                 progress(f"{family} h<={cap}", n, config.train.steps)
 
         train_config = config.train
+        if family == "relu-wide":
+            train_config = replace(train_config, plateau=2 * train_config.plateau)
         if family == "linear":
             train_config = replace(train_config, steps=min(train_config.steps, config.linear_steps))
         results = train_pack(

@@ -231,6 +231,13 @@ def _render(e: Expr, names: Sequence[str], bare: bool) -> tuple[str, int]:
     return text, op.precedence
 
 
+def _remap(e: Expr, columns: np.ndarray) -> Expr:
+    """``e`` with each feature column j renamed to ``columns[j]``."""
+    if e.op == "var":
+        return _var(int(columns[e.value]))
+    return Expr(e.op, tuple(_remap(a, columns) for a in e.args), e.value)
+
+
 def _const(v: int) -> Expr:
     return Expr("const", value=int(v))
 
@@ -302,6 +309,12 @@ class IntegerRegressor:
             raise ValueError("empty table: no rows to fit")
         names = _check_names(self.feature_names, X.shape[1])
         X, y = _distinct_rows(X, y, names)
+        X_all = X
+        # Columns equal on every row (a state copied into the next one) are one feature to the
+        # search; the first of them names it. Otherwise least squares splits the weight
+        # between the copies and the formula comes out as (a + b) // 2.
+        keep = np.sort(np.unique(X.T, axis=0, return_index=True)[1])
+        X = X[:, keep]
         rng = np.random.default_rng(self.seed)
         rows = _sample_rows(X, y, self.max_rows, rng)
 
@@ -315,6 +328,9 @@ class IntegerRegressor:
         if best is not None:
             candidates.append(best)
 
+        candidates = [_remap(e, keep) for e in candidates]
+        best = _remap(best, keep) if best is not None else None
+        X = X_all
         front: list[tuple[int, float, Expr]] = []
         scored = [(e.size, float(np.mean(e.evaluate(X) != y)), e) for e in candidates]
         for size, error, expr in sorted(scored, key=lambda t: t[:2]):
