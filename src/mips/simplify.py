@@ -113,7 +113,7 @@ def companion(
                 continue
             k_pinv = np.linalg.pinv(k)
             w2, u2, c2 = k @ w @ k_pinv, u @ k_pinv, c @ k_pinv
-            if max(np.abs(w2 - np.rint(w2)).max(), np.abs(u2 - np.rint(u2)).max()) > 0.25:
+            if max(np.abs(w2 - np.rint(w2)).max(), np.abs(u2 - np.rint(u2)).max()) > 0.45:
                 continue  # not an integer recurrence in this basis
             w2, u2 = np.rint(w2), np.rint(u2)
             for c_new in (np.rint(c2),) if with_bias else (np.zeros_like(c2), np.rint(c2)):

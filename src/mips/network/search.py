@@ -23,7 +23,7 @@ class SearchConfig:
     max_hidden: int = 8
     # Nonlinear families rarely need many units, and their candidates cost most per step.
     max_hidden_nonlinear: int = 5
-    linear_steps: int = 2000
+    linear_steps: int = 3000
     seeds_per_size: int = 4
     width: int = 16
     families: tuple[str, ...] = ("linear", "relu", "relu-readout", "relu-wide")
@@ -45,8 +45,9 @@ FAMILIES: dict[str, Callable[[int, int], Architecture]] = {
     "linear": lambda h, w: Architecture(h),
     "relu": lambda h, w: Architecture(h, 2, w),
     "relu-readout": lambda h, w: Architecture(h, 2, w, 2, w),
-    # Last resort for inputs that must be cut into many pieces (parity of a digit, a set of
-    # squares, a modulus): four times the width, trained twice as patiently.
+    # Last resort, tried only when nothing smaller is exact, for inputs that must be cut into
+    # many pieces (parity of a digit, a set of squares, a modulus): four times the width,
+    # twice the steps and three times the patience.
     "relu-wide": lambda h, w: Architecture(h, 2, 4 * w, 2, 4 * w),
 }
 
@@ -104,8 +105,8 @@ def search(
     for fam_index, family in enumerate(config.families):
         limit = config.max_hidden if family == "linear" else config.max_hidden_nonlinear
         cap = limit if best is None else min(limit, best.arch.hidden - 1)
-        if cap < 1:
-            break
+        if cap < 1 or (family == "relu-wide" and best is not None):
+            continue
         sizes = [h for h in range(1, cap + 1) for _ in range(config.seeds_per_size)]
         # Half of the linear candidates train without f's bias (see Architecture.hidden_bias).
         biases = [family != "linear" or i % 2 == 1 for i in range(len(sizes))]
@@ -118,7 +119,9 @@ def search(
 
         train_config = config.train
         if family == "relu-wide":
-            train_config = replace(train_config, plateau=2 * train_config.plateau)
+            train_config = replace(
+                train_config, steps=2 * train_config.steps, plateau=3 * train_config.plateau
+            )
         if family == "linear":
             train_config = replace(train_config, steps=min(train_config.steps, config.linear_steps))
         results = train_pack(
