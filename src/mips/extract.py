@@ -368,28 +368,45 @@ def _finite_machine(traj: _Trajectory, config: ExtractConfig) -> tuple[StateMach
         if n_states > config.max_states * 4:
             return None, None
         lab = comp[inverse].reshape(n, t1)
-        prev, nxt = lab[:, :-1].reshape(-1), lab[:, 1:].reshape(-1)
-        y = traj.y.reshape(-1, traj.y.shape[-1])
-        keys = np.concatenate([prev[:, None], x], axis=1)
-        if not (_functional(keys, nxt[:, None]) and _functional(keys, y)):
+        found = _finite_from_labels(lab, traj, config, {"source": "clusters", "radius": frac})
+        if found is None:
             continue
-        trans = {}
-        for p, xx, q, yy in zip(prev.tolist(), x.tolist(), nxt.tolist(), y.tolist(), strict=True):
-            trans[(p, tuple(xx))] = (q, tuple(yy))
-        block = _minimise(n_states, trans)
-        min_trans = {(int(block[p]), s): (int(block[q]), o) for (p, s), (q, o) in trans.items()}
-        n_min = int(block.max()) + 1
-        if n_min > config.max_states:
+        machine, numbered = found
+        if machine is None:
             return None, None
-        number = _bfs_numbering(int(block[lab[0, 0]]), min_trans, n_min)
-        complete = len(min_trans) == n_min * len(symbols)
-        info = {"source": "clusters", "n_states": n_min, "complete": complete, "radius": frac}
-        s_prev = number[block[prev]][:, None]
-        s_next = number[block[nxt]][:, None]
-        machine = _machine_from_labels("finite", s_prev, traj, s_next, info)
         centres = np.stack([uniq[comp == c].mean(axis=0) for c in range(n_states)])
-        return machine, (comp, inverse, centres, number[block[lab]])
+        return machine, (comp, inverse, centres, numbered)
     return None, None
+
+
+def _finite_from_labels(
+    lab: np.ndarray, traj: _Trajectory, config: ExtractConfig, info: dict
+) -> tuple[StateMachine | None, np.ndarray] | None:
+    """The minimised Mealy machine over state labels (N, T + 1) and the labels renumbered in
+    breadth-first order; None if the labels are not deterministic, (None, labels) if the
+    machine is too large."""
+    x = traj.x.reshape(-1, traj.x.shape[-1])
+    prev, nxt = lab[:, :-1].reshape(-1), lab[:, 1:].reshape(-1)
+    y = traj.y.reshape(-1, traj.y.shape[-1])
+    keys = np.concatenate([prev[:, None], x], axis=1)
+    if not (_functional(keys, nxt[:, None]) and _functional(keys, y)):
+        return None
+    n_states = int(lab.max()) + 1
+    trans = {}
+    for p, xx, q, yy in zip(prev.tolist(), x.tolist(), nxt.tolist(), y.tolist(), strict=True):
+        trans[(p, tuple(xx))] = (q, tuple(yy))
+    block = _minimise(n_states, trans)
+    min_trans = {(int(block[p]), s): (int(block[q]), o) for (p, s), (q, o) in trans.items()}
+    n_min = int(block.max()) + 1
+    if n_min > config.max_states:
+        return None, lab
+    number = _bfs_numbering(int(block[lab[0, 0]]), min_trans, n_min)
+    n_symbols = len(np.unique(x, axis=0))
+    info = {**info, "n_states": n_min, "complete": len(min_trans) == n_min * n_symbols}
+    s_prev = number[block[prev]][:, None]
+    s_next = number[block[nxt]][:, None]
+    machine = _machine_from_labels("finite", s_prev, traj, s_next, info)
+    return machine, number[block[lab]]
 
 
 def _behaviour_classes(
@@ -533,9 +550,12 @@ def extract(
     named = []
     if finite is not None:
         named += _named_machines(network, traj, clusters[3], "clusters", config.max_window)
-    classes = _behaviour_classes(network, traj, config)
-    if classes is not None and not named:
+    classes = _behaviour_classes(network, traj, config) if finite is None or not named else None
+    if classes is not None:
         named += _named_machines(network, traj, classes, "probed states", config.max_window)
+        probed = _finite_from_labels(classes, traj, config, {"source": "probed states"})
+        if finite is None and probed is not None and probed[0] is not None:
+            finite = probed[0]
     lattice = _lattice_machine(traj, uniq, config, "hidden states")
     centred = None
     if finite is not None and not finite.info["complete"] and clusters is not None:

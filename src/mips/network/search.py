@@ -47,7 +47,7 @@ FAMILIES: dict[str, Callable[[int, int], Architecture]] = {
     "relu-readout": lambda h, w: Architecture(h, 2, w, 2, w),
     # Last resort, tried only when nothing smaller is exact, for inputs that must be cut into
     # many pieces (parity of a digit, a set of squares, a modulus): four times the width,
-    # twice the steps and three times the patience.
+    # three times the steps and the patience.
     "relu-wide": lambda h, w: Architecture(h, 2, 4 * w, 2, 4 * w),
 }
 
@@ -120,10 +120,16 @@ def search(
         train_config = config.train
         if family == "relu-wide":
             train_config = replace(
-                train_config, steps=2 * train_config.steps, plateau=3 * train_config.plateau
+                train_config, steps=3 * train_config.steps, plateau=3 * train_config.plateau
             )
         if family == "linear":
-            train_config = replace(train_config, steps=min(train_config.steps, config.linear_steps))
+            # Long sequences of large inputs make a linear fit creep for a while before it
+            # locks in: twice the patience, which costs little at this size.
+            train_config = replace(
+                train_config,
+                steps=min(train_config.steps, config.linear_steps),
+                plateau=2 * train_config.plateau,
+            )
         results = train_pack(
             train,
             test,
