@@ -5,8 +5,10 @@ Two readings of the hidden states, both checked against the data before they are
 - **lattice**: every hidden state h (all time steps, and h_{-1} = 0 itself) is an integer point
   z A of a lattice with basis A found by LLL (fpylll) on the states. The offset is h_{-1} = 0, so the
   initial state is exactly z = 0, never a rounded sample.
-- **finite**: the states form finitely many clusters; the clustered transitions form a Mealy machine
-  that is minimised and numbered in breadth-first order from the initial state. Counters that are
+- **finite**: the states form finitely many clusters (or, failing that, classes of hidden vectors
+  the network answers alike on every input); the transitions form a Mealy machine that is
+  minimised and numbered in breadth-first order from the initial state, and also, where the data
+  allow it, named by the last k inputs or by the output each state emits. Counters that are
   finite only because training sequences are short show up as an incomplete machine; their cluster
   centres are then read as lattice points instead.
 
@@ -479,7 +481,11 @@ def _named_machines(
         # A name is a hypothesis: it must agree with the labels almost everywhere (a state read
         # near a decision boundary may be mislabelled), and the machine it gives must then be
         # consistent with every observation (checked when the machine is built).
-        if _agreement(win.reshape(n * t1, -1), labels.reshape(-1)) >= 0.99:
+        keys = win.reshape(n * t1, -1)
+        # Windows seen about once each explain any labelling; a name must be seen repeatedly.
+        if len(np.unique(keys, axis=0)) * 2 > len(keys):
+            break
+        if _agreement(keys, labels.reshape(-1)) >= 0.99:
             r = win.shape[-1]
             info = {
                 "source": f"{source}, named by the last {k} inputs",
@@ -528,8 +534,11 @@ def extract(
 ) -> list[StateMachine]:
     """Every consistent state-machine reading of ``network`` on ``data``, most plausible first.
 
-    Order: a complete finite machine; a lattice over the raw hidden states; a lattice over cluster
-    centres (counters); an incomplete finite machine. Raises :class:`ExtractionError` if none.
+    Order: finite machines whose states are named by observables (the last k inputs, the output
+    they emit); a complete finite machine; a lattice over the raw hidden states; a lattice over
+    cluster centres (counters); an incomplete finite machine. Finite states come from clusters
+    of hidden vectors or, failing that, from one-step probes of the network. Raises
+    :class:`ExtractionError` if none.
     """
     config = config or ExtractConfig()
     if data.n > config.max_sequences:
@@ -571,6 +580,7 @@ def extract(
     if not ordered:
         raise ExtractionError(
             "hidden states are neither on an integer lattice of rank <= "
-            f"{network.hidden} nor in <= {config.max_states} consistent clusters"
+            f"{network.hidden} nor <= {config.max_states} deterministic states (clusters or "
+            "hidden vectors the network treats alike)"
         )
     return ordered
