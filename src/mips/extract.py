@@ -416,10 +416,10 @@ def _behaviour_classes(
 ) -> np.ndarray | None:
     """Label every hidden state (N, T + 1) by what the network does from it, or None.
 
-    Two hidden vectors are one state when the network answers every probe the same from both:
-    each input symbol. Hidden vectors that differ
-    only in directions the network never reads again (a ReLU feature of an input that no later
-    output uses, the transient of h_{-1} = 0) thereby collapse to one state.
+    Two hidden vectors are one state when the network answers every input symbol the same from
+    both. Hidden vectors that differ only in directions the network never reads again (a ReLU
+    feature of an input that no later output uses, the transient of h_{-1} = 0) thereby
+    collapse to one state.
     """
     n, t1, h = traj.hidden.shape
     flat = traj.hidden.reshape(-1, h)
@@ -562,9 +562,9 @@ def extract(
     classes = _behaviour_classes(network, traj, config) if finite is None or not named else None
     if classes is not None:
         named += _named_machines(network, traj, classes, "probed states", config.max_window)
-        probed = _finite_from_labels(classes, traj, config, {"source": "probed states"})
-        if finite is None and probed is not None and probed[0] is not None:
-            finite = probed[0]
+        if finite is None:
+            probed = _finite_from_labels(classes, traj, config, {"source": "probed states"})
+            finite = probed[0] if probed is not None else None
     lattice = _lattice_machine(traj, uniq, config, "hidden states")
     centred = None
     if finite is not None and not finite.info["complete"] and clusters is not None:

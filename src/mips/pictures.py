@@ -86,15 +86,9 @@ def state_graph_dot(machine: StateMachine, max_states: int = 64) -> str | None:
         return None
     index = {s: i for i, s in enumerate(states)}
     edges: dict[tuple[int, int], list[str]] = {}
-    for zp, x, zn, y in zip(
-        machine.z_prev.tolist(),
-        machine.x.tolist(),
-        machine.z_next.tolist(),
-        machine.y.tolist(),
-        strict=True,
-    ):
+    for (zp, x), (zn, y) in machine.table().items():
         label = f"{','.join(map(str, x))} / {','.join(map(str, y))}"
-        edges.setdefault((index[tuple(zp)], index[tuple(zn)]), []).append(label)
+        edges.setdefault((index[zp], index[zn]), []).append(label)
     lines = ["digraph machine {", "  rankdir=LR;", '  start [shape=point, label=""];']
     for s, i in index.items():
         shape = "doublecircle" if s == machine.initial else "circle"

@@ -28,8 +28,8 @@ class TrainConfig:
     eval_every: int = 50
     patience: int = 600
     # A pack stops once no unfinished candidate has cut its held-out error rate or loss by a
-    # tenth for this many steps: a linear model of a nonlinear task plateaus within a few hundred steps,
-    # while one on its way to exactness keeps cutting its error geometrically.
+    # tenth for this many steps: a linear model of a nonlinear task plateaus within a few
+    # hundred steps, while one on its way to exactness keeps cutting its error geometrically.
     plateau: int = 500
     device: str = "cpu"
     # Tiny matmuls are launch-bound: a second thread costs more than it gives, and benchmark
@@ -61,10 +61,11 @@ def _scales(a: np.ndarray) -> torch.Tensor:
     return torch.tensor(1.0 / np.maximum(m, 1.0), dtype=torch.float32)
 
 
-def _loss(y_hat: torch.Tensor, y: torch.Tensor, kind: str) -> torch.Tensor:
+def _losses(y_hat: torch.Tensor, y: torch.Tensor, kind: str) -> torch.Tensor:
+    """Each candidate's own mean loss, (K,)."""
     err = y_hat - y  # (K, B, T, d_out)
     per = 0.5 * torch.log1p(err * err) if kind == "log" else 0.5 * err * err
-    return per.mean(dim=(1, 2, 3)).sum()  # independent candidates: sum of their own means
+    return per.mean(dim=(1, 2, 3))
 
 
 def train_pack(
@@ -106,7 +107,8 @@ def train_pack(
     step = 0
     for step in range(1, config.steps + 1):
         idx = torch.as_tensor(rng.integers(0, train.n, size=batch), device=device)
-        loss = _loss(model(xs[idx]), ys[idx], config.loss)
+        # Independent candidates: the sum of their own means trains each on its own.
+        loss = _losses(model(xs[idx]), ys[idx], config.loss).sum()
         opt.zero_grad(set_to_none=True)
         loss.backward()
         opt.step()
@@ -118,8 +120,7 @@ def train_pack(
             pred = model(xt)
             ok = (torch.round(pred) == yt).float()  # (K, N, T, d_out)
             acc = ok.mean(dim=(1, 2, 3)).tolist()
-            err = pred - yt
-            held_loss = (0.5 * torch.log1p(err * err)).mean(dim=(1, 2, 3)).tolist()
+            held_loss = _losses(pred, yt, config.loss).tolist()
             seq_exact = ok.amin(dim=(1, 2, 3)).tolist()
             if any(e == 1.0 and exact_at[i] < 0 for i, e in enumerate(seq_exact)):
                 # Later stages read the machine off every sequence, so training data must be
