@@ -19,7 +19,7 @@ from rich.table import Table
 from rich.text import Text
 
 from mips import __version__
-from mips.data import FORMATS, DataError, SequenceData
+from mips.data import FORMATS, DataError, SequenceData, write_atomic
 
 if TYPE_CHECKING:
     from mips.pipeline import Synthesis
@@ -156,13 +156,7 @@ def _check_out_file(out: Path | None) -> None:
 
 def _write_text(path: Path, text: str) -> None:
     """Replace ``path`` atomically, so a failed write leaves any old file whole."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp{os.getpid()}")
-    try:
-        tmp.write_text(text, encoding="utf-8")
-        os.replace(tmp, path)
-    finally:
-        tmp.unlink(missing_ok=True)
+    write_atomic(path, text.encode("utf-8"))
 
 
 @contextmanager

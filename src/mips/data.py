@@ -29,6 +29,24 @@ class DataError(ValueError):
     """A data file that cannot be used; the message is one line naming the file and the problem."""
 
 
+def write_atomic(path: str | os.PathLike[str], content: bytes | Callable[[Path], None]) -> Path:
+    """Write ``content`` (bytes, or a function writing a given file) to a temporary file beside
+    ``path``, then rename it over ``path``: a failed or killed write leaves any old file whole
+    and no half-written one behind. The temporary file keeps ``path``'s suffix, which some
+    writers (numpy's) insist on."""
+    path = Path(path)
+    write = content if callable(content) else (lambda tmp: tmp.write_bytes(content))
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=path.suffix)
+    os.close(fd)
+    try:
+        write(Path(tmp))
+        os.replace(tmp, path)
+    finally:
+        Path(tmp).unlink(missing_ok=True)
+    return path
+
+
 @dataclass(frozen=True)
 class SequenceData:
     """Input/output integer sequences: ``x`` (N, T, d_in) and ``y`` (N, T, d_out), both int64."""
@@ -103,16 +121,7 @@ class SequenceData:
             raise DataError(
                 f"{path}: unknown format {path.suffix!r} (use one of {', '.join(FORMATS)})"
             )
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=path.suffix)
-        os.close(fd)
-        try:
-            writer(self, Path(tmp))
-            os.replace(tmp, path)
-        finally:
-            if os.path.exists(tmp):
-                os.unlink(tmp)
-        return path
+        return write_atomic(path, lambda tmp: writer(self, tmp))
 
     @classmethod
     def load(cls, path: str | os.PathLike[str]) -> SequenceData:

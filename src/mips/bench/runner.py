@@ -21,6 +21,7 @@ from multiprocessing.connection import Connection, wait
 from pathlib import Path
 from typing import Any
 
+from mips.data import write_atomic
 from mips.network.artifact import to_jsonable
 
 __all__ = ["RESULTS", "judge_seed", "read_results", "run_bench", "run_job"]
@@ -91,7 +92,7 @@ def run_job(task_name: str, seed: int, n: int = 4000, out: Path | None = None) -
         )
     if synthesis.ok:
         if out is not None:
-            _write_atomic(Path(out) / program_path(task_name, seed), synthesis.source.encode())
+            write_atomic(Path(out) / program_path(task_name, seed), synthesis.source.encode())
             record["program_file"] = program_path(task_name, seed)
         record["judge_seed"] = judge_seed(seed)
         clock = time.perf_counter()
@@ -178,7 +179,7 @@ def run_bench(
         record = {"task": task, "seed": seed, "n": n, **record}
         record.update(task=task, seed=seed)
         for rel, content in files.items():
-            _write_atomic(out / rel, content)
+            write_atomic(out / rel, content)
         _append(results, record)
         done[(task, seed)] = record
         if progress is not None:
@@ -390,15 +391,3 @@ def _drop_partial_tail(path: Path) -> None:
     content = path.read_bytes() if path.exists() else b""
     if content and not content.endswith(b"\n"):
         os.truncate(path, content.rfind(b"\n") + 1)
-
-
-def _write_atomic(path: Path, content: bytes) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(content)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
