@@ -8,7 +8,7 @@ from pathlib import Path
 
 import numpy as np
 
-from mips.data import SequenceData
+from mips.data import SequenceData, write_atomic
 from mips.extract import StateMachine
 from mips.network.artifact import TrainedNetwork
 
@@ -70,11 +70,10 @@ def hidden_states_png(
     ax.set_ylabel("hidden direction 2" if network.hidden > 1 else "time step")
     ax.legend(loc="best", fontsize=8)
     fig.tight_layout()
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path)
-    plt.close(fig)
-    return path
+    try:
+        return write_atomic(path, fig.savefig)  # savefig reads the format off the .png suffix
+    finally:
+        plt.close(fig)
 
 
 def state_graph_dot(machine: StateMachine, max_states: int = 64) -> str | None:
