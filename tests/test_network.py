@@ -5,6 +5,7 @@ import pytest
 
 from mips.data import SequenceData
 from mips.network import Architecture, TrainedNetwork
+from mips.network.realize import realize
 from mips.network.search import SearchConfig, search, smallest_exact
 from mips.network.train import CandidateResult, TrainConfig, train_pack
 
@@ -79,6 +80,30 @@ def test_search_finds_a_one_unit_network_for_a_running_sum():
     net = search(running_sum(), SearchConfig(families=("linear",), max_hidden=2))
     assert net.hidden == 1
     assert net.metrics["heldout_accuracy"] == 1.0
+
+
+def windows(k: int, offset: int = 0, n: int = 400, length: int = 12) -> SequenceData:
+    x = np.random.default_rng(k).integers(0, 50, (n, length, 1))
+    y = sum(np.pad(x, ((0, 0), (j, 0), (0, 0)))[:, :length] for j in range(k)) + offset
+    return SequenceData(x, y)
+
+
+@pytest.mark.parametrize("k", [1, 3, 5])
+@pytest.mark.parametrize("offset", [0, 7])
+def test_closed_form_finds_the_minimal_linear_network(k: int, offset: int):
+    # The sum of the last k inputs needs exactly k states (and no more with an output bias).
+    train, test = windows(k, offset).split(0.2, 0)
+    net, order = realize(train, test, 8)
+    assert order == net.hidden == k
+    for part in (train, test):
+        assert np.array_equal(net.predict(part.x), part.y)
+    assert realize(train, test, k - 1) is None
+
+
+def test_closed_form_declines_a_nonlinear_task():
+    x = np.random.default_rng(0).integers(0, 2, (300, 10, 1))
+    train, test = SequenceData(x, np.cumsum(x, axis=1) % 2).split(0.2, 0)
+    assert realize(train, test, 8) is None
 
 
 def test_bad_configs_are_rejected():

@@ -119,6 +119,13 @@ def test_dead_state_variables_are_removed():
     assert q.state == ("b",)
     seq = [[3], [5], [7]]
     assert q.run(seq) == p.run(seq) == [[3], [8], [12]]
+    # A formula offered a variable it does not use keeps nothing alive, and loses the name.
+    offered = Program(
+        p.inputs, p.state, p.initial, p.updates, (f("y", ("a", "b", "x"), "b + x", size=3),)
+    )
+    r = offered.without_dead_state()
+    assert r.state == ("b",) and r.outputs[0].features == ("b", "x")
+    assert r.run(seq) == p.run(seq)
 
 
 def test_pictures(tmp_path):

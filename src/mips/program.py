@@ -7,7 +7,8 @@ regressor explained; a program with any table has form ``table``.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import ast
+from dataclasses import dataclass, replace
 from typing import Any
 
 Row = tuple[int, ...]
@@ -30,6 +31,17 @@ class Formula:
     @property
     def is_table(self) -> bool:
         return self.table is not None
+
+    def reads(self) -> set[str]:
+        """The features this formula actually uses (a regressor may be offered more)."""
+        if self.expression is None:
+            return set(self.features)
+        names = {
+            n.id
+            for n in ast.walk(ast.parse(self.expression, mode="eval"))
+            if isinstance(n, ast.Name)
+        }
+        return names & set(self.features)
 
     def source(self) -> str:
         """The right-hand side as Python source."""
@@ -89,19 +101,25 @@ class Program:
     def without_dead_state(self) -> Program:
         """The same program minus state variables no output depends on, directly or through
         other updates (a shift register read only at one tap, say)."""
-        reads = {s: set(u.features) for s, u in zip(self.state, self.updates, strict=True)}
-        live = {s for o in self.outputs for s in self.state if {s, new_name(s)} & set(o.features)}
+        reads = {s: u.reads() for s, u in zip(self.state, self.updates, strict=True)}
+        live = {s for o in self.outputs for s in self.state if {s, new_name(s)} & o.reads()}
         frontier = set(live)
         while frontier:
             frontier = {s for v in frontier for s in self.state if s in reads[v]} - live
             live |= frontier
         keep = [i for i, s in enumerate(self.state) if s in live]
+        dead = {n for s in set(self.state) - live for n in (s, new_name(s))}
+
+        def trim(f: Formula) -> Formula:
+            # Expressions never read a dead name (tables would have kept it alive).
+            return replace(f, features=tuple(n for n in f.features if n not in dead))
+
         return Program(
             self.inputs,
             tuple(self.state[i] for i in keep),
             tuple(self.initial[i] for i in keep),
-            tuple(self.updates[i] for i in keep),
-            self.outputs,
+            tuple(trim(self.updates[i]) for i in keep),
+            tuple(trim(o) for o in self.outputs),
         )
 
     def size(self) -> int:
