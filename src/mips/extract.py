@@ -18,6 +18,7 @@ regression stage turns each column into a formula.
 
 from __future__ import annotations
 
+import itertools
 import json
 from collections import deque
 from dataclasses import dataclass, field
@@ -529,6 +530,100 @@ def _named_machines(
     return machines
 
 
+def _time_clusters(traj: _Trajectory) -> list[np.ndarray]:
+    """Labels (N, T + 1) from clustering the hidden states of each time step on their own, at a
+    few radii, coarsest first.
+
+    A counter the network stores in a saturating code (a sigmoid of the count) has states that
+    overlap across time, yet at any one step the counts it must tell apart are well separated.
+    """
+    n, t1, h = traj.hidden.shape
+    spread = float(np.ptp(traj.hidden.reshape(-1, h), axis=0).max())
+    if spread < 1e-9:
+        return []
+    out = []
+    for frac in (0.05, 0.02, 0.01):
+        labels = np.zeros((n, t1), dtype=np.int64)
+        offset = 0
+        for t in range(t1):
+            comp = _cluster(traj.hidden[:, t], frac * spread)
+            if comp is None:
+                break
+            labels[:, t] = comp + offset
+            offset += int(comp.max()) + 1
+        else:
+            out.append(labels)
+    return out
+
+
+def _count_weights(n_symbols: int) -> list[np.ndarray]:
+    """Integer weight matrices (symbols, r) to try, fewest variables and smallest weights first:
+    one weighted count, then each symbol's count relative to the first's, then every count."""
+    if n_symbols < 2 or n_symbols > 6:
+        return []
+    values = range(-2, 3) if n_symbols <= 3 else range(-1, 2)
+    vectors = []
+    for v in itertools.product(values, repeat=n_symbols):
+        a = np.array(v)
+        first = a[np.flatnonzero(a)[:1]]
+        if len(first) and first[0] > 0 and np.gcd.reduce(np.abs(a)) == 1:
+            vectors.append(a)
+    vectors.sort(key=lambda a: (int(np.abs(a).sum()), tuple(-a)))
+    out = [a[:, None] for a in vectors]
+    if n_symbols > 2:
+        out.append(
+            np.eye(n_symbols, dtype=np.int64)[:, :1] - np.eye(n_symbols, dtype=np.int64)[:, 1:]
+        )
+    out.append(np.eye(n_symbols, dtype=np.int64))
+    return out
+
+
+def _count_machines(traj: _Trajectory, label_sets: list[np.ndarray]) -> list[StateMachine]:
+    """A machine whose state is an integer-weighted count of the inputs seen so far.
+
+    The weights are a hypothesis to check against the network and the data. At every time step
+    the count must determine the network's state (its per-step cluster, at >= 99% of states),
+    and the network must tell the counts apart (at >= 90%: a saturating code may merge counts
+    that no longer matter near the end of a sequence). The machine over the counts must then be
+    deterministic on every observation. Counters the network stores nonlinearly, which no
+    lattice in hidden space can read, are read this way; their formulas then hold for sequences
+    longer than any the network saw.
+    """
+    if not label_sets:
+        return []
+    n, t1 = label_sets[0].shape
+    flat_x = traj.x.reshape(-1, traj.x.shape[-1])
+    symbols, sym_id = np.unique(flat_x, axis=0, return_inverse=True)
+    onehot = np.eye(len(symbols), dtype=np.int64)[sym_id.reshape(n, t1 - 1)]
+    counts = np.concatenate(
+        [np.zeros((n, 1, len(symbols)), dtype=np.int64), np.cumsum(onehot, axis=1)], axis=1
+    )
+    time = np.broadcast_to(np.arange(t1)[None, :, None], (n, t1, 1))
+    for weights in _count_weights(len(symbols)):
+        z = counts @ weights
+        keys = np.concatenate([time, z], axis=2).reshape(n * t1, -1)
+        key_ids = _row_ids(keys)
+        if not any(
+            _agreement(keys, lab.reshape(-1)) >= 0.99
+            and _agreement(lab.reshape(-1, 1), key_ids) >= 0.9
+            for lab in label_sets
+        ):
+            continue
+        r = weights.shape[1]
+        info = {
+            "source": "time-step clusters, named by weighted input counts",
+            "encoding": "counts",
+            "symbols": symbols.tolist(),
+            "weights": weights.tolist(),
+        }
+        m = _machine_from_labels(
+            "lattice", z[:, :-1].reshape(-1, r), traj, z[:, 1:].reshape(-1, r), info
+        )
+        if m is not None:
+            return [m]
+    return []
+
+
 def extract(
     network: TrainedNetwork, data: SequenceData, config: ExtractConfig | None = None
 ) -> list[StateMachine]:
@@ -574,6 +669,8 @@ def extract(
     ordered = list(named)
     if finite is not None and finite.info["complete"]:
         ordered.append(finite)
+    if lattice is None and not named and (finite is None or not finite.info["complete"]):
+        ordered += _count_machines(traj, _time_clusters(traj))
     ordered += [m for m in (lattice, centred) if m is not None]
     if finite is not None and not finite.info["complete"]:
         ordered.append(finite)
