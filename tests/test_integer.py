@@ -85,6 +85,20 @@ def test_searches_a_sample_and_verifies_on_all_rows():
     assert_exact(reg, X, y, ["x0"])
 
 
+def test_case_split_too_large_to_enumerate_becomes_a_short_decision_tree():
+    # Which of three counts is largest, ties to the first: from a = n0 - n1 and b = n0 - n2.
+    X = grid(range(-6, 7), range(-6, 7))
+    a, b = X[:, 0], X[:, 1]
+    y = np.where((a >= 0) & (b >= 0), 0, np.where(b >= a, 1, 2))
+    reg = IntegerRegressor(time_budget=2.0).fit(X, y)
+    assert_exact(reg, X, y, ["x0", "x1"])
+    assert " if " in reg.expression_ and reg.size_ <= 25
+    # It holds beyond the rows it was fitted on.
+    far = grid(range(-40, 41, 7), range(-40, 41, 7))
+    want = np.where((far[:, 0] >= 0) & (far[:, 1] >= 0), 0, np.where(far[:, 1] >= far[:, 0], 1, 2))
+    assert np.array_equal(reg.predict(far), want)
+
+
 def test_random_table_gives_a_pareto_front_in_bounded_time():
     X = grid(range(6), range(6))
     y = np.random.default_rng(0).integers(0, 10, len(X))

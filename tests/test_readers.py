@@ -136,3 +136,38 @@ def test_pictures(tmp_path):
     dot = state_graph_dot(machine)
     assert dot is not None and dot.startswith("digraph") and "->" in dot
     assert dot.count("doublecircle") == 1
+
+
+def test_saturating_counter_is_read_as_a_weighted_count():
+    # Majority of 0s and 1s, stored as tanh(B / 3) of the balance B = #0 - #1 plus noise: the
+    # states of one balance drift with time and overlap their neighbours', so no lattice or
+    # clustering over all steps reads it, but each step's clusters do.
+    from mips.extract import _count_machines, _time_clusters, _Trajectory
+
+    rng = np.random.default_rng(0)
+    x = rng.integers(0, 2, (1500, 10, 1))
+    balance = np.concatenate([np.zeros((1500, 1)), np.cumsum(1 - 2 * x[..., 0], axis=1)], axis=1)
+    t = np.arange(11)[None, :]
+    hidden = np.tanh(balance / 3) + 0.004 * t * np.sign(balance) + rng.normal(0, 1e-4, t.shape)
+    y = (balance[:, 1:] < 0).astype(np.int64)[..., None]
+    traj = _Trajectory(x, y, hidden[..., None])
+    machines = _count_machines(traj, _time_clusters(traj))
+    assert len(machines) == 1
+    m = machines[0]
+    assert m.kind == "lattice" and m.info["encoding"] == "counts"
+    assert np.abs(np.array(m.info["weights"])).tolist() == [[1], [1]]
+    program = regress(m)
+    assert program.form == "formula" and len(program.state) == 1
+    longer = rng.integers(0, 2, (200, 60, 1))
+    want = (np.cumsum(1 - 2 * longer[..., 0], axis=1) < 0).astype(int)
+    assert [[o[0] for o in program.run(seq.tolist())] for seq in longer] == want.tolist()
+
+
+def test_counter_reader_refuses_an_order_dependent_state():
+    # Last input seen (a state no count of inputs determines) gives no counter.
+    from mips.extract import _count_machines, _time_clusters, _Trajectory
+
+    x = np.random.default_rng(1).integers(0, 2, (800, 8, 1))
+    prev = np.concatenate([np.zeros((800, 1), dtype=np.int64), x[..., 0]], axis=1)
+    traj = _Trajectory(x, prev[:, :-1, None], prev[..., None].astype(float))
+    assert _count_machines(traj, _time_clusters(traj)) == []

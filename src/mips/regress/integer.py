@@ -53,6 +53,9 @@ _COUNTEREXAMPLES = 8
 _MAX_SCALE = 16  # largest |a| in a completion a*e + affine
 _MAX_DENOMINATOR = 12
 _MAX_SUBSET_FEATURES = 10  # past this, the affine stage tries subsets of at most 2 features
+# Decision trees: deeper or larger ones would be lookup tables in disguise.
+_TREE_DEPTH = 3
+_MAX_TREE_SIZE = 25
 _SEARCH_OPERATORS = (
     "add", "sub", "mul", "floordiv", "mod", "neg", "abs",
     "min", "max", "lt", "le", "eq", "ne", "cond",
@@ -325,6 +328,8 @@ class IntegerRegressor:
             search = _Search(X, y, rows, self.max_size, deadline, rng)
             best = search.run()
             candidates += search.candidates
+        if best is None:
+            best = _decision_tree(X, y, candidates)
         if best is not None:
             candidates.append(best)
 
@@ -752,6 +757,48 @@ class _Search:
         elif self.may_restart:
             take = min(_COUNTEREXAMPLES, len(wrong))
             raise _Restart(self.rng.choice(wrong, size=take, replace=False))
+
+
+def _decision_tree(X: np.ndarray, y: np.ndarray, terms: list[Expr]) -> Expr | None:
+    """Nested conditionals over simple comparisons, each leaf a term right on its rows.
+
+    Divide and conquer, as in EUSolver: a case split such as "which count is largest, ties to
+    the smallest" is too large for the enumeration (11+ nodes) but is a short tree of
+    comparisons between features, or with small constants, over constant or single-feature
+    leaves. Predicates are chosen greedily by the rows their two sides' best terms explain.
+    """
+    k = X.shape[1]
+    values = np.unique(y)
+    leaves = [_var(j) for j in range(k)] + [e for e in terms if e.size <= 5]
+    leaves += [_const(v) for v in values] if len(values) <= 8 else []
+    leaves = sorted(leaves, key=lambda e: e.size)
+    right = np.array([e.evaluate(X) == y for e in leaves])  # (terms, rows)
+    preds = [Expr("lt", (_var(i), _var(j))) for i in range(k) for j in range(k) if i != j]
+    preds += [Expr("lt", (_var(i), _const(c))) for i in range(k) for c in (-1, 0, 1, 2)]
+    preds += [Expr("eq", (_var(i), _const(c))) for i in range(k) for c in (0, 1)]
+    truth = np.array([p.evaluate(X) == 1 for p in preds])  # (predicates, rows)
+
+    def build(mask: np.ndarray, depth: int) -> Expr | None:
+        fits = np.flatnonzero(right[:, mask].all(axis=1))
+        if len(fits):
+            return leaves[fits[0]]
+        if depth == 0:
+            return None
+        on, off = truth & mask, ~truth & mask
+        useful = on.any(axis=1) & off.any(axis=1)
+        score = (right.astype(np.int32) @ on.T).max(axis=0) + (right.astype(np.int32) @ off.T).max(
+            axis=0
+        )
+        for i in np.argsort(-np.where(useful, score, -1), kind="stable")[:3]:
+            if not useful[i]:
+                break
+            yes, no = build(on[i], depth - 1), build(off[i], depth - 1)
+            if yes is not None and no is not None:
+                return Expr("cond", (preds[i], yes, no))
+        return None
+
+    tree = build(np.ones(len(y), dtype=bool), _TREE_DEPTH)
+    return tree if tree is not None and tree.size <= _MAX_TREE_SIZE else None
 
 
 def _hints(X: np.ndarray, y: np.ndarray, rows: np.ndarray) -> tuple[list[Expr], list[int]]:
