@@ -171,3 +171,59 @@ def test_counter_reader_refuses_an_order_dependent_state():
     prev = np.concatenate([np.zeros((800, 1), dtype=np.int64), x[..., 0]], axis=1)
     traj = _Trajectory(x, prev[:, :-1, None], prev[..., None].astype(float))
     assert _count_machines(traj, _time_clusters(traj)) == []
+
+
+class _RemainderNetwork:
+    """Stands in for a trained network: binary division by 5, most significant bit first, with
+    the quotient bit emitted one step late. The state (r, q, the pending bit p) is one-hot in 20
+    units; 8 more units carry large noise, so clusters of hidden vectors mean nothing, and the
+    next output (p) says nothing about r: only probes several steps long tell remainders apart."""
+
+    def __init__(self, seed: int) -> None:
+        self.rng = np.random.default_rng(seed)
+
+    def encode(self, r: np.ndarray, q: np.ndarray, p: np.ndarray) -> np.ndarray:
+        h = np.zeros((len(r), 28))
+        h[np.arange(len(r)), 4 * r + 2 * q + p] = 1.0
+        h[:, 20:] = self.rng.normal(0, 3, (len(r), 8))
+        return h
+
+    def step(self, h: np.ndarray, x: np.ndarray) -> np.ndarray:
+        s = h[:, :20].argmax(axis=1)
+        c = 2 * (s // 4) + np.asarray(x)[:, 0].astype(int)
+        return self.encode(c % 5, c // 5, s // 2 % 2)
+
+    def readout(self, h: np.ndarray) -> np.ndarray:
+        return (h[:, :20].argmax(axis=1) % 2)[:, None].astype(float)
+
+
+def test_horizon_probes_read_a_machine_that_one_step_probes_cannot():
+    from mips.extract import (
+        ExtractConfig,
+        _behaviour_classes,
+        _finite_from_labels,
+        _horizon_labels,
+        _Trajectory,
+    )
+
+    net = _RemainderNetwork(0)
+    x = np.random.default_rng(2).integers(0, 2, (600, 10, 1))
+    h = [np.zeros((600, 28))]
+    h[0][:, 0] = 1.0  # r = q = p = 0
+    for t in range(10):
+        h.append(net.step(h[-1], x[:, t]))
+    y = np.stack([net.readout(v) for v in h[1:]], axis=1).astype(np.int64)
+    traj = _Trajectory(x, y, np.stack(h, axis=1))
+    one_step = _behaviour_classes(net, traj, ExtractConfig())
+    assert _finite_from_labels(one_step, traj, ExtractConfig(), {}) is None
+    labels = _horizon_labels(net, traj, ExtractConfig())
+    assert labels is not None
+    machine, _ = _finite_from_labels(labels, traj, ExtractConfig(), {"source": "test"})
+    assert machine.info["complete"] and machine.info["n_states"] <= 10
+    program = regress(machine)
+    for seq in np.random.default_rng(3).integers(0, 2, (100, 40)).tolist():
+        r, q, want = 0, 0, []
+        for bit in seq:
+            want.append(q)
+            r, q = (2 * r + bit) % 5, (2 * r + bit) // 5
+        assert [o[0] for o in program.run([[b] for b in seq])] == want

@@ -11,6 +11,10 @@ Two readings of the hidden states, both checked against the data before they are
   allow it, named by the last k inputs or by the output each state emits. Counters that are
   finite only because training sequences are short show up as an incomplete machine; their cluster
   centres are then read as lattice points instead.
+- **counts**: when neither reads the states, an integer-weighted count of the inputs seen so far,
+  checked against clusters of each time step's hidden states (saturating counters).
+- **horizon probes**: states told apart by the network's outputs over every input sequence of
+  length k, probing only where k more steps stay within the training length.
 
 The machine is stored as its table of distinct observed rows (z_{t-1}, x_t) -> (z_t, y_t); the
 regression stage turns each column into a formula.
@@ -442,6 +446,76 @@ def _behaviour_classes(
     return classes.reshape(-1)[inverse.reshape(-1)].reshape(n, t1)
 
 
+def _horizon_labels(
+    network: TrainedNetwork, traj: _Trajectory, config: ExtractConfig
+) -> np.ndarray | None:
+    """Labels (N, T + 1) from probing the network k steps ahead, staying inside its horizon.
+
+    A state's class is what the network outputs along every input sequence of length k from
+    it; only states early enough for k more steps to stay within the training length are
+    probed, since beyond it a network's answers drift. The classes and their observed
+    transitions form a machine, which must replay every training sequence to the end with the
+    data's outputs: the later states are then labelled by that replay. The shortest k that
+    does so is used. This reads finite machines whose states the network keeps apart only in
+    what they do several steps later (a remainder, whose next output is a quotient bit).
+    """
+    n, t1, h = traj.hidden.shape
+    symbols = np.unique(traj.x.reshape(-1, traj.x.shape[-1]), axis=0)
+    x_ids = np.unique(traj.x.reshape(-1, traj.x.shape[-1]), axis=0, return_inverse=True)[1]
+    x_ids = x_ids.reshape(n, t1 - 1)
+    y = traj.y
+    for k in range(2, t1 - 1):
+        if len(symbols) ** k > config.max_probe_symbols:
+            break
+        early = np.arange(t1 - k)  # positions whose k-step continuations stay in the data's length
+        flat = traj.hidden[:, early].reshape(-1, h)
+        scale = max(float(np.abs(flat).max()), 1.0)
+        _, first, inverse = np.unique(
+            np.round(flat / scale, 5), axis=0, return_index=True, return_inverse=True
+        )
+        if len(first) * len(symbols) ** k > 50 * config.max_probed_states:
+            break
+        probes = np.array(list(itertools.product(range(len(symbols)), repeat=k)))
+        state = np.repeat(flat[first], len(probes), axis=0)
+        outs = []
+        for j in range(k):
+            sym = np.tile(symbols[probes[:, j]], (len(first), 1))
+            state = network.step(state, sym)
+            outs.append(np.rint(network.readout(state)))
+        signature = np.concatenate(outs, axis=1).reshape(len(first), -1)
+        _, classes = np.unique(signature, axis=0, return_inverse=True)
+        early_labels = classes.reshape(-1)[inverse.reshape(-1)].reshape(n, len(early))
+        trans: dict[tuple[int, int], tuple[int, tuple[int, ...]]] = {}
+        consistent = True
+        for p in range(len(early) - 1):
+            keys = np.stack([early_labels[:, p], x_ids[:, p]], axis=1)
+            for (c, s), c2, out in zip(
+                keys.tolist(), early_labels[:, p + 1].tolist(), y[:, p].tolist(), strict=True
+            ):
+                if trans.setdefault((c, s), (c2, tuple(out))) != (c2, tuple(out)):
+                    consistent = False
+                    break
+            if not consistent:
+                break
+        if not consistent:
+            continue
+        labels = np.empty((n, t1), dtype=np.int64)
+        labels[:, 0] = early_labels[:, 0]
+        for i in range(n):
+            c = int(labels[i, 0])
+            for t in range(t1 - 1):
+                step = trans.get((c, int(x_ids[i, t])))
+                if step is None or step[1] != tuple(y[i, t].tolist()):
+                    break
+                c = labels[i, t + 1] = step[0]
+            else:
+                continue
+            break
+        else:
+            return labels
+    return None
+
+
 def _agreement(keys: np.ndarray, labels: np.ndarray) -> float:
     """Fraction of rows whose label is the most common label among rows with the same key."""
     _, key_id = np.unique(keys, axis=0, return_inverse=True)
@@ -630,7 +704,8 @@ def extract(
     """Every consistent state-machine reading of ``network`` on ``data``, most plausible first.
 
     Order: finite machines whose states are named by observables (the last k inputs, the output
-    they emit); a complete finite machine; a lattice over the raw hidden states; a lattice over
+    they emit); a complete finite machine; when neither nor a lattice was found, weighted input
+    counts, then k-step horizon probes; a lattice over the raw hidden states; a lattice over
     cluster centres (counters); an incomplete finite machine. Finite states come from clusters
     of hidden vectors or, failing that, from one-step probes of the network. Raises
     :class:`ExtractionError` if none.
@@ -671,6 +746,14 @@ def extract(
         ordered.append(finite)
     if lattice is None and not named and (finite is None or not finite.info["complete"]):
         ordered += _count_machines(traj, _time_clusters(traj))
+        horizon = _horizon_labels(network, traj, config) if len(ordered) == len(named) else None
+        if horizon is not None:
+            read = _finite_from_labels(horizon, traj, config, {"source": "horizon probes"})
+            if read is not None and read[0] is not None:
+                ordered += _named_machines(
+                    network, traj, read[1], "horizon probes", config.max_window
+                )
+                ordered.append(read[0])
     ordered += [m for m in (lattice, centred) if m is not None]
     if finite is not None and not finite.info["complete"]:
         ordered.append(finite)
