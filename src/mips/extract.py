@@ -460,11 +460,11 @@ def _horizon_labels(
     what they do several steps later (a remainder, whose next output is a quotient bit).
     """
     n, t1, h = traj.hidden.shape
-    symbols = np.unique(traj.x.reshape(-1, traj.x.shape[-1]), axis=0)
-    x_ids = np.unique(traj.x.reshape(-1, traj.x.shape[-1]), axis=0, return_inverse=True)[1]
+    symbols, x_ids = np.unique(traj.x.reshape(-1, traj.x.shape[-1]), axis=0, return_inverse=True)
     x_ids = x_ids.reshape(n, t1 - 1)
     y = traj.y
     for k in range(2, t1 - 1):
+        # The probes of one state are |symbols|^k sequences: the symbol limit bounds them too.
         if len(symbols) ** k > config.max_probe_symbols:
             break
         early = np.arange(t1 - k)  # positions whose k-step continuations stay in the data's length
