@@ -93,8 +93,8 @@ def windows(k: int, offset: int = 0, n: int = 400, length: int = 12) -> Sequence
 def test_closed_form_finds_the_minimal_linear_network(k: int, offset: int):
     # The sum of the last k inputs needs exactly k states (and no more with an output bias).
     train, test = windows(k, offset).split(0.2, 0)
-    net, order = realize(train, test, 8)
-    assert order == net.hidden == k
+    net = realize(train, test, 8)
+    assert net.hidden == k
     for part in (train, test):
         assert np.array_equal(net.predict(part.x), part.y)
     assert realize(train, test, k - 1) is None

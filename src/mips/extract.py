@@ -416,6 +416,28 @@ def _finite_from_labels(
     return machine, number[block[lab]]
 
 
+def _probe_classes(
+    network: TrainedNetwork, states: np.ndarray, symbols: np.ndarray, k: int, max_states: int
+) -> np.ndarray | None:
+    """A class for each row of ``states`` (M, H): the network's rounded outputs along every input
+    sequence of length k from it. None when there are more than ``max_states`` distinct states."""
+    scale = max(float(np.abs(states).max()), 1.0)
+    _, first, inverse = np.unique(
+        np.round(states / scale, 5), axis=0, return_index=True, return_inverse=True
+    )
+    if len(first) > max_states:
+        return None
+    probes = np.array(list(itertools.product(range(len(symbols)), repeat=k)))
+    h = np.repeat(states[first], len(probes), axis=0)
+    outs = []
+    for j in range(k):
+        h = network.step(h, np.tile(symbols[probes[:, j]], (len(first), 1)))
+        outs.append(np.rint(network.readout(h)))
+    signature = np.concatenate(outs, axis=1).reshape(len(first), -1)
+    _, classes = np.unique(signature, axis=0, return_inverse=True)
+    return classes.reshape(-1)[inverse.reshape(-1)]
+
+
 def _behaviour_classes(
     network: TrainedNetwork, traj: _Trajectory, config: ExtractConfig
 ) -> np.ndarray | None:
@@ -427,23 +449,37 @@ def _behaviour_classes(
     collapse to one state.
     """
     n, t1, h = traj.hidden.shape
-    flat = traj.hidden.reshape(-1, h)
-    scale = max(float(np.abs(flat).max()), 1.0)
-    _, first, inverse = np.unique(
-        np.round(flat / scale, 5), axis=0, return_index=True, return_inverse=True
-    )
     symbols = np.unique(traj.x.reshape(-1, traj.x.shape[-1]), axis=0).astype(np.float64)
-    if len(first) > config.max_probed_states or len(symbols) > config.max_probe_symbols:
+    if len(symbols) > config.max_probe_symbols:
         return None
-    states = flat[first]
     # One step only: longer probes leave the horizon the network was trained on, where its
     # answers drift and would split states it treats alike on the data.
-    signature = [
-        np.rint(network.readout(network.step(states, np.broadcast_to(s, (len(states), len(s))))))
-        for s in symbols
-    ]
-    _, classes = np.unique(np.concatenate(signature, axis=1), axis=0, return_inverse=True)
-    return classes.reshape(-1)[inverse.reshape(-1)].reshape(n, t1)
+    classes = _probe_classes(
+        network, traj.hidden.reshape(-1, h), symbols, 1, config.max_probed_states
+    )
+    return None if classes is None else classes.reshape(n, t1)
+
+
+def _replay(
+    trans: dict[tuple[int, int], tuple[int, tuple[int, ...]]],
+    start: np.ndarray,
+    x_ids: np.ndarray,
+    y: np.ndarray,
+) -> np.ndarray | None:
+    """Labels (N, T + 1) from running ``trans`` from ``start`` on symbol ids (N, T); None if a
+    transition is missing or emits other outputs than ``y`` (N, T, d_out)."""
+    n, t_len = x_ids.shape
+    labels = np.empty((n, t_len + 1), dtype=np.int64)
+    labels[:, 0] = start
+    outputs = y.tolist()
+    for i, seq in enumerate(x_ids.tolist()):
+        c = int(start[i])
+        for t, s in enumerate(seq):
+            step = trans.get((c, s))
+            if step is None or step[1] != tuple(outputs[i][t]):
+                return None
+            c = labels[i, t + 1] = step[0]
+    return labels
 
 
 def _horizon_labels(
@@ -462,56 +498,29 @@ def _horizon_labels(
     n, t1, h = traj.hidden.shape
     symbols, x_ids = np.unique(traj.x.reshape(-1, traj.x.shape[-1]), axis=0, return_inverse=True)
     x_ids = x_ids.reshape(n, t1 - 1)
-    y = traj.y
     for k in range(2, t1 - 1):
         # The probes of one state are |symbols|^k sequences: the symbol limit bounds them too.
         if len(symbols) ** k > config.max_probe_symbols:
             break
-        early = np.arange(t1 - k)  # positions whose k-step continuations stay in the data's length
-        flat = traj.hidden[:, early].reshape(-1, h)
-        scale = max(float(np.abs(flat).max()), 1.0)
-        _, first, inverse = np.unique(
-            np.round(flat / scale, 5), axis=0, return_index=True, return_inverse=True
+        early = t1 - k  # positions whose k-step continuations stay in the data's length
+        budget = 50 * config.max_probed_states // len(symbols) ** k
+        classes = _probe_classes(network, traj.hidden[:, :early].reshape(-1, h), symbols, k, budget)
+        if classes is None:
+            break
+        early_labels = classes.reshape(n, early)
+        keys = np.stack(
+            [early_labels[:, :-1].reshape(-1), x_ids[:, : early - 1].reshape(-1)], axis=1
         )
-        if len(first) * len(symbols) ** k > 50 * config.max_probed_states:
-            break
-        probes = np.array(list(itertools.product(range(len(symbols)), repeat=k)))
-        state = np.repeat(flat[first], len(probes), axis=0)
-        outs = []
-        for j in range(k):
-            sym = np.tile(symbols[probes[:, j]], (len(first), 1))
-            state = network.step(state, sym)
-            outs.append(np.rint(network.readout(state)))
-        signature = np.concatenate(outs, axis=1).reshape(len(first), -1)
-        _, classes = np.unique(signature, axis=0, return_inverse=True)
-        early_labels = classes.reshape(-1)[inverse.reshape(-1)].reshape(n, len(early))
-        trans: dict[tuple[int, int], tuple[int, tuple[int, ...]]] = {}
-        consistent = True
-        for p in range(len(early) - 1):
-            keys = np.stack([early_labels[:, p], x_ids[:, p]], axis=1)
-            for (c, s), c2, out in zip(
-                keys.tolist(), early_labels[:, p + 1].tolist(), y[:, p].tolist(), strict=True
-            ):
-                if trans.setdefault((c, s), (c2, tuple(out))) != (c2, tuple(out)):
-                    consistent = False
-                    break
-            if not consistent:
-                break
-        if not consistent:
+        nxt = early_labels[:, 1:].reshape(-1)
+        outs = traj.y[:, : early - 1].reshape(len(nxt), -1)
+        if not _functional(keys, np.column_stack([nxt, outs])):
             continue
-        labels = np.empty((n, t1), dtype=np.int64)
-        labels[:, 0] = early_labels[:, 0]
-        for i in range(n):
-            c = int(labels[i, 0])
-            for t in range(t1 - 1):
-                step = trans.get((c, int(x_ids[i, t])))
-                if step is None or step[1] != tuple(y[i, t].tolist()):
-                    break
-                c = labels[i, t + 1] = step[0]
-            else:
-                continue
-            break
-        else:
+        trans = {
+            (c, s): (c2, tuple(o))
+            for (c, s), c2, o in zip(keys.tolist(), nxt.tolist(), outs.tolist(), strict=True)
+        }
+        labels = _replay(trans, early_labels[:, 0], x_ids, traj.y)
+        if labels is not None:
             return labels
     return None
 
@@ -745,8 +754,9 @@ def extract(
     if finite is not None and finite.info["complete"]:
         ordered.append(finite)
     if lattice is None and not named and (finite is None or not finite.info["complete"]):
-        ordered += _count_machines(traj, _time_clusters(traj))
-        horizon = _horizon_labels(network, traj, config) if len(ordered) == len(named) else None
+        counted = _count_machines(traj, _time_clusters(traj))
+        ordered += counted
+        horizon = None if counted else _horizon_labels(network, traj, config)
         if horizon is not None:
             read = _finite_from_labels(horizon, traj, config, {"source": "horizon probes"})
             if read is not None and read[0] is not None:

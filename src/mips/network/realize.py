@@ -74,10 +74,8 @@ def _realisations(markov: np.ndarray, max_hidden: int):
             yield w, ctrl[:, :m], obs[:d_out]
 
 
-def realize(
-    train: SequenceData, test: SequenceData, max_hidden: int
-) -> tuple[TrainedNetwork, int] | None:
-    """The lowest-order linear network exact on both splits, with its order; None if none is.
+def realize(train: SequenceData, test: SequenceData, max_hidden: int) -> TrainedNetwork | None:
+    """The lowest-order linear network exact on both splits; None if none is.
 
     Exact means every rounded output equals its target, as for trained candidates.
     """
@@ -102,5 +100,5 @@ def realize(
             }
             net = TrainedNetwork(Architecture(order, hidden_bias=bias), d_in, d_out, weights)
             if all(np.array_equal(net.predict(s.x), s.y) for s in (test, train)):
-                return net, order
+                return net
     return None

@@ -84,11 +84,10 @@ def search(
         if cap < 1 or (family == "relu-wide" and best is not None):
             continue
         if family == "linear":
-            realised = realize(train, test, cap)
+            net = realize(train, test, cap)
             if progress is not None:
                 progress(f"linear h<={cap} (closed form)", 1, 1)
-            if realised is not None:
-                net = realised[0]
+            if net is not None:
                 trained += 1
                 best = CandidateResult(net.arch, config.seed, True, 0, 1.0, net.weights)
             continue

@@ -773,6 +773,7 @@ def _decision_tree(X: np.ndarray, y: np.ndarray, terms: list[Expr]) -> Expr | No
     leaves += [_const(v) for v in values] if len(values) <= 8 else []
     leaves = sorted(leaves, key=lambda e: e.size)
     right = np.array([e.evaluate(X) == y for e in leaves])  # (terms, rows)
+    right_counts = right.astype(np.int32)
     preds = [Expr("lt", (_var(i), _var(j))) for i in range(k) for j in range(k) if i != j]
     preds += [Expr("lt", (_var(i), _const(c))) for i in range(k) for c in (-1, 0, 1, 2)]
     preds += [Expr("eq", (_var(i), _const(c))) for i in range(k) for c in (0, 1)]
@@ -786,9 +787,7 @@ def _decision_tree(X: np.ndarray, y: np.ndarray, terms: list[Expr]) -> Expr | No
             return None
         on, off = truth & mask, ~truth & mask
         useful = on.any(axis=1) & off.any(axis=1)
-        score = (right.astype(np.int32) @ on.T).max(axis=0) + (right.astype(np.int32) @ off.T).max(
-            axis=0
-        )
+        score = (right_counts @ on.T).max(axis=0) + (right_counts @ off.T).max(axis=0)
         for i in np.argsort(-np.where(useful, score, -1), kind="stable")[:3]:
             if not useful[i]:
                 break
