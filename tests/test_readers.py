@@ -163,6 +163,33 @@ def test_saturating_counter_is_read_as_a_weighted_count():
     assert [[o[0] for o in program.run(seq.tolist())] for seq in longer] == want.tolist()
 
 
+def balanced(x: np.ndarray) -> np.ndarray:
+    """1 where the prefix of 0 = "(" and 1 = ")" is balanced and never went negative."""
+    b = np.cumsum(1 - 2 * x, axis=-1)
+    return ((b == 0) & (np.minimum.accumulate(b, axis=-1) >= 0)).astype(np.int64)
+
+
+def test_counter_with_a_sink_is_read_as_one_count():
+    # Balanced parentheses: the balance B, tanh-coded while it has never gone negative, and one
+    # noisy region, wherever B went, after. No plain count explains the dead region's states.
+    from mips.extract import _count_machines, _time_clusters, _Trajectory
+
+    rng = np.random.default_rng(0)
+    x = rng.integers(0, 2, (1500, 10, 1))
+    b = np.concatenate([np.zeros((1500, 1)), np.cumsum(1 - 2 * x[..., 0], axis=1)], axis=1)
+    dead = np.minimum.accumulate(b, axis=1) < 0
+    hidden = np.where(dead, 3 + rng.uniform(0, 0.5, b.shape), np.tanh(b / 3))
+    traj = _Trajectory(x, balanced(x[..., 0])[..., None], hidden[..., None])
+    machines = _count_machines(traj, _time_clusters(traj))
+    assert len(machines) == 1 and machines[0].info["sink"] == -1
+    program = regress(machines[0])
+    assert program.form == "formula" and len(program.state) == 1
+    longer = rng.integers(0, 2, (300, 60, 1))
+    assert [[o[0] for o in program.run(seq.tolist())] for seq in longer] == balanced(
+        longer[..., 0]
+    ).tolist()
+
+
 def test_counter_reader_refuses_an_order_dependent_state():
     # Last input seen (a state no count of inputs determines) gives no counter.
     from mips.extract import _count_machines, _time_clusters, _Trajectory

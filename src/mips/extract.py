@@ -683,28 +683,52 @@ def _count_machines(traj: _Trajectory, label_sets: list[np.ndarray]) -> list[Sta
     )
     time = np.broadcast_to(np.arange(t1)[None, :, None], (n, t1, 1))
     for weights in _count_weights(len(symbols)):
-        z = counts @ weights
-        keys = np.concatenate([time, z], axis=2).reshape(n * t1, -1)
-        key_ids = _row_ids(keys)
-        if not any(
-            _agreement(keys, lab.reshape(-1)) >= 0.99
-            and _agreement(lab.reshape(-1, 1), key_ids) >= 0.9
-            for lab in label_sets
-        ):
-            continue
-        r = weights.shape[1]
-        info = {
-            "source": "time-step clusters, named by weighted input counts",
-            "encoding": "counts",
-            "symbols": symbols.tolist(),
-            "weights": weights.tolist(),
-        }
-        m = _machine_from_labels(
-            "lattice", z[:, :-1].reshape(-1, r), traj, z[:, 1:].reshape(-1, r), info
-        )
-        if m is not None:
-            return [m]
+        for z, sink in _sink_variants(counts @ weights):
+            keys = np.concatenate([time, z], axis=2).reshape(n * t1, -1)
+            key_ids = _row_ids(keys)
+            if not any(
+                _agreement(keys, lab.reshape(-1)) >= 0.99
+                and _agreement(lab.reshape(-1, 1), key_ids) >= 0.9
+                for lab in label_sets
+            ):
+                continue
+            r = weights.shape[1]
+            info = {
+                "source": "time-step clusters, named by weighted input counts",
+                "encoding": "counts",
+                "symbols": symbols.tolist(),
+                "weights": weights.tolist(),
+            }
+            if sink is not None:
+                info["sink"] = sink
+            m = _machine_from_labels(
+                "lattice", z[:, :-1].reshape(-1, r), traj, z[:, 1:].reshape(-1, r), info
+            )
+            if m is not None:
+                return [m]
     return []
+
+
+def _sink_variants(z: np.ndarray, reach: int = 3) -> list[tuple[np.ndarray, int | None]]:
+    """The count z (N, T + 1, r) itself, then, for one count, z with a sink: once the count has
+    left [lo, hi] it stays at the first value outside, whatever comes next.
+
+    A one-counter machine with a dead state (a balance that must never go negative) is stored
+    by a network as a count while it is in range and as one region, wherever the count went,
+    after. The bound is tried within ``reach`` of the start, nearest first.
+    """
+    out: list[tuple[np.ndarray, int | None]] = [(z, None)]
+    if z.shape[-1] != 1:
+        return out
+    lowest = np.minimum.accumulate(z, axis=1)
+    highest = np.maximum.accumulate(z, axis=1)
+    for bound in range(reach + 1):
+        for below, run in ((True, lowest), (False, highest)):
+            sink = -bound - 1 if below else bound + 1
+            dead = run < -bound if below else run > bound
+            if dead.any():
+                out.append((np.where(dead, sink, z), sink))
+    return out
 
 
 def extract(
