@@ -2,17 +2,19 @@
 
 For each task the machines are read from the training split only; the first one that replays the
 held-out split without a single wrong output is reported (the data's outputs, and so the
-network's, which is exact on them), with the share of held-out sequences it could replay (the
-others use a transition the training split never showed: a table cannot know it, a formula
-will), its kind, its number of state variables against the network's hidden size, and seconds.
+network's, which is exact on them), preferring one with no more state variables than the
+network has hidden units, with the share of held-out sequences it could replay (the others use a
+transition the training split never showed: a table cannot know it, a formula will), its kind,
+its number of state variables against the network's hidden size, and seconds.
 
-Usage: python benchmarks/extract.py [TASK ...] [--n 4000] [--seed 0]
+Usage: python benchmarks/extract.py [TASK ...] [--n 4000] [--seed 0] [--jobs 2]
 """
 
 from __future__ import annotations
 
 import argparse
 import time
+from concurrent.futures import ProcessPoolExecutor
 
 from mips.extract import ExtractionError, extract
 from mips.network.search import NoExactNetwork, SearchConfig, search
@@ -20,51 +22,58 @@ from mips.simplify import simplify
 from mips.tasks import all_tasks, get_task
 
 
+def run_one(name: str, n: int, seed: int) -> tuple[int | None, int | None, float, str, float]:
+    """Hidden size, state variables, held-out cover, reading and seconds for one task."""
+    data = get_task(name).generate(n, seed)
+    train, heldout = data.split(0.2, seed)
+    t0 = time.perf_counter()
+    reading, n_vars, hidden, cover = "-", None, None, 0.0
+    try:
+        network = search(data, SearchConfig(seed=seed))
+        hidden = network.hidden
+        simplified = simplify(network, train)
+        for net in (simplified, network):
+            try:
+                machines = extract(net, train)
+            except ExtractionError as e:
+                reading = f"none: {e}"
+                continue
+            replays = [(m, _replay(m, heldout)) for m in machines]
+            good = [(m, c) for m, c in replays if c is not None]
+            if good:
+                m, cover = min(good, key=lambda mc: mc[0].n_vars > hidden)
+                reading, n_vars = f"{m.kind}: {m.info.get('source')}", m.n_vars
+                break
+            reading = "no machine replays the held-out split"
+    except NoExactNetwork:
+        reading = "no exact network"
+    return hidden, n_vars, cover, reading, time.perf_counter() - t0
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("tasks", nargs="*", help="task names (default: all 62)")
     parser.add_argument("--n", type=int, default=4000)
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--jobs", type=int, default=1, help="tasks run at once")
     args = parser.parse_args()
     tasks = [get_task(t) for t in args.tasks] if args.tasks else all_tasks()
     replayed = full = within_hidden = most_vars = 0
     print(f"{'task':26} {'hidden':>6} {'vars':>4} {'cover':>5}  {'reading':48} {'seconds':>7}")
-    for task in tasks:
-        data = task.generate(args.n, args.seed)
-        train, heldout = data.split(0.2, args.seed)
-        t0 = time.perf_counter()
-        reading, n_vars, hidden, cover = "-", None, None, 0.0
-        try:
-            network = search(data, SearchConfig(seed=args.seed))
-            hidden = network.hidden
-            simplified = simplify(network, train)
-            for net in (simplified, network):
-                try:
-                    machines = extract(net, train)
-                except ExtractionError as e:
-                    reading = f"none: {e}"[:48]
-                    continue
-                replays = [(m, _replay(m, heldout)) for m in machines]
-                good = [(m, c) for m, c in replays if c is not None]
-                if good:
-                    m, cover = good[0]
-                    reading, n_vars = f"{m.kind}: {m.info.get('source')}"[:48], m.n_vars
-                    break
-                reading = "no machine replays the held-out split"
-        except NoExactNetwork:
-            reading = "no exact network"
-        seconds = time.perf_counter() - t0
-        if n_vars is not None:
-            replayed += 1
-            full += cover == 1.0
-            within_hidden += n_vars <= hidden
-            most_vars = max(most_vars, n_vars)
-        print(
-            f"{task.name:26} {hidden or '-':>6} {'-' if n_vars is None else n_vars:>4} "
-            f"{cover:5.0%}  "
-            f"{reading:48} {seconds:7.1f}",
-            flush=True,
-        )
+    with ProcessPoolExecutor(max_workers=args.jobs) as pool:
+        runs = [pool.submit(run_one, t.name, args.n, args.seed) for t in tasks]
+        for task, run in zip(tasks, runs, strict=True):
+            hidden, n_vars, cover, reading, seconds = run.result()
+            if n_vars is not None:
+                replayed += 1
+                full += cover == 1.0
+                within_hidden += n_vars <= hidden
+                most_vars = max(most_vars, n_vars)
+            print(
+                f"{task.name:26} {hidden or '-':>6} {'-' if n_vars is None else n_vars:>4} "
+                f"{cover:5.0%}  {reading[:48]:48} {seconds:7.1f}",
+                flush=True,
+            )
     print(
         f"{len(tasks)} tasks: a machine never wrong on the held-out split on {replayed} "
         f"({full} replaying all of it), with no more variables than hidden units on "

@@ -93,3 +93,37 @@ def test_state_machine_json_round_trip():
     m = extract(net, data)[0]
     back = StateMachine.from_dict(m.to_dict())
     assert back.initial == m.initial and np.array_equal(back.z_next, m.z_next)
+
+
+def test_extraction_error_says_why():
+    # Continuous states driven by 100 input symbols: no lattice, and too many symbols for a
+    # finite machine; the error names both instead of a generic refusal.
+    from mips.extract import ExtractionError
+
+    net = random_network(3, 2, 2)
+    x = np.random.default_rng(0).integers(0, 10, (200, 6, 2))
+    y = np.rint(net.run(x.astype(float))[0]).astype(np.int64)
+    try:
+        extract(net, SequenceData(x, y))
+    except ExtractionError as e:
+        message = str(e)
+    else:
+        raise AssertionError("a random network was read as a state machine")
+    assert "no lattice of hidden states:" in message
+    assert "100 input symbols > 64" in message
+
+
+def test_ambiguous_transition_is_located():
+    from mips.extract import _ambiguity, _Trajectory
+
+    x = np.array([[[1], [1]], [[1], [0]]])
+    y = np.zeros((2, 2, 1), dtype=np.int64)
+    traj = _Trajectory(x, y, np.zeros((2, 3, 1)))
+    labels = np.array([[0, 1, 2], [0, 1, 3]])  # state 1 on input 1 goes to 2, but 1 on 0 to 3
+    assert _ambiguity(labels[:, :-1].reshape(-1, 1), traj, labels[:, 1:].reshape(-1, 1), "s") == (
+        "no conflict found"
+    )
+    x[1, 1, 0] = 1  # now state 1 on input 1 leads to 2 in sequence 0 and to 3 in sequence 1
+    message = _ambiguity(labels[:, :-1].reshape(-1, 1), traj, labels[:, 1:].reshape(-1, 1), "s")
+    assert message.startswith("s [1] on input [1] leads to s [2]")
+    assert "(sequence 0, step 1)" in message and "(sequence 1, step 1)" in message

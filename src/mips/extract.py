@@ -167,6 +167,14 @@ def find_lattice(
     LLL (fpylll) on their exact integer coefficients. Only small denominators d are accepted, which
     keeps float noise from being read as structure.
     """
+    found = _fit_lattice(points, max_rank, seed, max_coordinate)
+    return None if isinstance(found, str) else found
+
+
+def _fit_lattice(
+    points: np.ndarray, max_rank: int, seed: int, max_coordinate: int
+) -> tuple[np.ndarray, np.ndarray] | str:
+    """:func:`find_lattice`'s work; a string saying why when no lattice fits."""
     p = np.asarray(points, dtype=np.float64)
     used = np.flatnonzero(np.abs(p).max(axis=0, initial=0.0) > 1e-9)
     if (
@@ -197,21 +205,25 @@ def find_lattice(
             c, off_span = np.zeros(0), True
         if off_span:
             if len(basis) == max_rank:
-                return None
+                return f"the states span more than {max_rank} directions"
             basis = np.vstack([basis, v])
             continue
         if np.abs(c - np.rint(c)).max() <= 0.15:
             continue
         merged = _merge(basis, c)
         if merged is None:
-            return None
+            return (
+                f"a state sits at coordinates {np.round(c, 2).tolist()} of the lattice so far, "
+                "no fraction with denominator <= 12"
+            )
         basis = merged
-    if len(basis) == 0:
-        return None
     coords = np.linalg.lstsq(basis.T, q.T, rcond=None)[0].T
     z = np.rint(coords)
-    if np.abs(coords - z).max() > 0.15 or np.abs(z).max() > max_coordinate:
-        return None
+    off = np.abs(coords - z).max(axis=0)
+    if off.max() > 0.15:
+        return f"lattice coordinate {int(off.argmax())} is up to {off.max():.2f} off an integer"
+    if np.abs(z).max() > max_coordinate:
+        return f"lattice coordinates exceed {max_coordinate}"
     z = z.astype(np.int64)
     return _orient(np.linalg.lstsq(z, p, rcond=None)[0], z)
 
@@ -336,11 +348,13 @@ def _machine_from_labels(
 
 
 def _lattice_machine(
-    traj: _Trajectory, points: np.ndarray, config: ExtractConfig, source: str
+    traj: _Trajectory, points: np.ndarray, config: ExtractConfig, source: str, why: list[str]
 ) -> StateMachine | None:
+    """The machine over lattice coordinates of the states; on failure, appends why to ``why``."""
     n, t1, h = traj.hidden.shape
-    found = find_lattice(points, h, config.seed, config.max_coordinate)
-    if found is None:
+    found = _fit_lattice(points, h, config.seed, config.max_coordinate)
+    if isinstance(found, str):
+        why.append(f"no lattice of {source}: {found}")
         return None
     basis, _ = found
     if basis.shape[0] == 0:
@@ -348,16 +362,24 @@ def _lattice_machine(
     else:
         coords = np.linalg.lstsq(basis.T, traj.hidden.reshape(-1, h).T, rcond=None)[0].T
         z = np.rint(coords).astype(np.int64).reshape(n, t1, -1)
-        if np.abs(coords.reshape(n, t1, -1) - z).max() > 0.25:
+        off = np.abs(coords.reshape(n, t1, -1) - z).max()
+        if off > 0.25:
+            why.append(f"no lattice of {source}: a state is {off:.2f} off the lattice")
             return None
     r = z.shape[-1]
     info = {"source": source, "basis": basis.round(6).tolist(), "rank": r}
-    return _machine_from_labels(
-        "lattice", z[:, :-1].reshape(-1, r), traj, z[:, 1:].reshape(-1, r), info
-    )
+    prev, nxt = z[:, :-1].reshape(-1, r), z[:, 1:].reshape(-1, r)
+    machine = _machine_from_labels("lattice", prev, traj, nxt, info)
+    if machine is None:
+        why.append(f"lattice of {source} (rank {r}): {_ambiguity(prev, traj, nxt, 'state')}")
+    return machine
 
 
-def _finite_machine(traj: _Trajectory, config: ExtractConfig) -> tuple[StateMachine | None, Any]:
+def _finite_machine(
+    traj: _Trajectory, config: ExtractConfig, why: list[str]
+) -> tuple[StateMachine | None, Any]:
+    """The minimised machine over clusters of the states, at the coarsest radius that gives one,
+    and the clustering; on failure, appends to ``why`` what went wrong at the finest radius."""
     n, t1, h = traj.hidden.shape
     flat = traj.hidden.reshape(-1, h)
     uniq, inverse = np.unique(np.round(flat, 9), axis=0, return_inverse=True)
@@ -366,24 +388,59 @@ def _finite_machine(traj: _Trajectory, config: ExtractConfig) -> tuple[StateMach
     x = traj.x.reshape(-1, traj.x.shape[-1])
     symbols = np.unique(x, axis=0)
     if len(symbols) > config.max_symbols:
+        why.append(f"no finite machine: {len(symbols)} input symbols > {config.max_symbols}")
         return None, None
+    miss = "the clusters link too many states"
     for frac in (0.2, 0.1, 0.05, 0.02, 0.01, 0.005, 0.002, 0.001):
         comp = _cluster(uniq, frac * spread) if len(uniq) > 1 else np.zeros(1, dtype=np.int64)
         if comp is None:
             continue
         n_states = int(comp.max()) + 1
         if n_states > config.max_states * 4:
-            return None, None
+            miss = f"{n_states} clusters at radius {frac} of the spread"
+            break
         lab = comp[inverse].reshape(n, t1)
         found = _finite_from_labels(lab, traj, config, {"source": "clusters", "radius": frac})
         if found is None:
+            prev, nxt = lab[:, :-1].reshape(-1, 1), lab[:, 1:].reshape(-1, 1)
+            miss = f"{n_states} clusters at radius {frac} of the spread, " + _ambiguity(
+                prev, traj, nxt, "cluster"
+            )
             continue
         machine, numbered = found
         if machine is None:
+            why.append(f"no finite machine: more than {config.max_states} states")
             return None, None
         centres = np.stack([uniq[comp == c].mean(axis=0) for c in range(n_states)])
         return machine, (comp, inverse, centres, numbered)
+    why.append(f"no finite machine: {miss}")
     return None, None
+
+
+def _ambiguity(prev: np.ndarray, traj: _Trajectory, nxt: np.ndarray, noun: str) -> str:
+    """Where state labels (N*T, r) before and after each step fail to be a machine: the first
+    (state, input) seen to lead to two different next states or outputs."""
+    x = traj.x.reshape(-1, traj.x.shape[-1])
+    y = traj.y.reshape(-1, traj.y.shape[-1])
+    keys = np.concatenate([prev, x], axis=1)
+    rows = np.concatenate([keys, nxt, y], axis=1)
+    _, first = np.unique(rows, axis=0, return_index=True)
+    _, key_of_first = np.unique(keys[first], axis=0, return_inverse=True)
+    ids, counts = np.unique(key_of_first, return_counts=True)
+    if not (counts > 1).any():
+        return "no conflict found"
+    i, j = np.sort(first[key_of_first.reshape(-1) == ids[counts > 1][0]])[:2]
+    t_len = traj.x.shape[1]
+
+    def where(k: int) -> str:
+        return (
+            f"{noun} {nxt[k].tolist()} and output {y[k].tolist()} "
+            f"(sequence {k // t_len}, step {k % t_len})"
+        )
+
+    return (
+        f"{noun} {prev[i].tolist()} on input {x[i].tolist()} leads to {where(i)} and to {where(j)}"
+    )
 
 
 def _finite_from_labels(
@@ -757,7 +814,8 @@ def extract(
     flat = traj.hidden.reshape(-1, network.hidden)
     uniq = np.unique(np.round(flat, 9), axis=0)
 
-    finite, clusters = _finite_machine(traj, config)
+    why: list[str] = []
+    finite, clusters = _finite_machine(traj, config, why)
     # Finite states renamed by observables: from the clusters, and from probing the network.
     named = []
     if finite is not None:
@@ -768,12 +826,12 @@ def extract(
         if finite is None:
             probed = _finite_from_labels(classes, traj, config, {"source": "probed states"})
             finite = probed[0] if probed is not None else None
-    lattice = _lattice_machine(traj, uniq, config, "hidden states")
+    lattice = _lattice_machine(traj, uniq, config, "hidden states", why)
     centred = None
     if finite is not None and not finite.info["complete"] and clusters is not None:
         comp, inverse, centres, _ = clusters
         snapped = _Trajectory(traj.x, traj.y, centres[comp[inverse]].reshape(traj.hidden.shape))
-        centred = _lattice_machine(snapped, centres, config, "cluster centres")
+        centred = _lattice_machine(snapped, centres, config, "cluster centres", why)
     ordered = list(named)
     if finite is not None and finite.info["complete"]:
         ordered.append(finite)
@@ -792,9 +850,6 @@ def extract(
     if finite is not None and not finite.info["complete"]:
         ordered.append(finite)
     if not ordered:
-        raise ExtractionError(
-            "hidden states are neither on an integer lattice of rank <= "
-            f"{network.hidden} nor <= {config.max_states} deterministic states (clusters or "
-            "hidden vectors the network treats alike)"
-        )
+        why.append("no weighted count of the inputs or k-step probe of the network names them")
+        raise ExtractionError("no state machine reads the hidden states; " + "; ".join(why))
     return ordered
