@@ -186,6 +186,25 @@ def test_train_without_exact_network_exits_1(tmp_path: Path, monkeypatch) -> Non
     assert not (tmp_path / "net").exists()
 
 
+def test_train_l1_reports_active_weights(tmp_path: Path, monkeypatch) -> None:
+    import mips.network.search as search
+    from mips.network import Architecture, TrainedNetwork
+
+    # Bitwise_Not through a readout with one useless weight: L1 and pruning remove it.
+    w = {
+        "f.0.weight": np.array([[0.0, 0.0], [0.0, 0.0], [1.0, 0.01]]),
+        "f.0.bias": np.zeros(2),
+        "g.0.weight": np.array([[-1.0], [0.01]]),
+        "g.0.bias": np.array([1.0]),
+    }
+    net = TrainedNetwork(Architecture(2), 1, 1, w)
+    monkeypatch.setattr(search, "search", lambda *a, **k: net)
+    result = invoke("train", "--task", "Bitwise_Not", "--n", 50, "--l1", "1e-3", "--out", tmp_path)
+    assert result.exit_code == 0, result.output
+    assert "11 parameters, 3 active after L1" in result.stdout
+    assert TrainedNetwork.load(tmp_path).metrics["zero_weights"] == 8
+
+
 def test_synth_end_to_end_bitwise_not(tmp_path: Path) -> None:
     out = tmp_path / "program.py"
     result = invoke("synth", "--task", "Bitwise_Not", "--out", out)

@@ -113,3 +113,26 @@ def test_bad_configs_are_rejected():
         SearchConfig(families=("transformer",))
     with pytest.raises(ValueError):
         Architecture(0)
+
+
+def test_sparsify_keeps_exactness_with_fewer_active_weights():
+    # A running sum through two duplicate ReLU units, each carrying half: L1 fine-tuning and
+    # pruning must leave fewer nonzero weights and the same answers.
+    from mips.network.train import sparsify
+
+    w = {
+        "f.0.weight": np.array([[1.0, 1.0, 0.3], [1.0, 1.0, -0.2]]),
+        "f.0.bias": np.array([0.0, 0.0, -5.0]),
+        "f.1.weight": np.array([[0.5], [0.5], [0.0]]),
+        "f.1.bias": np.array([0.0]),
+        "g.0.weight": np.array([[1.0]]),
+        "g.0.bias": np.array([0.0]),
+    }
+    net = TrainedNetwork(Architecture(1, 2, 3), 1, 1, w)
+    data = running_sum(300)
+    assert np.array_equal(net.predict(data.x), data.y)
+    sparse = sparsify(net, data, l1=1e-2, steps=300)
+    nonzero = [int(sum((v != 0).sum() for v in n.weights.values())) for n in (net, sparse)]
+    assert nonzero[1] < nonzero[0]
+    assert np.array_equal(sparse.predict(data.x), data.y)
+    assert sparse.metrics["zero_weights"] == sum(v.size for v in w.values()) - nonzero[1]

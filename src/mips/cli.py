@@ -285,6 +285,15 @@ def train(
     steps: Annotated[
         int, typer.Option("--steps", min=1, help="Most optimiser steps per candidate network.")
     ] = 3000,
+    l1: Annotated[
+        float,
+        typer.Option(
+            "--l1",
+            min=0.0,
+            help="Then fine-tune with this L1 penalty and prune, keeping exactness (the paper's "
+            "sparsity step; 1e-3 is a good start). 0: off.",
+        ),
+    ] = 0.0,
 ) -> None:
     """Search for the smallest RNN that fits the data exactly on a held-out split, and save it."""
     if out.exists() and not out.is_dir():
@@ -303,11 +312,18 @@ def train(
     except NoExactNetwork as e:
         typer.echo(f"no exact network: {e}", err=True)
         raise typer.Exit(1) from None
+    active = ""
+    if l1 > 0:
+        from mips.network.train import sparsify
+
+        net = sparsify(net, seqs, l1=l1, seed=seed)
+        zeros = net.metrics.get("zero_weights", 0)
+        active = f", {net.n_parameters() - zeros} active after L1"
     with _writing(out):
         net.save(out)
     m = net.metrics
     _say(
-        f"{net.arch.describe()} (hidden {net.hidden}, {net.n_parameters()} parameters): "
+        f"{net.arch.describe()} (hidden {net.hidden}, {net.n_parameters()} parameters{active}): "
         f"exact after {m.get('steps')} steps, {m.get('seconds')} s search, held-out "
         f"accuracy {m.get('heldout_accuracy', float('nan')):.2%}; saved to {out}"
     )
