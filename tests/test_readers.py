@@ -43,6 +43,29 @@ def test_companion_form_has_integer_weights_and_states():
     assert is_exact(canonical, data)
 
 
+def test_jordan_form_reads_a_double_prefix_sum_as_velocity_and_position():
+    # The companion form of p_t = p_{t-1} + v_t, v_t = v_{t-1} + x_t is the second-order
+    # recurrence s1' = 2 s1 - s0 + x; its Jordan form is a velocity and a running position.
+    from mips.simplify import jordan
+
+    w = {
+        "f.0.weight": np.array([[0.0, 1.0], [-1.0, 2.0], [1.0, 0.0]]),
+        "f.0.bias": np.zeros(2),
+        "g.0.weight": np.array([[1.0], [2.0]]),
+        "g.0.bias": np.zeros(1),
+    }
+    net = TrainedNetwork(Architecture(2), 1, 1, w)
+    x = np.random.default_rng(0).integers(-10, 11, (300, 8, 1))
+    data = SequenceData(x, np.cumsum(np.cumsum(x, axis=1), axis=1))
+    assert is_exact(net, data)
+    canonical = jordan(net, data)
+    assert canonical is not None and is_exact(canonical, data)
+    assert canonical.weights["f.0.weight"][:2].tolist() == [[1.0, 1.0], [0.0, 1.0]]
+    _, hidden = canonical.run(data.x)
+    assert np.array_equal(hidden, np.rint(hidden))
+    assert canonical.weights["g.0.weight"].ravel().tolist() == [1.0, 1.0]
+
+
 def test_companion_drops_directions_the_inputs_never_reach():
     w = {
         "f.0.weight": np.array([[1.0, 0, 0], [0, 0.5, 0], [0, 0, 1], [1, 0, 0]]),

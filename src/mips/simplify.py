@@ -10,6 +10,10 @@ Two kinds of step, each kept only if the network stays exact on every sequence i
   trained W is a dense real matrix. Directions the inputs never reach are dropped, so the hidden
   size can shrink. W, U and c snap to integers there and a linear readout is refitted by least
   squares; the hidden states are then exactly integer vectors.
+- **Jordan form** of an integer linear transition, when its eigenvalues are integers and the
+  change of basis is an integer matrix of determinant +-1 (so integer states stay integer): kept
+  when its weights are smaller than the companion form's. A double prefix sum then reads as a
+  velocity and a position instead of a second-order recurrence.
 - **snapping**: weights near 0 become 0, and the recurrent matrix of a linear transition snaps to
   integers. Tiny drifts (a self-loop of 0.9999, a bias of 1e-4) are what push hidden states off
   their integer lattice, so removing them is what makes the states readable.
@@ -19,6 +23,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from dataclasses import replace as dc_replace
+from typing import Any
 
 import numpy as np
 
@@ -123,6 +128,80 @@ def companion(
     return None
 
 
+def jordan(network: TrainedNetwork, data: SequenceData) -> TrainedNetwork | None:
+    """The integer linear network re-expressed in the Jordan basis of its transition, or None
+    when the eigenvalues are not all integers, the basis is not unimodular, the weights do not
+    get smaller (sum of absolute values) or the result is not exact on ``data``."""
+    import sympy
+
+    if network.arch.hidden_depth != 1:
+        return None
+    h = network.hidden
+    w = network.weights["f.0.weight"][:h]
+    if not np.array_equal(w, np.rint(w)):
+        return None
+    m = sympy.Matrix(np.rint(w).astype(np.int64).tolist())
+    if not all(ev.is_integer for ev in m.eigenvals()):
+        return None
+    p, j = m.jordan_form()
+    p = _integral_chains(p, j)
+    if p is None or abs(p.det()) != 1:
+        return None
+    p = np.array(p.tolist(), dtype=np.float64)
+    # A chain's generalised eigenvectors are defined only up to adding multiples of the vectors
+    # before them, and its sign is free: (I + k N) with N the block's shift commutes with the
+    # block. Choose, block by block, the k and sign with the smallest weights, and a readout
+    # that adds state variables rather than subtracts them.
+    j = np.array(j.tolist(), dtype=np.float64)
+    blocks = _jordan_blocks(j)
+    for start, end in blocks:
+        shift = np.eye(h, k=1) * (j != np.diag(np.diag(j)))
+        shift[:, :start] = 0
+        shift[:, end:] = 0
+        options = [
+            p @ (sign * (np.eye(h) + k * shift))
+            for k in range(-3, 4)
+            if k == 0 or end - start > 1
+            for sign in (1, -1)
+        ]
+        p = min(options, key=lambda q: _weight_cost(reparametrise(network, q)))
+    canonical = reparametrise(network, p)
+    new_w = canonical.weights["f.0.weight"][:h]
+    if np.abs(np.rint(new_w)).sum() >= np.abs(w).sum():
+        return None
+    weights = {k: np.rint(v) if k.startswith("f.") else v for k, v in canonical.weights.items()}
+    canonical = canonical.replace(weights)
+    return canonical if is_exact(canonical, data) else None
+
+
+def _jordan_blocks(j: np.ndarray) -> list[tuple[int, int]]:
+    """(start, end) column ranges of the Jordan blocks of ``j``."""
+    n = len(j)
+    cuts = [0] + [i + 1 for i in range(n - 1) if j[i, i + 1] == 0] + [n]
+    return list(zip(cuts[:-1], cuts[1:], strict=True))
+
+
+def _weight_cost(network: TrainedNetwork) -> float:
+    readout = network.weights["g.0.weight"]
+    total = sum(float(np.abs(v).sum()) for v in network.weights.values())
+    return total + 0.5 * float((readout < -1e-9).sum())
+
+
+def _integral_chains(p: Any, j: Any) -> Any:
+    """``p`` with each Jordan chain (a block of ``j``'s columns) scaled to coprime integers; the
+    same factor for a whole chain keeps ``j``. None when an entry is not rational."""
+    import sympy
+
+    p = p.copy()
+    for start, end in _jordan_blocks(np.array(j.tolist(), dtype=object)):
+        block = p[:, start:end]
+        if not all(v.is_rational for v in block):
+            return None
+        scaled = block * sympy.ilcm(1, *[sympy.fraction(v)[1] for v in block])
+        p[:, start:end] = scaled / sympy.igcd(0, *[int(v) for v in scaled])
+    return p
+
+
 def _linear_network(
     network: TrainedNetwork,
     k: np.ndarray,
@@ -155,14 +234,6 @@ def _linear_network(
         return None
     # A deeper readout keeps its own weights; it only works if the states did not move.
     return net if np.allclose(z, z_old, atol=1e-3) and is_exact(net, data) else None
-
-
-def _prune(network: TrainedNetwork, rel: float) -> TrainedNetwork:
-    w = {}
-    for k, v in network.weights.items():
-        ref = np.abs(network.weights[k.replace(".bias", ".weight")]).max(initial=0.0)
-        w[k] = np.where(np.abs(v) < rel * max(ref, 1e-12), 0.0, v)
-    return network.replace(w)
 
 
 def _snap_recurrent(network: TrainedNetwork, tol: float) -> TrainedNetwork:
@@ -198,6 +269,10 @@ def simplify(
     if canonical is not None:
         network = canonical
         steps.append(f"companion h={canonical.hidden}")
+        in_jordan = jordan(network, data)
+        if in_jordan is not None:
+            network = in_jordan
+            steps.append("jordan")
     for tol in () if canonical is not None else config.snap:
         candidate = _snap_recurrent(network, tol)
         if candidate is network:
@@ -209,7 +284,7 @@ def simplify(
             steps.append(f"snap<{tol}")
             break
     for rel in config.prune:
-        candidate = _prune(network, rel)
+        candidate = network.pruned(rel)
         if is_exact(candidate, data):
             network = candidate
             steps.append(f"prune<{rel}")

@@ -124,6 +124,15 @@ class TrainedNetwork:
     def n_parameters(self) -> int:
         return int(sum(v.size for v in self.weights.values()))
 
+    def pruned(self, rel: float) -> TrainedNetwork:
+        """A copy with every weight below ``rel`` times its matrix's largest set to 0 (a bias is
+        measured against its layer's weights)."""
+        w = {}
+        for k, v in self.weights.items():
+            ref = np.abs(self.weights[k.replace(".bias", ".weight")]).max(initial=0.0)
+            w[k] = np.where(np.abs(v) < rel * max(ref, 1e-12), 0.0, v)
+        return self.replace(w)
+
     def replace(self, weights: dict[str, np.ndarray], **metrics: Any) -> TrainedNetwork:
         """A copy with new weights (same architecture) and extra metrics."""
         return TrainedNetwork(

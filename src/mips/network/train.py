@@ -240,21 +240,21 @@ def sparsify(
     """
     depths = (network.arch.hidden_depth, network.arch.output_depth)
 
-    def exact(weights: dict[str, np.ndarray]) -> bool:
-        return bool(np.array_equal(network.replace(weights).predict(data.x), data.y))
+    def exact(net: TrainedNetwork) -> bool:
+        return bool(np.array_equal(net.predict(data.x), data.y))
 
     free = {k: np.zeros(v.shape, dtype=bool) for k, v in network.weights.items()}
-    tuned = finetune(network.weights, free, depths, data, steps, seed=seed, l1=l1)
+    tuned = network.replace(finetune(network.weights, free, depths, data, steps, seed=seed, l1=l1))
     for tol in tols:
-        zero = {
-            k: np.abs(v)
-            < tol * max(float(np.abs(tuned[k.replace(".bias", ".weight")]).max()), 1e-12)
-            for k, v in tuned.items()
-        }
-        pruned = {k: np.where(zero[k], 0.0, v) for k, v in tuned.items()}
+        pruned = tuned.pruned(tol)
         if not exact(pruned):
-            pruned = finetune(pruned, zero, depths, data, steps // 2, seed=seed)
+            zero = {k: v == 0 for k, v in pruned.weights.items()}
+            pruned = pruned.replace(
+                finetune(pruned.weights, zero, depths, data, steps // 2, seed=seed)
+            )
         if exact(pruned):
-            zeros = int(sum(int((v == 0).sum()) for v in pruned.values()))
-            return network.replace(pruned, sparsified={"l1": l1, "tol": tol}, zero_weights=zeros)
+            zeros = int(sum(int((v == 0).sum()) for v in pruned.weights.values()))
+            return pruned.replace(
+                pruned.weights, sparsified={"l1": l1, "tol": tol}, zero_weights=zeros
+            )
     return network
