@@ -391,21 +391,19 @@ def _finite_machine(
         why.append(f"no finite machine: {len(symbols)} input symbols > {config.max_symbols}")
         return None, None
     miss = "the clusters link too many states"
+    ambiguous = None  # the finest clustering that was not deterministic, located only if needed
     for frac in (0.2, 0.1, 0.05, 0.02, 0.01, 0.005, 0.002, 0.001):
         comp = _cluster(uniq, frac * spread) if len(uniq) > 1 else np.zeros(1, dtype=np.int64)
         if comp is None:
             continue
         n_states = int(comp.max()) + 1
         if n_states > config.max_states * 4:
-            miss = f"{n_states} clusters at radius {frac} of the spread"
+            miss, ambiguous = f"{n_states} clusters at radius {frac} of the spread", None
             break
         lab = comp[inverse].reshape(n, t1)
         found = _finite_from_labels(lab, traj, config, {"source": "clusters", "radius": frac})
         if found is None:
-            prev, nxt = lab[:, :-1].reshape(-1, 1), lab[:, 1:].reshape(-1, 1)
-            miss = f"{n_states} clusters at radius {frac} of the spread, " + _ambiguity(
-                prev, traj, nxt, "cluster"
-            )
+            miss, ambiguous = f"{n_states} clusters at radius {frac} of the spread, ", lab
             continue
         machine, numbered = found
         if machine is None:
@@ -413,6 +411,9 @@ def _finite_machine(
             return None, None
         centres = np.stack([uniq[comp == c].mean(axis=0) for c in range(n_states)])
         return machine, (comp, inverse, centres, numbered)
+    if ambiguous is not None:
+        prev, nxt = ambiguous[:, :-1].reshape(-1, 1), ambiguous[:, 1:].reshape(-1, 1)
+        miss += _ambiguity(prev, traj, nxt, "cluster")
     why.append(f"no finite machine: {miss}")
     return None, None
 

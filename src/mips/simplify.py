@@ -144,7 +144,8 @@ def jordan(network: TrainedNetwork, data: SequenceData) -> TrainedNetwork | None
     if not all(ev.is_integer for ev in m.eigenvals()):
         return None
     p, j = m.jordan_form()
-    p = _integral_chains(p, j)
+    blocks = _jordan_blocks(np.array(j.tolist(), dtype=np.float64))
+    p = _integral_chains(p, blocks)
     if p is None or abs(p.det()) != 1:
         return None
     p = np.array(p.tolist(), dtype=np.float64)
@@ -152,12 +153,10 @@ def jordan(network: TrainedNetwork, data: SequenceData) -> TrainedNetwork | None
     # before them, and its sign is free: (I + k N) with N the block's shift commutes with the
     # block. Choose, block by block, the k and sign with the smallest weights, and a readout
     # that adds state variables rather than subtracts them.
-    j = np.array(j.tolist(), dtype=np.float64)
-    blocks = _jordan_blocks(j)
     for start, end in blocks:
-        shift = np.eye(h, k=1) * (j != np.diag(np.diag(j)))
-        shift[:, :start] = 0
-        shift[:, end:] = 0
+        shift = np.zeros((h, h))
+        within = np.arange(start, end - 1)
+        shift[within, within + 1] = 1.0
         options = [
             p @ (sign * (np.eye(h) + k * shift))
             for k in range(-3, 4)
@@ -187,13 +186,13 @@ def _weight_cost(network: TrainedNetwork) -> float:
     return total + 0.5 * float((readout < -1e-9).sum())
 
 
-def _integral_chains(p: Any, j: Any) -> Any:
-    """``p`` with each Jordan chain (a block of ``j``'s columns) scaled to coprime integers; the
-    same factor for a whole chain keeps ``j``. None when an entry is not rational."""
+def _integral_chains(p: Any, blocks: list[tuple[int, int]]) -> Any:
+    """``p`` with each Jordan chain (the columns of one block) scaled to coprime integers; the
+    same factor for a whole chain keeps the Jordan form. None when an entry is not rational."""
     import sympy
 
     p = p.copy()
-    for start, end in _jordan_blocks(np.array(j.tolist(), dtype=object)):
+    for start, end in blocks:
         block = p[:, start:end]
         if not all(v.is_rational for v in block):
             return None

@@ -121,17 +121,19 @@ def search(
         seeds = [config.seed * 1000 + i for i in range(len(sizes))]
         fam = FAMILIES[family]
         arch = fam.build(cap, config.width)
-
-        def tick(n: int, family: str = family, cap: int = cap) -> None:
-            if progress is not None:
-                progress(f"{family} h<={cap}", n, FAMILIES[family].stretch * config.train.steps)
-
         train_config = replace(
             config.train,
             lr=config.train.lr if fam.lr is None else fam.lr,
             steps=fam.stretch * config.train.steps,
             plateau=fam.plateau_stretch * config.train.plateau,
         )
+
+        def tick(
+            n: int, label: str = f"{family} h<={cap}", total: int = train_config.steps
+        ) -> None:
+            if progress is not None:
+                progress(label, n, total)
+
         results = train_pack(
             train,
             test,
