@@ -1,6 +1,7 @@
 """Simplification keeps the function; the integer autoencoder reads exact state machines."""
 
 import numpy as np
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -127,3 +128,61 @@ def test_ambiguous_transition_is_located():
     message = _ambiguity(labels[:, :-1].reshape(-1, 1), traj, labels[:, 1:].reshape(-1, 1), "s")
     assert message.startswith("s [1] on input [1] leads to s [2]")
     assert "(sequence 0, step 1)" in message and "(sequence 1, step 1)" in message
+
+
+def test_affine_rule_replays_transitions_the_table_never_saw():
+    net, data = counter_with_offset()
+    lattice = [m for m in extract(net, data) if m.kind == "lattice"][0]
+    # Inputs 0..4 over 6 steps in the table; replay inputs up to 20 over 30 steps.
+    x = np.random.default_rng(1).integers(0, 21, (50, 30, 1))
+    out, known = lattice.replay(x)
+    assert known.all()
+    assert np.array_equal(out, np.cumsum(x, axis=1) + 2 * np.arange(1, 31)[None, :, None])
+    back = StateMachine.from_dict(lattice.to_dict())
+    assert np.array_equal(back.next_rule, lattice.next_rule)
+    assert np.array_equal(back.run(x), out)
+
+
+@settings(max_examples=30, deadline=None)
+@given(st.integers(0, 10_000), st.integers(1, 4), st.integers(1, 3))
+def test_affine_rule_is_recovered_exactly_or_refused(seed, n_features, n_targets):
+    from mips.extract import _affine_rule
+
+    rng = np.random.default_rng(seed)
+    m = rng.integers(-5, 6, (n_features + 1, n_targets))
+    f = rng.integers(-50, 50, (60, n_features))
+    target = np.concatenate([f, np.ones((60, 1), dtype=np.int64)], axis=1) @ m
+    assert np.array_equal(_affine_rule(f, target), m)
+    # One row off the map, or a feature that never varies: no rule.
+    bent = target.copy()
+    bent[7, 0] += 1
+    assert _affine_rule(f, bent) is None
+    f[:, 0] = 3
+    assert _affine_rule(f, target) is None
+
+
+@pytest.mark.parametrize("low", [-20, 1])
+def test_window_machine_is_completed_by_probing_the_network(low):
+    # h_t = (x_t, x_{t-1}); y_t = relu(h0 - h1) + relu(h1 - h0) = |x_t - x_{t-1}|: the output is
+    # no affine map of the state, so unseen (state, input) pairs are read from the network.
+    w = {
+        "f.0.weight": np.array([[0.0, 1.0], [0.0, 0.0], [1.0, 0.0]]),
+        "f.0.bias": np.zeros(2),
+        "g.0.weight": np.array([[1.0, -1.0], [-1.0, 1.0]]),
+        "g.0.bias": np.zeros(2),
+        "g.1.weight": np.array([[1.0], [1.0]]),
+        "g.1.bias": np.zeros(1),
+    }
+    net = TrainedNetwork(Architecture(2, 1, 0, 2, 2), 1, 1, w)
+
+    def abs_diff(x: np.ndarray) -> np.ndarray:
+        return np.abs(np.diff(x, axis=1, prepend=0))
+
+    x = np.random.default_rng(0).integers(low, low + 40, (200, 6, 1))
+    window = [m for m in extract(net, SequenceData(x, abs_diff(x))) if m.info.get("probed")]
+    assert window and window[0].n_vars == 1
+    # Every (x_{t-1}, x_t), and (zero pad, x_0) where 0 is not a symbol.
+    assert window[0].n_rows == 40 * 40 + (40 if low > 0 else 0)
+    fresh = np.random.default_rng(1).integers(low, low + 40, (200, 15, 1))
+    out, known = window[0].replay(fresh)
+    assert known.all() and np.array_equal(out, abs_diff(fresh))

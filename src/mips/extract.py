@@ -54,7 +54,13 @@ class ExtractConfig:
 
 @dataclass(frozen=True, eq=False)
 class StateMachine:
-    """Integer state machine as a table: (z_prev, x) -> (z_next, y), from ``initial`` at t = -1."""
+    """Integer state machine: (z_prev, x) -> (z_next, y), from ``initial`` at t = -1.
+
+    The table holds the distinct rows observed. A table only knows the transitions it has seen;
+    where the whole table is one integer affine map of f = [z_prev, x, 1] (sums, shift registers,
+    linear recurrences), ``next_rule`` (z_next = f @ next_rule) and ``out_rule`` (y = f @
+    out_rule) hold it, and the machine steps with them where the table is silent.
+    """
 
     kind: str
     initial: tuple[int, ...]
@@ -63,6 +69,8 @@ class StateMachine:
     z_next: np.ndarray  # (M, n_vars)
     y: np.ndarray  # (M, d_out)
     info: dict[str, Any] = field(default_factory=dict)
+    next_rule: np.ndarray | None = None  # (n_vars + d_in + 1, n_vars)
+    out_rule: np.ndarray | None = None  # (n_vars + d_in + 1, d_out)
 
     def __post_init__(self) -> None:
         arrays = {}
@@ -74,12 +82,21 @@ class StateMachine:
         m = {a.shape[0] for a in arrays.values()}
         if len(m) != 1:
             raise ValueError("z_prev, x, z_next and y need the same number of rows")
-        if arrays["z_prev"].shape[1] != arrays["z_next"].shape[1] or arrays["z_prev"].shape[
-            1
-        ] != len(self.initial):
+        n = len(self.initial)
+        if arrays["z_prev"].shape[1] != n or arrays["z_next"].shape[1] != n:
             raise ValueError("state width differs between initial, z_prev and z_next")
         if self.kind not in ("lattice", "finite"):
             raise ValueError(f"kind must be 'lattice' or 'finite', got {self.kind!r}")
+        features = n + arrays["x"].shape[1] + 1
+        for name, width in (("next_rule", n), ("out_rule", arrays["y"].shape[1])):
+            rule = getattr(self, name)
+            if rule is not None:
+                rule = np.asarray(rule, dtype=np.int64)
+                if rule.shape != (features, width):
+                    raise ValueError(
+                        f"{name} must have shape {(features, width)}, got {rule.shape}"
+                    )
+                object.__setattr__(self, name, rule)
         for name, a in arrays.items():
             object.__setattr__(self, name, a)
         object.__setattr__(self, "initial", tuple(int(v) for v in self.initial))
@@ -105,15 +122,39 @@ class StateMachine:
             )
         }
 
-    def run(self, x: np.ndarray) -> np.ndarray:
-        """Replay the table on inputs (N, T, d_in); raises KeyError on a transition never observed."""
-        table = self.table()
+    def replay(self, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Outputs (N, T, d_out) on inputs (N, T, d_in), and which sequences were replayed whole.
+
+        A sequence stops at its first transition that neither the table nor a rule knows; its
+        remaining outputs are 0.
+        """
         x = np.asarray(x, dtype=np.int64)
-        out = np.empty((x.shape[0], x.shape[1], self.y.shape[1]), dtype=np.int64)
+        n, t = x.shape[:2]
+        out = np.zeros((n, t, self.y.shape[1]), dtype=np.int64)
+        if self.next_rule is not None and self.out_rule is not None:
+            # The rules hold on every row of the table, so they alone replay every sequence.
+            z = np.broadcast_to(np.array(self.initial, dtype=np.int64), (n, self.n_vars))
+            for step in range(t):
+                f = np.concatenate([z, x[:, step], np.ones((n, 1), dtype=np.int64)], axis=1)
+                z, out[:, step] = f @ self.next_rule, f @ self.out_rule
+            return out, np.ones(n, dtype=bool)
+        table = self.table()
+        known = np.ones(n, dtype=bool)
         for i, seq in enumerate(x.tolist()):
             z = self.initial
-            for t, xt in enumerate(seq):
-                z, out[i, t] = table[(z, tuple(xt))]
+            for step, xt in enumerate(seq):
+                row = table.get((z, tuple(xt)))
+                if row is None:
+                    known[i] = False
+                    break
+                z, out[i, step] = row
+        return out, known
+
+    def run(self, x: np.ndarray) -> np.ndarray:
+        """Outputs on inputs (N, T, d_in); raises KeyError on a transition the machine does not know."""
+        out, known = self.replay(x)
+        if not known.all():
+            raise KeyError(f"sequence {int(np.argmin(known))} meets a transition never observed")
         return out
 
     def to_dict(self) -> dict[str, Any]:
@@ -126,6 +167,8 @@ class StateMachine:
             "z_next": self.z_next.tolist(),
             "y": self.y.tolist(),
             "info": json.loads(json.dumps(self.info, default=to_jsonable)),
+            "next_rule": None if self.next_rule is None else self.next_rule.tolist(),
+            "out_rule": None if self.out_rule is None else self.out_rule.tolist(),
         }
 
     @classmethod
@@ -146,6 +189,8 @@ class StateMachine:
             arr("z_next", n),
             arr("y", d_out),
             d.get("info", {}),
+            d.get("next_rule"),
+            d.get("out_rule"),
         )
 
 
@@ -334,17 +379,44 @@ def _machine_from_labels(
     if not _functional(keys, labels_next) or not _functional(keys, y):
         return None
     rows = np.unique(np.concatenate([labels_prev, x, labels_next, y], axis=1), axis=0)
-    n, d = labels_prev.shape[1], x.shape[1]
     initial = tuple(int(v) for v in labels_prev[0]) if len(labels_prev) else ()
+    return _from_rows(kind, initial, rows, x.shape[1], info)
+
+
+def _from_rows(
+    kind: str, initial: tuple[int, ...], rows: np.ndarray, d_in: int, info: dict
+) -> StateMachine:
+    """The machine whose table is ``rows`` = [z_prev, x, z_next, y], with its affine rules."""
+    n = len(initial)
+    f = rows[:, : n + d_in]
+    z_next, y = rows[:, n + d_in : 2 * n + d_in], rows[:, 2 * n + d_in :]
     return StateMachine(
         kind,
         initial,
         rows[:, :n],
-        rows[:, n : n + d],
-        rows[:, n + d : 2 * n + d],
-        rows[:, 2 * n + d :],
+        rows[:, n : n + d_in],
+        z_next,
+        y,
         info,
+        _affine_rule(f, z_next),
+        _affine_rule(f, y),
     )
+
+
+def _affine_rule(features: np.ndarray, target: np.ndarray) -> np.ndarray | None:
+    """Integer M with [features, 1] @ M == target on every row, if the rows pin one down.
+
+    The rule must be the only affine map through the rows (full column rank, more rows than
+    unknowns) and exact in integers: then it is what the table says, not a guess past it.
+    """
+    a = np.concatenate([features, np.ones((len(features), 1), dtype=np.int64)], axis=1)
+    if len(a) <= a.shape[1] or np.linalg.matrix_rank(a.astype(np.float64)) < a.shape[1]:
+        return None
+    m = np.rint(np.linalg.lstsq(a.astype(np.float64), target.astype(np.float64), rcond=None)[0])
+    if np.abs(m).max(initial=0) > 1_000_000:
+        return None
+    m = m.astype(np.int64)
+    return m if np.array_equal(a @ m, target) else None
 
 
 def _lattice_machine(
@@ -607,7 +679,11 @@ def _window(x: np.ndarray, k: int) -> np.ndarray:
 
 
 def _named_machines(
-    network: TrainedNetwork, traj: _Trajectory, labels: np.ndarray, source: str, max_window: int
+    network: TrainedNetwork,
+    traj: _Trajectory,
+    labels: np.ndarray,
+    source: str,
+    config: ExtractConfig,
 ) -> list[StateMachine]:
     """Machines whose state is named by something observable: the last k inputs, or the output.
 
@@ -618,7 +694,7 @@ def _named_machines(
     n, t1 = labels.shape
     n_states = int(labels.max()) + 1
     machines = []
-    for k in range(max_window + 1):
+    for k in range(config.max_window + 1):
         win = _window(traj.x, k)
         # A name is a hypothesis: it must agree with the labels almost everywhere (a state read
         # near a decision boundary may be mislabelled), and the machine it gives must then be
@@ -639,7 +715,7 @@ def _named_machines(
                 "finite", prev, traj, win[:, 1:].reshape(n * (t1 - 1), r), info
             )
             if m is not None:
-                machines.append(m)
+                machines.append(_complete_window(network, m, k, config.max_probed_states))
             break
     # Named by their outputs: the state after step t is y_t itself; h_{-1} takes the output of
     # the states it behaves like, or its own readout when it behaves like none of them.
@@ -669,6 +745,42 @@ def _named_machines(
     if m is not None:
         machines.append(m)
     return machines
+
+
+def _complete_window(
+    network: TrainedNetwork, machine: StateMachine, k: int, max_probes: int
+) -> StateMachine:
+    """The window machine with a row for every (window, input), read by probing the network.
+
+    A shift register's states are its last k inputs, so each is reached by feeding those inputs:
+    the network's output on (window, symbol) is read by running it on the window then the
+    symbol. Its transitions are the shift itself. Inputs before t = 0 are zeros; when zero is
+    not an input symbol, such windows are reached by the shorter prefix. Kept only when every
+    probe agrees with the rows the data showed.
+    """
+    d = machine.x.shape[1]
+    symbols = np.unique(machine.x, axis=0)
+    pad_is_symbol = bool((symbols == 0).all(axis=1).any())
+    lengths = [k] if pad_is_symbol else list(range(k + 1))
+    if k == 0 or sum(len(symbols) ** (j + 1) for j in lengths) > max_probes:
+        return machine
+    rows = [machine.z_prev, machine.x, machine.z_next, machine.y]
+    blocks = [np.concatenate(rows, axis=1)]
+    for j in lengths:
+        # Chronological inputs: j window symbols (oldest first), then the probed symbol.
+        idx = np.array(list(itertools.product(range(len(symbols)), repeat=j + 1)), dtype=np.int64)
+        seqs = symbols[idx.reshape(-1, j + 1)].reshape(len(idx), j + 1, d)
+        y = np.rint(network.run(seqs.astype(np.float64))[0][:, -1]).astype(np.int64)
+        newest_first = seqs[:, ::-1].reshape(len(seqs), -1)
+        pad = np.zeros((len(seqs), (k - j) * d), dtype=np.int64)
+        z_prev = np.concatenate([newest_first[:, d:], pad], axis=1)
+        z_next = np.concatenate([newest_first, pad], axis=1)[:, : k * d]
+        blocks.append(np.concatenate([z_prev, seqs[:, -1], z_next, y], axis=1))
+    table = np.unique(np.concatenate(blocks), axis=0)
+    if len(np.unique(table[:, : (k + 1) * d], axis=0)) < len(table):
+        return machine
+    info = {**machine.info, "probed": len(table) - machine.n_rows}
+    return _from_rows(machine.kind, machine.initial, table, d, info)
 
 
 def _time_clusters(traj: _Trajectory) -> list[np.ndarray]:
@@ -820,10 +932,10 @@ def extract(
     # Finite states renamed by observables: from the clusters, and from probing the network.
     named = []
     if finite is not None:
-        named += _named_machines(network, traj, clusters[3], "clusters", config.max_window)
+        named += _named_machines(network, traj, clusters[3], "clusters", config)
     classes = _behaviour_classes(network, traj, config) if finite is None or not named else None
     if classes is not None:
-        named += _named_machines(network, traj, classes, "probed states", config.max_window)
+        named += _named_machines(network, traj, classes, "probed states", config)
         if finite is None:
             probed = _finite_from_labels(classes, traj, config, {"source": "probed states"})
             finite = probed[0] if probed is not None else None
@@ -843,9 +955,7 @@ def extract(
         if horizon is not None:
             read = _finite_from_labels(horizon, traj, config, {"source": "horizon probes"})
             if read is not None and read[0] is not None:
-                ordered += _named_machines(
-                    network, traj, read[1], "horizon probes", config.max_window
-                )
+                ordered += _named_machines(network, traj, read[1], "horizon probes", config)
                 ordered.append(read[0])
     ordered += [m for m in (lattice, centred) if m is not None]
     if finite is not None and not finite.info["complete"]:

@@ -7,6 +7,8 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from typing import Any
 
+import numpy as np
+
 from mips.data import SequenceData
 from mips.extract import StateMachine
 from mips.program import Program
@@ -80,29 +82,18 @@ def verify(
     symbols = sorted({tuple(r) for r in machine.x.tolist()})
     length, checked, uncovered, ex_wrong = 0, 0, 0, 0
     if len(symbols) <= MAX_SYMBOLS:
-        table = machine.table()
         total = 0
         while total + len(symbols) ** (length + 1) <= EXHAUSTIVE_BUDGET:
             length += 1
             total += len(symbols) ** length
         for n in range(1, length + 1):
-            for seq in itertools.product(symbols, repeat=n):
-                expected, z = [], machine.initial
-                for s in seq:
-                    if (z, s) not in table:
-                        expected = None
-                        break
-                    z, y = table[(z, s)]
-                    expected.append(list(y))
-                if expected is None:
-                    uncovered += 1
-                    continue
+            seqs = np.array(list(itertools.product(symbols, repeat=n)), dtype=np.int64)
+            expected, known = machine.replay(seqs)
+            uncovered += int((~known).sum())
+            for seq, want in zip(seqs[known].tolist(), expected[known].tolist(), strict=True):
                 checked += 1
-                got = _safe(fn, [list(s) for s in seq])
-                if got != expected:
+                got = _safe(fn, seq)
+                if got != want:
                     ex_wrong += 1
-                    example = (
-                        example
-                        or f"input {[list(s) for s in seq]}: machine says {expected}, got {got}"
-                    )
+                    example = example or f"input {seq}: machine says {want}, got {got}"
     return Verification(heldout.n, wrong, ir_wrong, length, checked, uncovered, ex_wrong, example)
