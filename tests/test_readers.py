@@ -213,6 +213,23 @@ def test_counter_with_a_sink_is_read_as_one_count():
     ).tolist()
 
 
+def test_counts_are_read_from_behaviour_that_merges_counts():
+    # What the network does next tells balances apart only near zero (the far ones no longer
+    # matter within its horizon): such labels determine no clusters to split, but they are a
+    # function of the balance, so the balance is read once counts need not be told apart.
+    from mips.extract import _count_machines, _Trajectory
+
+    x = np.random.default_rng(2).integers(0, 2, (800, 8, 1))
+    b = np.concatenate([np.zeros((800, 1), dtype=np.int64), np.cumsum(1 - 2 * x[..., 0], 1)], 1)
+    traj = _Trajectory(x, (b[:, 1:] < 0).astype(np.int64)[..., None], np.zeros((800, 9, 1)))
+    behaviour = np.clip(b, -2, 2)
+    assert _count_machines(traj, [behaviour]) == []
+    machines = _count_machines(traj, [behaviour], apart=0.0, source="probed states")
+    assert len(machines) == 1
+    assert np.abs(machines[0].z_next - machines[0].z_prev).max() == 1
+    assert machines[0].info["source"] == "probed states, named by weighted input counts"
+
+
 def test_counter_reader_refuses_an_order_dependent_state():
     # Last input seen (a state no count of inputs determines) gives no counter.
     from mips.extract import _count_machines, _time_clusters, _Trajectory

@@ -657,16 +657,25 @@ def _horizon_labels(
 
 def _agreement(keys: np.ndarray, labels: np.ndarray) -> float:
     """Fraction of rows whose label is the most common label among rows with the same key."""
-    _, key_id = np.unique(keys, axis=0, return_inverse=True)
-    pairs, counts = np.unique(
-        np.stack([key_id.reshape(-1), labels], axis=1), axis=0, return_counts=True
-    )
-    best = np.zeros(int(key_id.max()) + 1, dtype=np.int64)
-    np.maximum.at(best, pairs[:, 0], counts)
-    return float(best.sum() / len(labels))
+    key_id = _row_ids(keys)
+    label_id = np.unique(labels.reshape(-1), return_inverse=True)[1].reshape(-1)
+    n_labels = int(label_id.max()) + 1
+    pairs, counts = np.unique(key_id * n_labels + label_id, return_counts=True)
+    # pairs are sorted by key: each key's run of counts starts where the key changes.
+    starts = np.flatnonzero(np.diff(pairs // n_labels, prepend=-1))
+    return float(np.maximum.reduceat(counts, starts).sum() / len(label_id))
 
 
 def _row_ids(a: np.ndarray) -> np.ndarray:
+    """An id per row of ``a``, equal for equal rows (ids of sorted distinct rows)."""
+    a = np.asarray(a).reshape(len(a), -1)
+    if a.dtype.kind in "iu" and a.shape[1] and len(a):
+        # Integer rows: one mixed-radix code per row sorts far faster than rows compared whole.
+        lo = a.min(axis=0)
+        span = (a.max(axis=0) - lo + 1).astype(np.float64)
+        if float(np.prod(span)) < 2.0**62:
+            radix = np.concatenate([np.cumprod(span[::-1])[::-1][1:], [1.0]]).astype(np.int64)
+            return np.unique((a - lo) @ radix, return_inverse=True)[1].reshape(-1)
     return np.unique(a, axis=0, return_inverse=True)[1].reshape(-1)
 
 
@@ -831,16 +840,21 @@ def _count_weights(n_symbols: int) -> list[np.ndarray]:
     return out
 
 
-def _count_machines(traj: _Trajectory, label_sets: list[np.ndarray]) -> list[StateMachine]:
+def _count_machines(
+    traj: _Trajectory,
+    label_sets: list[np.ndarray],
+    apart: float = 0.9,
+    source: str = "time-step clusters",
+) -> list[StateMachine]:
     """A machine whose state is an integer-weighted count of the inputs seen so far.
 
     The weights are a hypothesis to check against the network and the data. At every time step
-    the count must determine the network's state (its per-step cluster, at >= 99% of states),
-    and the network must tell the counts apart (at >= 90%: a saturating code may merge counts
-    that no longer matter near the end of a sequence). The machine over the counts must then be
-    deterministic on every observation. Counters the network stores nonlinearly, which no
-    lattice in hidden space can read, are read this way; their formulas then hold for sequences
-    longer than any the network saw.
+    the count must determine the network's state (its label: a per-step cluster, or what the
+    network does next; at >= 99% of states), and the network must tell the counts apart (at
+    >= ``apart``: a saturating code may merge counts that no longer matter near the end of a
+    sequence). The machine over the counts must then be deterministic on every observation.
+    Counters the network stores nonlinearly, which no lattice in hidden space can read, are
+    read this way; their formulas then hold for sequences longer than any the network saw.
     """
     if not label_sets:
         return []
@@ -857,14 +871,14 @@ def _count_machines(traj: _Trajectory, label_sets: list[np.ndarray]) -> list[Sta
             keys = np.concatenate([time, z], axis=2).reshape(n * t1, -1)
             key_ids = _row_ids(keys)
             if not any(
-                _agreement(keys, lab.reshape(-1)) >= 0.99
-                and _agreement(lab.reshape(-1, 1), key_ids) >= 0.9
+                _agreement(key_ids, lab.reshape(-1)) >= 0.99
+                and _agreement(lab.reshape(-1, 1), key_ids) >= apart
                 for lab in label_sets
             ):
                 continue
             r = weights.shape[1]
             info = {
-                "source": "time-step clusters, named by weighted input counts",
+                "source": f"{source}, named by weighted input counts",
                 "encoding": "counts",
                 "symbols": symbols.tolist(),
                 "weights": weights.tolist(),
@@ -950,6 +964,12 @@ def extract(
         ordered.append(finite)
     if lattice is None and not named and (finite is None or not finite.info["complete"]):
         counted = _count_machines(traj, _time_clusters(traj))
+        if not counted and classes is not None:
+            # States that differ only where the network never looks again (the order of the
+            # inputs, when only their counts matter) split every cluster: read what it does
+            # instead. Behaviour merges counts the network treats alike within its horizon, so
+            # the simplest counts it determines are taken, and not required to be told apart.
+            counted = _count_machines(traj, [classes], apart=0.0, source="probed states")
         ordered += counted
         horizon = None if counted else _horizon_labels(network, traj, config)
         if horizon is not None:

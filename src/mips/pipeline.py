@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -80,7 +80,7 @@ def synthesize(
     network: TrainedNetwork | None = None,
 ) -> Synthesis:
     """Train (or take) a network on ``data``, read its state machine, and emit a verified program."""
-    from mips.network.search import NoExactNetwork, SearchConfig, search
+    from mips.network.search import NoExactNetwork, SearchConfig, search_ranked
     from mips.network.train import TrainConfig
 
     config = config or SynthConfig()
@@ -115,55 +115,32 @@ def synthesize(
             train=TrainConfig(device=config.device),
         )
         try:
-            network = search(data, search_config, progress)
+            networks = search_ranked(data, search_config, progress)
         except NoExactNetwork as e:
             lap("network")
             return fail("network", str(e))
+    else:
+        networks = [network]
     lap("network")
-    simplified = simplify(network, data, config.simplify)
-    lap("simplify")
-    # Snapping makes lattices exact but can blur clusters: the original network is read too, but
-    # only when the simplified one gave no verified formula.
     _, heldout = data.split(config.test_fraction, config.seed)
     errors: list[str] = []
     attempts: list[str] = []
     first_machine: StateMachine | None = None
+    first_net: TrainedNetwork | None = None
     best = None
-    nets = (simplified, network) if simplified.metrics.get("simplified") else (simplified,)
-    for net in nets:
-        t0 = time.perf_counter()
-        try:
-            machines = extract(net, data, config.extract)
-        except ExtractionError as e:
-            errors.append(str(e))
-            machines = []
-        _add(seconds, "extract", time.perf_counter() - t0)
-        t0 = time.perf_counter()
-        for machine in machines:
-            first_machine = first_machine or machine
-            program = regress(machine, config.regress)
-            source = emit_python(program, _header(net, machine, program))
-            report = verify(source, program, machine, heldout)
-            attempts.append(
-                f"{machine.kind}/{machine.info.get('source')}: {program.form}, "
-                f"{'verified' if report.verified else report.summary()}"
-            )
-            if report.verified and (
-                best is None or (best[1].form, program.form) == ("table", "formula")
-            ):
-                best = (source, program, machine, report, net)
-                if program.form == "formula":
-                    break
-        _add(seconds, "regress+verify", time.perf_counter() - t0)
+    for net in _readable(networks, data, config, seconds):
+        first_net = first_net or net
+        best, first = _read(net, data, heldout, config, seconds, errors, attempts, best)
+        first_machine = first_machine or first
         if best is not None and best[1].form == "formula":
             break
     if first_machine is None:
-        return fail("extract", errors[0], network=simplified)
+        return fail("extract", errors[0], network=first_net)
     if best is None:
         return fail(
             "verify",
             "; ".join(attempts),
-            network=simplified,
+            network=first_net,
             machine=first_machine,
             attempts=attempts,
         )
@@ -171,6 +148,62 @@ def synthesize(
     return Synthesis(
         source, program.form, program, machine, net, report, seconds, attempts=tuple(attempts)
     )
+
+
+def _readable(
+    networks: list[TrainedNetwork],
+    data: SequenceData,
+    config: SynthConfig,
+    seconds: dict[str, float],
+) -> Iterator[TrainedNetwork]:
+    """The networks to read, in order, simplified lazily: a larger runner-up, or an unsimplified
+    network, is only read when what came before gave no verified formula."""
+    for candidate in networks:
+        t0 = time.perf_counter()
+        simplified = simplify(candidate, data, config.simplify)
+        _add(seconds, "simplify", time.perf_counter() - t0)
+        yield simplified
+        # Snapping makes lattices exact but can blur clusters: the original is read too.
+        if simplified.metrics.get("simplified"):
+            yield candidate
+
+
+def _read(
+    net: TrainedNetwork,
+    data: SequenceData,
+    heldout: SequenceData,
+    config: SynthConfig,
+    seconds: dict[str, float],
+    errors: list[str],
+    attempts: list[str],
+    best: tuple | None,
+) -> tuple[tuple | None, StateMachine | None]:
+    """Extract, regress and verify one network's machines: the best verified so far, and the
+    first machine read."""
+    t0 = time.perf_counter()
+    try:
+        machines = extract(net, data, config.extract)
+    except ExtractionError as e:
+        errors.append(str(e))
+        machines = []
+    _add(seconds, "extract", time.perf_counter() - t0)
+    t0 = time.perf_counter()
+    for machine in machines:
+        program = regress(machine, config.regress)
+        source = emit_python(program, _header(net, machine, program))
+        report = verify(source, program, machine, heldout)
+        attempts.append(
+            f"{machine.kind}/{machine.info.get('source')}: {program.form}, "
+            f"{'verified' if report.verified else report.summary()}"
+        )
+        if report.verified and (
+            best is None or (best[1].form, program.form) == ("table", "formula")
+        ):
+            best = (source, program, machine, report, net)
+            if program.form == "formula":
+                break
+    _add(seconds, "regress+verify", time.perf_counter() - t0)
+    return best, machines[0] if machines else None
 
 
 def _add(seconds: dict[str, float], stage: str, value: float) -> None:

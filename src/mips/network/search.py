@@ -96,10 +96,25 @@ def search(
     ``progress(description, advance, total)`` is called as training proceeds (for progress bars).
     Raises :class:`NoExactNetwork` when nothing in the search space is exact.
     """
+    return search_ranked(data, config, progress)[0]
+
+
+def search_ranked(
+    data: SequenceData,
+    config: SearchConfig | None = None,
+    progress: Callable[[str, int, int], None] | None = None,
+) -> list[TrainedNetwork]:
+    """The smallest exact network of each family that found one, smallest first.
+
+    The smallest network is not always the most readable: a family's runner-up can keep its
+    states in a form the state readers know when the smallest does not, so callers that read
+    states try them in this order. Raises :class:`NoExactNetwork` when none is exact.
+    """
     config = config or SearchConfig()
     train, test = data.split(config.test_fraction, config.seed)
     t0 = time.perf_counter()
     best: CandidateResult | None = None
+    found_per_family: list[CandidateResult] = []
     linear = False  # whether the best so far is the closed-form linear network
     trained = 0
     total_steps = 0
@@ -115,6 +130,7 @@ def search(
             if net is not None:
                 trained += 1
                 best = CandidateResult(net.arch, config.seed, True, 0, 1.0, net.weights)
+                found_per_family.append(best)
                 linear = True
             continue
         sizes = [h for h in range(1, cap + 1) for _ in range(config.seeds_per_size)]
@@ -148,6 +164,8 @@ def search(
         trained += len(results)
         total_steps += max(r.steps for r in results)
         found = smallest_exact(results)
+        if found is not None:
+            found_per_family.append(found)
         if found is not None and (best is None or found.arch.rank() < best.arch.rank()):
             best, linear = found, False
     seconds = time.perf_counter() - t0
@@ -157,18 +175,22 @@ def search(
             f"{', '.join(config.families)} was exact on the held-out split"
         )
     cfg = asdict(config)
-    return TrainedNetwork(
-        best.arch,
-        data.d_in,
-        data.d_out,
-        best.weights,
-        config=cfg,
-        metrics={
-            "seed": best.seed,
-            "steps": best.steps,
-            "heldout_accuracy": best.heldout_accuracy,
-            "candidates_trained": trained,
-            "search_steps": total_steps,
-            "seconds": round(seconds, 3),
-        },
-    )
+    ranked = sorted(found_per_family, key=lambda r: (r.arch.rank(), r.steps, r.seed))
+    return [
+        TrainedNetwork(
+            r.arch,
+            data.d_in,
+            data.d_out,
+            r.weights,
+            config=cfg,
+            metrics={
+                "seed": r.seed,
+                "steps": r.steps,
+                "heldout_accuracy": r.heldout_accuracy,
+                "candidates_trained": trained,
+                "search_steps": total_steps,
+                "seconds": round(seconds, 3),
+            },
+        )
+        for r in ranked
+    ]
