@@ -186,3 +186,18 @@ def test_window_machine_is_completed_by_probing_the_network(low):
     fresh = np.random.default_rng(1).integers(low, low + 40, (200, 15, 1))
     out, known = window[0].replay(fresh)
     assert known.all() and np.array_equal(out, abs_diff(fresh))
+
+
+def test_a_running_sum_mod_m_is_an_integer_mod_m():
+    from mips.extract import _from_rows
+
+    z, x = np.meshgrid(np.arange(5), np.arange(5), indexing="ij")
+    z, x = z.reshape(-1, 1), x.reshape(-1, 1)
+    rows = np.concatenate([z, x, (z + x) % 5, (z + x) % 5], axis=1)
+    m = _from_rows("finite", (0,), rows, 1, {})
+    assert m.modulus == 5 and m.next_rule[:, 0].tolist() == [1, 1, 0]
+    seqs = np.random.default_rng(0).integers(0, 5, (20, 40, 1))
+    assert np.array_equal(StateMachine.from_dict(m.to_dict()).run(seqs), np.cumsum(seqs, 1) % 5)
+    # A state that is no map mod m (the larger of two inputs) gets no rule.
+    rows[:, 2] = rows[:, 3] = np.maximum(z, x)[:, 0]
+    assert _from_rows("finite", (0,), rows, 1, {}).modulus is None

@@ -59,7 +59,8 @@ class StateMachine:
     The table holds the distinct rows observed. A table only knows the transitions it has seen;
     where the whole table is one integer affine map of f = [z_prev, x, 1] (sums, shift registers,
     linear recurrences), ``next_rule`` (z_next = f @ next_rule) and ``out_rule`` (y = f @
-    out_rule) hold it, and the machine steps with them where the table is silent.
+    out_rule) hold it, and the machine steps with them where the table is silent; with a
+    ``modulus`` m, both maps are taken mod m.
     """
 
     kind: str
@@ -71,6 +72,8 @@ class StateMachine:
     info: dict[str, Any] = field(default_factory=dict)
     next_rule: np.ndarray | None = None  # (n_vars + d_in + 1, n_vars)
     out_rule: np.ndarray | None = None  # (n_vars + d_in + 1, d_out)
+    # When set, both rules hold mod this: the state is an integer mod m (a modular counter).
+    modulus: int | None = None
 
     def __post_init__(self) -> None:
         arrays = {}
@@ -97,6 +100,10 @@ class StateMachine:
                         f"{name} must have shape {(features, width)}, got {rule.shape}"
                     )
                 object.__setattr__(self, name, rule)
+        if self.modulus is not None:
+            if self.next_rule is None or int(self.modulus) < 2:
+                raise ValueError("a modulus needs a next_rule and must be at least 2")
+            object.__setattr__(self, "modulus", int(self.modulus))
         for name, a in arrays.items():
             object.__setattr__(self, name, a)
         object.__setattr__(self, "initial", tuple(int(v) for v in self.initial))
@@ -137,6 +144,8 @@ class StateMachine:
             for step in range(t):
                 f = np.concatenate([z, x[:, step], np.ones((n, 1), dtype=np.int64)], axis=1)
                 z, out[:, step] = f @ self.next_rule, f @ self.out_rule
+                if self.modulus is not None:
+                    z, out[:, step] = z % self.modulus, out[:, step] % self.modulus
             return out, np.ones(n, dtype=bool)
         table = self.table()
         known = np.ones(n, dtype=bool)
@@ -169,6 +178,7 @@ class StateMachine:
             "info": json.loads(json.dumps(self.info, default=to_jsonable)),
             "next_rule": None if self.next_rule is None else self.next_rule.tolist(),
             "out_rule": None if self.out_rule is None else self.out_rule.tolist(),
+            "modulus": self.modulus,
         }
 
     @classmethod
@@ -191,6 +201,7 @@ class StateMachine:
             d.get("info", {}),
             d.get("next_rule"),
             d.get("out_rule"),
+            d.get("modulus"),
         )
 
 
@@ -390,6 +401,14 @@ def _from_rows(
     n = len(initial)
     f = rows[:, : n + d_in]
     z_next, y = rows[:, n + d_in : 2 * n + d_in], rows[:, 2 * n + d_in :]
+    next_rule, out_rule, modulus = _affine_rule(f, z_next), _affine_rule(f, y), None
+    if next_rule is None and kind == "finite" and n == 1 and len(rows):
+        # A state on a cycle (a running sum mod m) is an integer mod m: one modular map.
+        m = int(max(z_next.max(), rows[:, 0].max())) + 1
+        if rows[:, :n].min() >= 0 and z_next.min() >= 0 and m >= 2:
+            next_rule = _modular_rule(f, z_next, m)
+            if next_rule is not None:
+                modulus, out_rule = m, _modular_rule(f, y, m)
     return StateMachine(
         kind,
         initial,
@@ -398,9 +417,36 @@ def _from_rows(
         z_next,
         y,
         info,
-        _affine_rule(f, z_next),
-        _affine_rule(f, y),
+        next_rule,
+        out_rule,
+        modulus,
     )
+
+
+def _modular_rule(
+    features: np.ndarray, target: np.ndarray, m: int, max_candidates: int = 100_000
+) -> np.ndarray | None:
+    """Integer M with [features, 1] @ M == target (mod m) on every row, target in [0, m).
+
+    Coefficients mod m are searched outright (m^(F+1) candidates per target column, checked on
+    a few rows, then on all); each is written in (-m/2, m/2] so the rule reads simply.
+    """
+    a = np.concatenate([features, np.ones((len(features), 1), dtype=np.int64)], axis=1)
+    if len(a) <= a.shape[1] or target.min() < 0 or target.max() >= m:
+        return None
+    if m ** a.shape[1] > max_candidates:
+        return None
+    cands = np.array(list(itertools.product(range(m), repeat=a.shape[1])), dtype=np.int64)
+    cands = np.where(cands > m // 2, cands - m, cands)
+    few = np.random.default_rng(0).permutation(len(a))[:64]
+    columns = []
+    for j in range(target.shape[1]):
+        fits = cands[((cands @ a[few].T) % m == target[few, j]).all(axis=1)]
+        fits = [c for c in fits if np.array_equal((a @ c) % m, target[:, j])]
+        if not fits:
+            return None
+        columns.append(min(fits, key=lambda c: (int(np.abs(c).sum()), tuple(-c))))
+    return np.stack(columns, axis=1)
 
 
 def _affine_rule(features: np.ndarray, target: np.ndarray) -> np.ndarray | None:

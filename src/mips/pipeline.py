@@ -213,6 +213,7 @@ def _add(seconds: dict[str, float], stage: str, value: float) -> None:
 def _header(network: TrainedNetwork, machine: StateMachine, program: Program) -> str:
     return (
         f"Network: {network.arch.describe()}; state machine: {machine.kind} "
-        f"({machine.info.get('source')}), {machine.n_rows} distinct transitions; "
+        f"({machine.info.get('source')}), {machine.n_rows} distinct transitions"
+        f"{'' if machine.modulus is None else f', state mod {machine.modulus}'}; "
         f"form: {program.form}."
     )
