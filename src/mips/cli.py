@@ -22,6 +22,7 @@ from mips import __version__
 from mips.data import FORMATS, DataError, SequenceData, write_atomic
 
 if TYPE_CHECKING:
+    from mips.extract import StateMachine
     from mips.pipeline import Synthesis
     from mips.tasks import Task
 
@@ -421,6 +422,15 @@ def _pictures(result: Synthesis, data: SequenceData, out: Path) -> list[Path]:
     return written
 
 
+def _describe_machine(machine: StateMachine) -> str:
+    rule = ""
+    if machine.modulus is not None:
+        rule = f"; state mod {machine.modulus}"
+    elif machine.next_rule is not None and machine.out_rule is not None:
+        rule = "; one integer affine rule"
+    return f"{machine.kind} ({machine.info.get('source')}), {machine.n_rows} transitions{rule}"
+
+
 def _print_summary(
     result: Synthesis, out: Path | None, save_network: Path | None, pictures: list[Path]
 ) -> None:
@@ -431,7 +441,7 @@ def _print_summary(
     rows = [
         ("form", result.form),
         ("network", f"{net.arch.describe()} (hidden {net.hidden})" if net else "-"),
-        ("state machine", f"{machine.kind}, {machine.n_rows} transitions" if machine else "-"),
+        ("state machine", _describe_machine(machine) if machine else "-"),
         ("state vars", (", ".join(program.state) or "none") if program else "-"),
         ("verified", result.verification.summary() if result.verification else "-"),
         (
