@@ -24,12 +24,15 @@ from mips.simplify import simplify
 from mips.tasks import all_tasks, get_task
 
 
-def run_one(name: str, n: int, seed: int) -> tuple[int | None, int | None, float, str, float]:
-    """Hidden size, state variables, held-out cover, reading and seconds for one task."""
+def run_one(
+    name: str, n: int, seed: int
+) -> tuple[int | None, int | None, float, str, float, str | None]:
+    """Hidden size, state variables, held-out cover, reading, seconds, and why the cover is
+    short of 100% when it is, for one task."""
     data = get_task(name).generate(n, seed)
     train, heldout = data.split(0.2, seed)
     t0 = time.perf_counter()
-    reading, n_vars, hidden, cover = "-", None, None, 0.0
+    reading, n_vars, hidden, cover, why = "-", None, None, 0.0, None
     try:
         network = search(data, SearchConfig(seed=seed))
         hidden = network.hidden
@@ -45,11 +48,12 @@ def run_one(name: str, n: int, seed: int) -> tuple[int | None, int | None, float
             if good:
                 m, cover = min(good, key=lambda mc: mc[0].n_vars > hidden)
                 reading, n_vars = f"{m.kind}: {m.info.get('source')}", m.n_vars
+                why = m.check(heldout)
                 break
             reading = "no machine replays the held-out split"
     except NoExactNetwork:
         reading = "no exact network"
-    return hidden, n_vars, cover, reading, time.perf_counter() - t0
+    return hidden, n_vars, cover, reading, time.perf_counter() - t0, why
 
 
 def main() -> None:
@@ -61,11 +65,14 @@ def main() -> None:
     args = parser.parse_args()
     tasks = [get_task(t) for t in args.tasks] if args.tasks else all_tasks()
     replayed = full = within_hidden = most_vars = 0
+    short: list[str] = []
     print(f"{'task':26} {'hidden':>6} {'vars':>4} {'cover':>5}  {'reading':48} {'seconds':>7}")
     with ProcessPoolExecutor(max_workers=args.jobs) as pool:
         runs = [pool.submit(run_one, t.name, args.n, args.seed) for t in tasks]
         for task, run in zip(tasks, runs, strict=True):
-            hidden, n_vars, cover, reading, seconds = run.result()
+            hidden, n_vars, cover, reading, seconds, why = run.result()
+            if why is not None:
+                short.append(f"{task.name}: {why}")
             if n_vars is not None:
                 replayed += 1
                 full += cover == 1.0
@@ -81,6 +88,8 @@ def main() -> None:
         f"({full} replaying all of it), with no more variables than hidden units on "
         f"{within_hidden}; most variables {most_vars}"
     )
+    for line in short:
+        print(line)
 
 
 def _replay(machine, heldout) -> float | None:

@@ -201,3 +201,21 @@ def test_a_running_sum_mod_m_is_an_integer_mod_m():
     # A state that is no map mod m (the larger of two inputs) gets no rule.
     rows[:, 2] = rows[:, 3] = np.maximum(z, x)[:, 0]
     assert _from_rows("finite", (0,), rows, 1, {}).modulus is None
+
+
+def test_check_says_why_a_machine_does_not_replay():
+    from mips.extract import _from_rows
+
+    # max(z, x) over inputs 0..2 only: neither an affine map nor complete for input 3.
+    z, x = np.meshgrid(np.arange(3), np.arange(3), indexing="ij")
+    z, x = z.reshape(-1, 1), x.reshape(-1, 1)
+    rows = np.concatenate([z, x, np.maximum(z, x), np.maximum(z, x)], axis=1)
+    m = _from_rows("finite", (0,), rows, 1, {})
+    seqs = np.array([[[1], [2], [0]], [[2], [3], [1]]])
+    data = SequenceData(seqs, np.maximum.accumulate(seqs, axis=1))
+    assert m.check(data).startswith("1 of 2 sequences meet a transition never observed")
+    assert "sequence 1 step 1: state [2] on input [3]" in m.check(data)
+    y = np.maximum.accumulate(seqs, axis=1)
+    y[0, 2, 0] = 0
+    assert m.check(SequenceData(seqs, y)).startswith("1 of 2 sequences replay wrong, e.g. sequence 0 step 2")
+    assert m.check(SequenceData(seqs[:1], np.maximum.accumulate(seqs[:1], axis=1))) is None

@@ -166,6 +166,30 @@ class StateMachine:
             raise KeyError(f"sequence {int(np.argmin(known))} meets a transition never observed")
         return out
 
+    def check(self, data: SequenceData) -> str | None:
+        """None when the machine replays every sequence of ``data`` with its outputs; else why not
+        (the first wrong output, or how many sequences meet a transition it does not know)."""
+        out, known = self.replay(data.x)
+        wrong = np.flatnonzero(known & (out != data.y).any(axis=(1, 2)))
+        if len(wrong):
+            i = int(wrong[0])
+            t = int(np.flatnonzero((out[i] != data.y[i]).any(axis=1))[0])
+            return (
+                f"{len(wrong)} of {data.n} sequences replay wrong, e.g. sequence {i} step {t}: "
+                f"the machine says {out[i, t].tolist()}, the data {data.y[i, t].tolist()}"
+            )
+        if known.all():
+            return None
+        i = int(np.argmin(known))
+        table, z, seq, t = self.table(), self.initial, data.x[i].tolist(), 0
+        while (z, tuple(seq[t])) in table:  # replay said this sequence stops somewhere
+            z, t = table[(z, tuple(seq[t]))][0], t + 1
+        return (
+            f"{int((~known).sum())} of {data.n} sequences meet a transition never observed and "
+            f"no rule of the machine covers, e.g. sequence {i} step {t}: state {list(z)} on "
+            f"input {seq[t]}"
+        )
+
     def to_dict(self) -> dict[str, Any]:
         """JSON-serialisable form."""
         return {
