@@ -217,5 +217,7 @@ def test_check_says_why_a_machine_does_not_replay():
     assert "sequence 1 step 1: state [2] on input [3]" in m.check(data)
     y = np.maximum.accumulate(seqs, axis=1)
     y[0, 2, 0] = 0
-    assert m.check(SequenceData(seqs, y)).startswith("1 of 2 sequences replay wrong, e.g. sequence 0 step 2")
+    assert m.check(SequenceData(seqs, y)).startswith(
+        "1 of 2 sequences replay wrong, e.g. sequence 0 step 2"
+    )
     assert m.check(SequenceData(seqs[:1], np.maximum.accumulate(seqs[:1], axis=1))) is None
