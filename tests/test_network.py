@@ -136,3 +136,30 @@ def test_sparsify_keeps_exactness_with_fewer_active_weights():
     assert nonzero[1] < nonzero[0]
     assert np.array_equal(sparse.predict(data.x), data.y)
     assert sparse.metrics["zero_weights"] == sum(v.size for v in w.values()) - nonzero[1]
+
+
+def test_search_ranked_keeps_each_familys_smallest_exact_network(monkeypatch) -> None:
+    # Stand-in training: the narrow family is exact only at 3 units, the wide one at 2.
+    from dataclasses import replace
+
+    import mips.network.search as search_module
+    from mips.network.search import search_ranked
+
+    def fake_pack(train, test, arch, sizes, bias, seeds, config, pack_seed, progress=None):
+        out = []
+        for h, seed in zip(sizes, seeds, strict=True):
+            a = replace(arch, hidden=h)
+            exact = h == (2 if arch.hidden_width == 64 else 3)
+            f, g = a.layer_sizes(1, 1)
+            w = {}
+            for name, layers in (("f", f), ("g", g)):
+                for j, (m, n) in enumerate(zip(layers[:-1], layers[1:], strict=True)):
+                    w[f"{name}.{j}.weight"], w[f"{name}.{j}.bias"] = np.zeros((m, n)), np.zeros(n)
+            out.append(CandidateResult(a, seed, exact, 10, 1.0 if exact else 0.5, w))
+        return out
+
+    monkeypatch.setattr(search_module, "train_pack", fake_pack)
+    config = SearchConfig(families=("relu", "relu-wide"), max_hidden_nonlinear=3)
+    ranked = search_ranked(running_sum(), config)
+    assert [(n.hidden, n.arch.hidden_width) for n in ranked] == [(2, 64), (3, 16)]
+    assert search(running_sum(), config).hidden == 2
