@@ -426,8 +426,13 @@ def _from_rows(
     f = rows[:, : n + d_in]
     z_next, y = rows[:, n + d_in : 2 * n + d_in], rows[:, 2 * n + d_in :]
     next_rule, out_rule, modulus = _affine_rule(f, z_next), _affine_rule(f, y), None
-    if next_rule is None and kind == "finite" and n == 1 and len(rows):
-        # A state on a cycle (a running sum mod m) is an integer mod m: one modular map.
+    complete = len(rows) == len(np.unique(rows[:, :n], axis=0)) * len(
+        np.unique(rows[:, n : n + d_in], axis=0)
+    )
+    if next_rule is None and kind == "finite" and n == 1 and complete:
+        # A state on a cycle (a running sum mod m) is an integer mod m: one modular map. Only
+        # over a complete table, where it renames what was seen: with m^3 candidates, a few
+        # rows could be matched by chance, and the rule would then invent transitions.
         m = int(max(z_next.max(), rows[:, 0].max())) + 1
         if rows[:, :n].min() >= 0 and z_next.min() >= 0 and m >= 2:
             next_rule = _modular_rule(f, z_next, m)
@@ -476,11 +481,12 @@ def _modular_rule(
 def _affine_rule(features: np.ndarray, target: np.ndarray) -> np.ndarray | None:
     """Integer M with [features, 1] @ M == target on every row, if the rows pin one down.
 
-    The rule must be the only affine map through the rows (full column rank, more rows than
-    unknowns) and exact in integers: then it is what the table says, not a guess past it.
+    The rule must be the only affine map through the rows (full column rank, at least three
+    rows per unknown, so a few rows cannot fit it by chance) and exact in integers: then it is
+    what the table says, not a guess past it.
     """
     a = np.concatenate([features, np.ones((len(features), 1), dtype=np.int64)], axis=1)
-    if len(a) <= a.shape[1] or np.linalg.matrix_rank(a.astype(np.float64)) < a.shape[1]:
+    if len(a) < 3 * a.shape[1] or np.linalg.matrix_rank(a.astype(np.float64)) < a.shape[1]:
         return None
     m = np.rint(np.linalg.lstsq(a.astype(np.float64), target.astype(np.float64), rcond=None)[0])
     if np.abs(m).max(initial=0) > 1_000_000:
