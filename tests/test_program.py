@@ -90,3 +90,29 @@ def test_end_to_end_running_sum_from_data():
     longer = np.random.default_rng(2).integers(0, 20, (20, 40, 1))
     expected = np.cumsum(longer, axis=1).tolist()
     assert [synthesis.program(s) for s in longer.tolist()] == expected
+
+
+def test_a_runner_up_network_is_read_when_the_smallest_gives_no_program(monkeypatch):
+    # The search's first network is unreadable (here: not exact on the data, so extraction
+    # refuses it); the pipeline then reads the runner-up, a hand-built running sum.
+    import mips.network.search as search_module
+    from mips.network import Architecture, TrainedNetwork
+
+    def net(offset: float) -> TrainedNetwork:
+        w = {
+            "f.0.weight": np.array([[1.0], [1.0]]),
+            "f.0.bias": np.array([offset]),
+            "g.0.weight": np.array([[1.0]]),
+            "g.0.bias": np.array([0.0]),
+        }
+        return TrainedNetwork(Architecture(1), 1, 1, w)
+
+    x = np.random.default_rng(1).integers(0, 20, (500, 8, 1))
+    data = SequenceData(x, np.cumsum(x, axis=1))
+    monkeypatch.setattr(search_module, "search_ranked", lambda *a, **k: [net(0.3)])
+    alone = synthesize(data)
+    assert alone.failed_stage == "extract" and "does not reproduce" in alone.reason
+    monkeypatch.setattr(search_module, "search_ranked", lambda *a, **k: [net(0.3), net(0.0)])
+    synthesis = synthesize(data)
+    assert synthesis.ok and synthesis.form == "formula", synthesis.reason
+    assert synthesis.network.weights["f.0.bias"][0] == 0.0
