@@ -8,7 +8,7 @@ from mips.network import Architecture, TrainedNetwork
 from mips.pictures import hidden_states_png, state_graph_dot
 from mips.program import Formula, Program
 from mips.regress.machine import regress
-from mips.simplify import companion, is_exact, reparametrise, simplify
+from mips.simplify import companion, reparametrise, simplify
 from mips.verify import verify
 
 
@@ -31,7 +31,7 @@ def sum_last2_in_a_random_basis(seed: int = 0) -> tuple[TrainedNetwork, Sequence
 
 def test_companion_form_has_integer_weights_and_states():
     net, data = sum_last2_in_a_random_basis()
-    assert is_exact(net, data)
+    assert net.is_exact(data)
     _, hidden = net.run(data.x)
     assert not np.allclose(hidden, np.rint(hidden))
     canonical = companion(net, data)
@@ -40,7 +40,7 @@ def test_companion_form_has_integer_weights_and_states():
     assert np.array_equal(w, np.rint(w))
     _, hidden = canonical.run(data.x)
     assert np.array_equal(hidden, np.rint(hidden))
-    assert is_exact(canonical, data)
+    assert canonical.is_exact(data)
 
 
 def test_jordan_form_reads_a_double_prefix_sum_as_velocity_and_position():
@@ -57,9 +57,9 @@ def test_jordan_form_reads_a_double_prefix_sum_as_velocity_and_position():
     net = TrainedNetwork(Architecture(2), 1, 1, w)
     x = np.random.default_rng(0).integers(-10, 11, (300, 8, 1))
     data = SequenceData(x, np.cumsum(np.cumsum(x, axis=1), axis=1))
-    assert is_exact(net, data)
+    assert net.is_exact(data)
     canonical = jordan(net, data)
-    assert canonical is not None and is_exact(canonical, data)
+    assert canonical is not None and canonical.is_exact(data)
     assert canonical.weights["f.0.weight"][:2].tolist() == [[1.0, 1.0], [0.0, 1.0]]
     _, hidden = canonical.run(data.x)
     assert np.array_equal(hidden, np.rint(hidden))

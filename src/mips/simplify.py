@@ -44,11 +44,6 @@ class SimplifyConfig:
     canonical: bool = True
 
 
-def is_exact(network: TrainedNetwork, data: SequenceData) -> bool:
-    """True when the rounded outputs equal ``data.y`` everywhere."""
-    return bool(np.array_equal(network.predict(data.x), data.y))
-
-
 def reparametrise(network: TrainedNetwork, m: np.ndarray) -> TrainedNetwork:
     """The same function with hidden state h' = h M (M invertible, H x H, row-vector convention)."""
     w = {k: v.copy() for k, v in network.weights.items()}
@@ -170,7 +165,7 @@ def jordan(network: TrainedNetwork, data: SequenceData) -> TrainedNetwork | None
         return None
     weights = {k: np.rint(v) if k.startswith("f.") else v for k, v in canonical.weights.items()}
     canonical = canonical.replace(weights)
-    return canonical if is_exact(canonical, data) else None
+    return canonical if canonical.is_exact(data) else None
 
 
 def _jordan_blocks(j: np.ndarray) -> list[tuple[int, int]]:
@@ -228,11 +223,11 @@ def _linear_network(
         for coef in (np.rint(sol), sol):
             weights = {**net.weights, "g.0.weight": coef[:-1], "g.0.bias": coef[-1]}
             fitted = net.replace(weights)
-            if is_exact(fitted, data):
+            if fitted.is_exact(data):
                 return fitted
         return None
     # A deeper readout keeps its own weights; it only works if the states did not move.
-    return net if np.allclose(z, z_old, atol=1e-3) and is_exact(net, data) else None
+    return net if np.allclose(z, z_old, atol=1e-3) and net.is_exact(data) else None
 
 
 def _snap_recurrent(network: TrainedNetwork, tol: float) -> TrainedNetwork:
@@ -262,7 +257,7 @@ def simplify(
     """Snap, prune and whiten ``network`` as far as it stays exact on ``data``."""
     config = config or SimplifyConfig()
     steps: list[str] = []
-    if not is_exact(network, data):
+    if not network.is_exact(data):
         return network.replace(network.weights, simplified=steps)
     canonical = companion(network, data) if config.canonical else None
     if canonical is not None:
@@ -276,21 +271,21 @@ def simplify(
         candidate = _snap_recurrent(network, tol)
         if candidate is network:
             break
-        if not is_exact(candidate, data) and config.retrain_steps:
+        if not candidate.is_exact(data) and config.retrain_steps:
             candidate = _retrain(candidate, network, data, config.retrain_steps)
-        if is_exact(candidate, data):
+        if candidate.is_exact(data):
             network = candidate
             steps.append(f"snap<{tol}")
             break
     for rel in config.prune:
         candidate = network.pruned(rel)
-        if is_exact(candidate, data):
+        if candidate.is_exact(data):
             network = candidate
             steps.append(f"prune<{rel}")
             break
     if config.whiten:
         candidate = whiten(network, data)
-        if is_exact(candidate, data):
+        if candidate.is_exact(data):
             network = candidate
             steps.append("whiten")
     zeros = int(sum((v == 0).sum() for v in network.weights.values()))

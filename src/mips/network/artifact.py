@@ -9,9 +9,12 @@ from __future__ import annotations
 import json
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
+
+if TYPE_CHECKING:
+    from mips.data import SequenceData
 
 WEIGHTS_FILE = "weights.safetensors"
 META_FILE = "network.json"
@@ -120,6 +123,10 @@ class TrainedNetwork:
     def predict(self, x: np.ndarray) -> np.ndarray:
         """Rounded integer outputs, the network's answer."""
         return np.rint(self.run(x)[0]).astype(np.int64)
+
+    def is_exact(self, data: SequenceData) -> bool:
+        """True when the rounded outputs equal ``data.y`` everywhere."""
+        return bool(np.array_equal(self.predict(data.x), data.y))
 
     def n_parameters(self) -> int:
         return int(sum(v.size for v in self.weights.values()))

@@ -99,6 +99,6 @@ def realize(train: SequenceData, test: SequenceData, max_hidden: int) -> Trained
                 "g.0.bias": d,
             }
             net = TrainedNetwork(Architecture(order, hidden_bias=bias), d_in, d_out, weights)
-            if all(np.array_equal(net.predict(s.x), s.y) for s in (test, train)):
+            if all(net.is_exact(s) for s in (test, train)):
                 return net
     return None

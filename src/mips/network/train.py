@@ -239,20 +239,16 @@ def sparsify(
     network unchanged; ``metrics["zero_weights"]`` counts the zeros.
     """
     depths = (network.arch.hidden_depth, network.arch.output_depth)
-
-    def exact(net: TrainedNetwork) -> bool:
-        return bool(np.array_equal(net.predict(data.x), data.y))
-
     free = {k: np.zeros(v.shape, dtype=bool) for k, v in network.weights.items()}
     tuned = network.replace(finetune(network.weights, free, depths, data, steps, seed=seed, l1=l1))
     for tol in tols:
         pruned = tuned.pruned(tol)
-        if not exact(pruned):
+        if not pruned.is_exact(data):
             zero = {k: v == 0 for k, v in pruned.weights.items()}
             pruned = pruned.replace(
                 finetune(pruned.weights, zero, depths, data, steps // 2, seed=seed)
             )
-        if exact(pruned):
+        if pruned.is_exact(data):
             zeros = int(sum(int((v == 0).sum()) for v in pruned.weights.values()))
             return pruned.replace(
                 pruned.weights, sparsified={"l1": l1, "tol": tol}, zero_weights=zeros
