@@ -426,13 +426,16 @@ def _from_rows(
     f = rows[:, : n + d_in]
     z_next, y = rows[:, n + d_in : 2 * n + d_in], rows[:, 2 * n + d_in :]
     next_rule, out_rule, modulus = _affine_rule(f, z_next), _affine_rule(f, y), None
-    complete = len(rows) == len(np.unique(rows[:, :n], axis=0)) * len(
-        np.unique(rows[:, n : n + d_in], axis=0)
-    )
-    if next_rule is None and kind == "finite" and n == 1 and complete:
-        # A state on a cycle (a running sum mod m) is an integer mod m: one modular map. Only
-        # over a complete table, where it renames what was seen: with m^3 candidates, a few
-        # rows could be matched by chance, and the rule would then invent transitions.
+    # A state on a cycle (a running sum mod m) is an integer mod m: one modular map. Only over
+    # a complete table (every state seen with every symbol), where it renames what was seen:
+    # with m^3 candidates, a few rows could be matched by chance, and the rule would then
+    # invent transitions.
+    if (
+        next_rule is None
+        and kind == "finite"
+        and n == 1
+        and len(rows) == len(np.unique(rows[:, 0])) * len(np.unique(f[:, n:], axis=0))
+    ):
         m = int(max(z_next.max(), rows[:, 0].max())) + 1
         if rows[:, :n].min() >= 0 and z_next.min() >= 0 and m >= 2:
             next_rule = _modular_rule(f, z_next, m)
@@ -731,10 +734,9 @@ def _horizon_labels(
     return None
 
 
-def _agreement(keys: np.ndarray, labels: np.ndarray) -> float:
-    """Fraction of rows whose label is the most common label among rows with the same key."""
-    key_id = _row_ids(keys)
-    label_id = np.unique(labels.reshape(-1), return_inverse=True)[1].reshape(-1)
+def _agreement(key_id: np.ndarray, label_id: np.ndarray) -> float:
+    """Fraction of rows whose label is the most common label among rows with the same key; both
+    are given as non-negative integer ids per row (:func:`_row_ids`)."""
     n_labels = int(label_id.max()) + 1
     pairs, counts = np.unique(key_id * n_labels + label_id, return_counts=True)
     # pairs are sorted by key: each key's run of counts starts where the key changes.
@@ -788,7 +790,7 @@ def _named_machines(
         # Windows seen about once each explain any labelling; a name must be seen repeatedly.
         if len(np.unique(keys, axis=0)) * 2 > len(keys):
             break
-        if _agreement(keys, labels.reshape(-1)) >= 0.99:
+        if _agreement(_row_ids(keys), labels.reshape(-1)) >= 0.99:
             r = win.shape[-1]
             info = {
                 "source": f"{source}, named by the last {k} inputs",
@@ -806,7 +808,7 @@ def _named_machines(
     # the states it behaves like, or its own readout when it behaves like none of them.
     y = traj.y.reshape(n, t1 - 1, -1)
     after = labels[:, 1:].reshape(-1)
-    if _agreement(after[:, None], _row_ids(y.reshape(len(after), -1))) < 0.99:
+    if _agreement(after, _row_ids(y.reshape(len(after), -1))) < 0.99:
         return machines
     initial = int(labels[0, 0])
     like_initial = after == initial
@@ -942,14 +944,14 @@ def _count_machines(
         [np.zeros((n, 1, len(symbols)), dtype=np.int64), np.cumsum(onehot, axis=1)], axis=1
     )
     time = np.broadcast_to(np.arange(t1)[None, :, None], (n, t1, 1))
+    label_ids = [_row_ids(lab.reshape(-1)) for lab in label_sets]
     for weights in _count_weights(len(symbols)):
         for z, sink in _sink_variants(counts @ weights):
             keys = np.concatenate([time, z], axis=2).reshape(n * t1, -1)
             key_ids = _row_ids(keys)
             if not any(
-                _agreement(key_ids, lab.reshape(-1)) >= 0.99
-                and _agreement(lab.reshape(-1, 1), key_ids) >= apart
-                for lab in label_sets
+                _agreement(key_ids, lab) >= 0.99 and _agreement(lab, key_ids) >= apart
+                for lab in label_ids
             ):
                 continue
             r = weights.shape[1]
