@@ -95,17 +95,9 @@ def test_end_to_end_running_sum_from_data():
 def test_a_runner_up_network_is_read_when_the_smallest_gives_no_program(monkeypatch):
     # The search's first network is unreadable (here: not exact on the data, so extraction
     # refuses it); the pipeline then reads the runner-up, a hand-built running sum.
-    import mips.network.search as search_module
-    from mips.network import Architecture, TrainedNetwork
+    from test_network import counter_network as net
 
-    def net(offset: float) -> TrainedNetwork:
-        w = {
-            "f.0.weight": np.array([[1.0], [1.0]]),
-            "f.0.bias": np.array([offset]),
-            "g.0.weight": np.array([[1.0]]),
-            "g.0.bias": np.array([0.0]),
-        }
-        return TrainedNetwork(Architecture(1), 1, 1, w)
+    import mips.network.search as search_module
 
     x = np.random.default_rng(1).integers(0, 20, (500, 8, 1))
     data = SequenceData(x, np.cumsum(x, axis=1))
