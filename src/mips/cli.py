@@ -19,7 +19,8 @@ from rich.table import Table
 from rich.text import Text
 
 from mips import __version__
-from mips.data import FORMATS, DataError, SequenceData, write_atomic
+from mips.data import FORMATS, DataError, SequenceData
+from mips.io import write_atomic
 
 if TYPE_CHECKING:
     from mips.extract import StateMachine

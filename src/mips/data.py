@@ -14,7 +14,6 @@ from __future__ import annotations
 import csv
 import json
 import os
-import tempfile
 import zipfile
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -22,29 +21,13 @@ from pathlib import Path
 
 import numpy as np
 
+from mips.io import write_atomic
+
 FORMATS = (".npz", ".csv", ".jsonl")
 
 
 class DataError(ValueError):
     """A data file that cannot be used; the message is one line naming the file and the problem."""
-
-
-def write_atomic(path: str | os.PathLike[str], content: bytes | Callable[[Path], None]) -> Path:
-    """Write ``content`` (bytes, or a function writing a given file) to a temporary file beside
-    ``path``, then rename it over ``path``: a failed or killed write leaves any old file whole
-    and no half-written one behind. The temporary file keeps ``path``'s suffix, which some
-    writers (numpy's) insist on."""
-    path = Path(path)
-    write = content if callable(content) else (lambda tmp: tmp.write_bytes(content))
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=path.suffix)
-    os.close(fd)
-    try:
-        write(Path(tmp))
-        os.replace(tmp, path)
-    finally:
-        Path(tmp).unlink(missing_ok=True)
-    return path
 
 
 @dataclass(frozen=True)

@@ -8,8 +8,9 @@ from pathlib import Path
 
 import numpy as np
 
-from mips.data import SequenceData, write_atomic
+from mips.data import SequenceData
 from mips.extract import StateMachine
+from mips.io import write_atomic
 from mips.network.artifact import TrainedNetwork
 
 

@@ -21,8 +21,7 @@ from multiprocessing.connection import Connection, wait
 from pathlib import Path
 from typing import Any
 
-from mips.data import write_atomic
-from mips.network.artifact import to_jsonable
+from mips.io import to_jsonable, write_atomic
 
 __all__ = ["RESULTS", "judge_seed", "read_results", "run_bench", "run_job"]
 

@@ -13,6 +13,8 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from mips.io import to_jsonable
+
 if TYPE_CHECKING:
     from mips.data import SequenceData
 
@@ -178,14 +180,3 @@ class TrainedNetwork:
             meta.get("config", {}),
             meta.get("metrics", {}),
         )
-
-
-def to_jsonable(value: Any) -> Any:
-    """``json.dumps`` default for numpy values, sets, tuples and paths; refuses anything else."""
-    if hasattr(value, "tolist"):  # numpy scalars and arrays
-        return value.tolist()
-    if isinstance(value, (set, frozenset, tuple)):
-        return list(value)
-    if isinstance(value, Path):
-        return str(value)
-    raise TypeError(f"not JSON-serialisable: {type(value).__name__}")

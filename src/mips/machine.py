@@ -1,0 +1,244 @@
+"""The state machine read from a network, and how it was read: the artifact between extract and regress."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field, fields
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+if TYPE_CHECKING:
+    from mips.data import SequenceData
+
+ENCODINGS = ("numbered", "lattice", "window", "output", "counts")
+
+
+@dataclass(frozen=True)
+class Reading:
+    """How a machine's states were read from the hidden states, and how they are written.
+
+    ``reader`` is the extract registry entry that read it; ``source`` what it read (hidden
+    states, cluster centres, clusters, probed states, ...); ``encoding`` how a state is written
+    as integers: ``numbered`` finite states 0..n-1 (breadth-first from the initial one),
+    ``lattice`` coordinates, ``window`` the last ``window`` inputs, ``output`` the output the
+    state emits, ``counts`` integer-weighted counts of the inputs (``symbols`` x ``weights``,
+    possibly stuck at ``sink`` once they leave a range).
+    """
+
+    reader: str
+    source: str
+    encoding: str = "numbered"
+    n_states: int | None = None
+    complete: bool | None = None
+    radius: float | None = None
+    window: int | None = None
+    basis: tuple[tuple[float, ...], ...] = ()
+    symbols: tuple[tuple[int, ...], ...] = ()
+    weights: tuple[tuple[int, ...], ...] = ()
+    sink: int | None = None
+    probed: int = 0
+
+    def __post_init__(self) -> None:
+        if self.encoding not in ENCODINGS:
+            raise ValueError(f"encoding must be one of {ENCODINGS}, got {self.encoding!r}")
+        if (self.encoding == "window") != (self.window is not None):
+            raise ValueError("a window encoding, and only it, needs a window length")
+        for name in ("basis", "symbols", "weights"):
+            value = np.asarray(getattr(self, name))
+            object.__setattr__(self, name, tuple(tuple(row) for row in value.tolist()))
+
+    def describe(self) -> str:
+        """What was read and how the states are named, for summaries and program headers."""
+        named = {
+            "window": f", named by the last {self.window} inputs",
+            "output": ", named by their outputs",
+            "counts": ", named by weighted input counts",
+        }
+        return self.source + named.get(self.encoding, "")
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> Reading:
+        known = {f.name for f in fields(cls)}
+        return cls(**{k: v for k, v in d.items() if k in known})
+
+
+@dataclass(frozen=True, eq=False)
+class StateMachine:
+    """Integer state machine: (z_prev, x) -> (z_next, y), from ``initial`` at t = -1.
+
+    The table holds the distinct rows observed. A table only knows the transitions it has seen;
+    where the whole table is one integer affine map of f = [z_prev, x, 1] (sums, shift registers,
+    linear recurrences), ``next_rule`` (z_next = f @ next_rule) and ``out_rule`` (y = f @
+    out_rule) hold it, and the machine steps with them where the table is silent; with a
+    ``modulus`` m, both maps are taken mod m.
+    """
+
+    kind: str
+    initial: tuple[int, ...]
+    z_prev: np.ndarray  # (M, n_vars)
+    x: np.ndarray  # (M, d_in)
+    z_next: np.ndarray  # (M, n_vars)
+    y: np.ndarray  # (M, d_out)
+    reading: Reading = field(default_factory=lambda: Reading("given", "given"))
+    next_rule: np.ndarray | None = None  # (n_vars + d_in + 1, n_vars)
+    out_rule: np.ndarray | None = None  # (n_vars + d_in + 1, d_out)
+    # When set, both rules hold mod this: the state is an integer mod m (a modular counter).
+    modulus: int | None = None
+
+    def __post_init__(self) -> None:
+        arrays = {}
+        for name in ("z_prev", "x", "z_next", "y"):
+            a = np.asarray(getattr(self, name), dtype=np.int64)
+            if a.ndim != 2:
+                raise ValueError(f"{name} must be 2-D, got shape {a.shape}")
+            arrays[name] = a
+        m = {a.shape[0] for a in arrays.values()}
+        if len(m) != 1:
+            raise ValueError("z_prev, x, z_next and y need the same number of rows")
+        n = len(self.initial)
+        if arrays["z_prev"].shape[1] != n or arrays["z_next"].shape[1] != n:
+            raise ValueError("state width differs between initial, z_prev and z_next")
+        if not isinstance(self.reading, Reading):
+            raise ValueError(f"reading must be a Reading, got {type(self.reading).__name__}")
+        if self.kind not in ("lattice", "finite"):
+            raise ValueError(f"kind must be 'lattice' or 'finite', got {self.kind!r}")
+        features = n + arrays["x"].shape[1] + 1
+        for name, width in (("next_rule", n), ("out_rule", arrays["y"].shape[1])):
+            rule = getattr(self, name)
+            if rule is not None:
+                rule = np.asarray(rule, dtype=np.int64)
+                if rule.shape != (features, width):
+                    raise ValueError(
+                        f"{name} must have shape {(features, width)}, got {rule.shape}"
+                    )
+                object.__setattr__(self, name, rule)
+        if self.modulus is not None:
+            if self.next_rule is None or int(self.modulus) < 2:
+                raise ValueError("a modulus needs a next_rule and must be at least 2")
+            object.__setattr__(self, "modulus", int(self.modulus))
+        for name, a in arrays.items():
+            object.__setattr__(self, name, a)
+        object.__setattr__(self, "initial", tuple(int(v) for v in self.initial))
+
+    @property
+    def n_vars(self) -> int:
+        return len(self.initial)
+
+    @property
+    def n_rows(self) -> int:
+        return int(self.x.shape[0])
+
+    def table(self) -> dict[tuple[tuple[int, ...], tuple[int, ...]], tuple[tuple[int, ...], ...]]:
+        """The transition table as a dict (z_prev, x) -> (z_next, y)."""
+        return {
+            (tuple(zp), tuple(xx)): (tuple(zn), tuple(yy))
+            for zp, xx, zn, yy in zip(
+                self.z_prev.tolist(),
+                self.x.tolist(),
+                self.z_next.tolist(),
+                self.y.tolist(),
+                strict=True,
+            )
+        }
+
+    def replay(self, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Outputs (N, T, d_out) on inputs (N, T, d_in), and which sequences were replayed whole.
+
+        A sequence stops at its first transition that neither the table nor a rule knows; its
+        remaining outputs are 0.
+        """
+        x = np.asarray(x, dtype=np.int64)
+        n, t = x.shape[:2]
+        out = np.zeros((n, t, self.y.shape[1]), dtype=np.int64)
+        if self.next_rule is not None and self.out_rule is not None:
+            # The rules hold on every row of the table, so they alone replay every sequence.
+            z = np.broadcast_to(np.array(self.initial, dtype=np.int64), (n, self.n_vars))
+            for step in range(t):
+                f = np.concatenate([z, x[:, step], np.ones((n, 1), dtype=np.int64)], axis=1)
+                z, out[:, step] = f @ self.next_rule, f @ self.out_rule
+                if self.modulus is not None:
+                    z, out[:, step] = z % self.modulus, out[:, step] % self.modulus
+            return out, np.ones(n, dtype=bool)
+        table = self.table()
+        known = np.ones(n, dtype=bool)
+        for i, seq in enumerate(x.tolist()):
+            z = self.initial
+            for step, xt in enumerate(seq):
+                row = table.get((z, tuple(xt)))
+                if row is None:
+                    known[i] = False
+                    break
+                z, out[i, step] = row
+        return out, known
+
+    def run(self, x: np.ndarray) -> np.ndarray:
+        """Outputs on inputs (N, T, d_in); raises KeyError on a transition the machine does not know."""
+        out, known = self.replay(x)
+        if not known.all():
+            raise KeyError(f"sequence {int(np.argmin(known))} meets a transition never observed")
+        return out
+
+    def check(self, data: SequenceData) -> str | None:
+        """None when the machine replays every sequence of ``data`` with its outputs; else why not
+        (the first wrong output, or how many sequences meet a transition it does not know)."""
+        out, known = self.replay(data.x)
+        wrong = np.flatnonzero(known & (out != data.y).any(axis=(1, 2)))
+        if len(wrong):
+            i = int(wrong[0])
+            t = int(np.flatnonzero((out[i] != data.y[i]).any(axis=1))[0])
+            return (
+                f"{len(wrong)} of {data.n} sequences replay wrong, e.g. sequence {i} step {t}: "
+                f"the machine says {out[i, t].tolist()}, the data {data.y[i, t].tolist()}"
+            )
+        if known.all():
+            return None
+        i = int(np.argmin(known))
+        table, z, seq, t = self.table(), self.initial, data.x[i].tolist(), 0
+        while (z, tuple(seq[t])) in table:  # replay said this sequence stops somewhere
+            z, t = table[(z, tuple(seq[t]))][0], t + 1
+        return (
+            f"{int((~known).sum())} of {data.n} sequences meet a transition never observed and "
+            f"no rule of the machine covers, e.g. sequence {i} step {t}: state {list(z)} on "
+            f"input {seq[t]}"
+        )
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-serialisable form."""
+        return {
+            "kind": self.kind,
+            "initial": list(self.initial),
+            "z_prev": self.z_prev.tolist(),
+            "x": self.x.tolist(),
+            "z_next": self.z_next.tolist(),
+            "y": self.y.tolist(),
+            "reading": self.reading.to_dict(),
+            "next_rule": None if self.next_rule is None else self.next_rule.tolist(),
+            "out_rule": None if self.out_rule is None else self.out_rule.tolist(),
+            "modulus": self.modulus,
+        }
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> StateMachine:
+        """Inverse of :meth:`to_dict`."""
+        n = len(d["initial"])
+
+        def arr(key: str, width: int) -> np.ndarray:
+            return np.asarray(d[key], dtype=np.int64).reshape(-1, width)
+
+        d_in = len(d["x"][0]) if d["x"] else 0
+        d_out = len(d["y"][0]) if d["y"] else 0
+        return cls(
+            d["kind"],
+            tuple(d["initial"]),
+            arr("z_prev", n),
+            arr("x", d_in),
+            arr("z_next", n),
+            arr("y", d_out),
+            Reading.from_dict(d["reading"]) if "reading" in d else Reading("given", "given"),
+            d.get("next_rule"),
+            d.get("out_rule"),
+            d.get("modulus"),
+        )
