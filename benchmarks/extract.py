@@ -19,7 +19,7 @@ from concurrent.futures import ProcessPoolExecutor
 import numpy as np
 
 from mips.extract import ExtractionError, extract
-from mips.network.search import NoExactNetwork, SearchConfig, search
+from mips.network.search import NoExactNetwork, SearchConfig, search_ranked
 from mips.simplify import simplify
 from mips.tasks import all_tasks, get_task
 
@@ -30,14 +30,15 @@ def run_one(
     """Hidden size, state variables, held-out cover, reading, seconds, and why the cover is
     short of 100% when it is, for one task."""
     data = get_task(name).generate(n, seed)
-    train, heldout = data.split(0.2, seed)
+    config = SearchConfig(seed=seed)
+    train, heldout = data.split(config.test_fraction, seed)
     t0 = time.perf_counter()
     reading, n_vars, hidden, cover, why = "-", None, None, 0.0, None
     try:
-        network = search(data, SearchConfig(seed=seed))
+        network = search_ranked(train, heldout, config)[0]
         hidden = network.hidden
         simplified = simplify(network, train)
-        for net in (simplified, network):
+        for net in (simplified.network, network):
             try:
                 machines = extract(net, train)
             except ExtractionError as e:
@@ -47,7 +48,7 @@ def run_one(
             good = [(m, c) for m, c in replays if c is not None]
             if good:
                 m, cover = min(good, key=lambda mc: mc[0].n_vars > hidden)
-                reading, n_vars = f"{m.kind}: {m.info.get('source')}", m.n_vars
+                reading, n_vars = f"{m.kind}: {m.reading.describe()}", m.n_vars
                 why = m.check(heldout)
                 break
             reading = "no machine replays the held-out split"

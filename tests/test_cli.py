@@ -6,7 +6,6 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from test_data import BAD_FILES, make_bad_file
 from typer.testing import CliRunner
 
 from mips.cli import app
@@ -54,7 +53,7 @@ def test_help_is_instant_and_does_not_import_torch() -> None:
     subprocess.run([sys.executable, "-c", code], check=True, capture_output=True)
 
 
-def test_python_dash_m_mips_exit_status(tmp_path: Path) -> None:
+def test_python_dash_m_mips_exit_status(tmp_path: Path, make_bad_file) -> None:
     bad = make_bad_file(tmp_path, "npz random bytes")
     ok = subprocess.run([sys.executable, "-m", "mips", "--version"], capture_output=True, text=True)
     assert ok.returncode == 0 and ok.stdout.startswith("mips ")
@@ -94,9 +93,10 @@ def test_data_unknown_task_and_unknown_suffix(tmp_path: Path) -> None:
     assert list(tmp_path.iterdir()) == []
 
 
-@pytest.mark.parametrize("kind", BAD_FILES)
-def test_bad_data_file_is_one_error_line_and_keeps_outputs(tmp_path: Path, kind: str) -> None:
-    bad = make_bad_file(tmp_path, kind)
+def test_bad_data_file_is_one_error_line_and_keeps_outputs(
+    tmp_path: Path, bad_file_kind: str, make_bad_file
+) -> None:
+    bad = make_bad_file(tmp_path, bad_file_kind)
     program = tmp_path / "program.py"
     program.write_text(KEEP)
     network = tmp_path / "net"
@@ -144,11 +144,17 @@ def test_usage_errors_exit_2() -> None:
 
 
 def _fake_synthesis(source: str | None):
-    from mips.pipeline import Synthesis
+    """A synthesis that failed at extract, or one whose chosen attempt emitted ``source``."""
+    from types import SimpleNamespace
+
+    from mips.synthesis import Attempt, SynthConfig, Synthesis
 
     if source is None:
-        return Synthesis(None, None, None, None, None, None, {"network": 1.0}, "extract", "no fit")
-    return Synthesis(source, "formula", None, None, None, None, {"network": 1.0})
+        return Synthesis(SynthConfig(), {"network": 1.0}, failed_stage="extract", reason="no fit")
+    program = SimpleNamespace(form="formula", state=())
+    verification = SimpleNamespace(verified=True, summary=lambda: "stand-in")
+    chosen = Attempt(None, None, program, source, verification)
+    return Synthesis(SynthConfig(), {"network": 1.0}, chosen)
 
 
 def test_failed_synthesis_names_the_stage_and_keeps_out(tmp_path: Path, monkeypatch) -> None:

@@ -3,7 +3,6 @@
 import json
 import os
 import tempfile
-from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -85,112 +84,27 @@ def test_split_is_seeded_disjoint_and_covers_everything(n: int, fraction: float,
     np.testing.assert_array_equal(train.y[:, 0, 0], train.x[:, 0, 0] % 2)  # rows stay paired
 
 
-# --- bad files: each writer makes one kind of broken file ---------------------------------------
+# --- bad files (the kinds and their writers are in conftest.py) -------------------------------
 
 
-def _npz(**arrays: object) -> Callable[[Path], None]:
-    def write(path: Path) -> None:
-        with open(path, "wb") as f:  # np.savez would append .npz to other suffixes
-            np.savez(f, **arrays)
-
-    return write
-
-
-def _text(content: str) -> Callable[[Path], None]:
-    return lambda path: path.write_text(content, encoding="utf-8")
-
-
-def _bytes(content: bytes) -> Callable[[Path], None]:
-    return lambda path: path.write_bytes(content)
-
-
-def _valid_npz_bytes() -> bytes:
-    with tempfile.TemporaryDirectory() as tmp:
-        x = np.arange(60).reshape(6, 10, 1) % 3
-        path = SequenceData(x, x).save(Path(tmp) / "ok.npz")
-        return path.read_bytes()
-
-
-def _corrupt_npz(path: Path) -> None:
-    raw = bytearray(_valid_npz_bytes())
-    raw[len(raw) // 3 : len(raw) // 3 + 8] = b"\xff" * 8  # inside the compressed x stream
-    path.write_bytes(bytes(raw))
-
-
-_GOOD_X = np.zeros((3, 4, 1), dtype=np.int64)
-
-# name -> (file name, writer, a word the message must contain)
-BAD_FILES: dict[str, tuple[str, Callable[[Path], None], str]] = {
-    "npz missing x": ("no_x.npz", _npz(y=_GOOD_X), "missing array 'x'"),
-    "npz missing y": ("no_y.npz", _npz(x=_GOOD_X), "missing array 'y'"),
-    "npz non-integer": ("frac.npz", _npz(x=_GOOD_X + 0.5, y=_GOOD_X), "non-integer"),
-    "npz NaN": ("nan.npz", _npz(x=np.full((3, 4, 1), np.nan), y=_GOOD_X), "NaN"),
-    "npz strings": ("str.npz", _npz(x=np.full((3, 4, 1), "a"), y=_GOOD_X), "non-numeric"),
-    "npz shape mismatch": ("shape.npz", _npz(x=_GOOD_X, y=np.zeros((3, 5, 1))), "disagree"),
-    "npz one-dimensional": ("flat.npz", _npz(x=np.zeros(4), y=np.zeros(4)), "shape"),
-    "npz empty": ("empty.npz", _bytes(b""), "empty"),
-    "npz random bytes": ("noise.npz", _bytes(bytes(range(256)) * 3), "not an .npz"),
-    "npz is .npy": ("array.npz", lambda p: np.save(open(p, "wb"), _GOOD_X), "not an .npz"),
-    "npz truncated": ("cut.npz", lambda p: p.write_bytes(_valid_npz_bytes()[:200]), ".npz"),
-    "npz corrupted": ("bad.npz", _corrupt_npz, "damaged"),
-    "csv non-integer": ("frac.csv", _text("seq,x,y\n0,1.5,0\n1,1,1\n"), "non-integer"),
-    "csv NaN": ("nan.csv", _text("seq,x,y\n0,nan,0\n1,1,1\n"), "NaN"),
-    "csv not a number": ("word.csv", _text("seq,x,y\n0,one,0\n1,1,1\n"), "not a number"),
-    "csv ragged": ("ragged.csv", _text("seq,x,y\n0,1,0\n0,1,0\n1,1,1\n"), "ragged"),
-    "csv missing y": ("no_y.csv", _text("seq,x\n0,1\n"), "'y'"),
-    "csv missing seq": ("no_seq.csv", _text("x,y\n0,1\n"), "'seq'"),
-    "csv short row": ("short.csv", _text("seq,x,y\n0,1\n"), "fields"),
-    "csv header only": ("header.csv", _text("seq,x,y\n"), "header only"),
-    "csv empty": ("empty.csv", _bytes(b""), "empty"),
-    "csv blank lines": ("blank.csv", _text("\n \n"), "empty"),
-    "csv out of int64": ("huge.csv", _text(f"seq,x,y\n0,{2**63},0\n"), "64-bit"),
-    "csv binary": ("noise.csv", _bytes(b"\xff\xfe\x00" * 50), "codec"),
-    "jsonl non-integer": ("frac.jsonl", _text('{"x": [1.5], "y": [0]}\n'), "non-integer"),
-    "jsonl NaN": ("nan.jsonl", _text('{"x": [NaN], "y": [0]}\n'), "NaN"),
-    "jsonl ragged": (
-        "ragged.jsonl",
-        _text('{"x": [1, 2], "y": [1, 2]}\n{"x": [1], "y": [1]}\n'),
-        "ragged",
-    ),
-    "jsonl ragged dims": ("dims.jsonl", _text('{"x": [1, [2, 3]], "y": [1, 2]}\n'), "ragged"),
-    "jsonl x/y mismatch": ("xy.jsonl", _text('{"x": [1, 2], "y": [1]}\n'), "steps"),
-    "jsonl invalid JSON": ("broken.jsonl", _text('{"x": [1], "y": [1]}\n{"x": [1\n'), "JSON"),
-    "jsonl not an object": ("list.jsonl", _text("[1, 2]\n"), "object"),
-    "jsonl missing y": ("no_y.jsonl", _text('{"x": [1]}\n'), "'y'"),
-    "jsonl null": ("null.jsonl", _text('{"x": [null], "y": [1]}\n'), "64-bit"),
-    "jsonl out of int64": ("huge.jsonl", _text(f'{{"x": [{2**63}], "y": [1]}}\n'), "64-bit"),
-    "jsonl empty": ("empty.jsonl", _bytes(b""), "empty"),
-    "jsonl whitespace": ("space.jsonl", _text("\n\n  \n"), "empty"),
-    "jsonl no steps": ("nosteps.jsonl", _text('{"x": [], "y": []}\n'), "T = 0"),
-    "directory": ("folder.npz", lambda p: p.mkdir(), "directory"),
-    "missing file": ("absent.csv", lambda p: None, "no such file"),
-    "unknown suffix": ("data.txt", _text("seq,x,y\n0,1,0\n"), "unknown format"),
-}
-
-
-def make_bad_file(directory: Path, kind: str) -> Path:
-    """Write the bad file of ``kind`` into ``directory`` and return its path."""
-    name, write, _ = BAD_FILES[kind]
-    path = directory / name
-    write(path)
-    return path
-
-
-@pytest.mark.parametrize("kind", BAD_FILES)
-def test_bad_file_raises_one_line_data_error_naming_the_file(tmp_path: Path, kind: str) -> None:
-    path = make_bad_file(tmp_path, kind)
+def test_bad_file_raises_one_line_data_error_naming_the_file(
+    tmp_path: Path, bad_file_kind: str, make_bad_file, bad_file_message
+) -> None:
+    path = make_bad_file(tmp_path, bad_file_kind)
     with pytest.raises(DataError) as info:
         SequenceData.load(path)
     message = str(info.value)
     assert "\n" not in message
     assert message.startswith(f"{path}: ")
-    assert BAD_FILES[kind][2] in message
+    assert bad_file_message(bad_file_kind) in message
 
 
 @settings(max_examples=60, deadline=None)
 @given(position=st.integers(0, 10**6), flip=st.integers(1, 255), cut=st.booleans())
-def test_damaged_npz_is_a_data_error_or_the_original(position: int, flip: int, cut: bool) -> None:
-    raw = bytearray(_valid_npz_bytes())
+def test_damaged_npz_is_a_data_error_or_the_original(
+    valid_npz_bytes: bytes, position: int, flip: int, cut: bool
+) -> None:
+    raw = bytearray(valid_npz_bytes)
     position %= len(raw)
     raw = raw[:position] if cut else raw
     if not cut:
@@ -208,7 +122,8 @@ def test_damaged_npz_is_a_data_error_or_the_original(position: int, flip: int, c
 
 
 def test_unknown_suffix_on_save_raises_before_writing(tmp_path: Path) -> None:
-    data = SequenceData(_GOOD_X, _GOOD_X)
+    x = np.zeros((3, 4, 1), dtype=np.int64)
+    data = SequenceData(x, x)
     with pytest.raises(DataError, match="unknown format"):
         data.save(tmp_path / "out.parquet")
     assert os.listdir(tmp_path) == []

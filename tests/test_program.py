@@ -1,110 +1,100 @@
-"""Program IR, emitted code and verification: right programs verify, wrong ones never do."""
+"""Program IR: formulas hold trees or tables, the IR runs itself, dead state is dropped."""
 
 import numpy as np
 import pytest
 
-from mips.data import SequenceData
-from mips.extract import StateMachine
-from mips.pipeline import synthesize
-from mips.program import Formula, Program, emit_python
-from mips.regress.machine import regress
-from mips.verify import load_program, verify
+from mips.program import Formula, Program
+from mips.regress.expr import Expr, const, var
 
 
-def parity_machine() -> StateMachine:
-    # Running parity of a bit stream: state s, s' = s ^ x, y = s'.
-    rows = [(s, x, s ^ x, s ^ x) for s in (0, 1) for x in (0, 1)]
-    a = np.array(rows)
-    return StateMachine("finite", (0,), a[:, :1], a[:, 1:2], a[:, 2:3], a[:, 3:], {"n_states": 2})
-
-
-def parity_data(n: int = 200, length: int = 12) -> SequenceData:
-    x = np.random.default_rng(0).integers(0, 2, (n, length, 1))
-    return SequenceData(x, np.cumsum(x, axis=1) % 2)
-
-
-def test_regressed_program_is_a_formula_and_verifies():
-    program = regress(parity_machine())
-    assert program.form == "formula"
-    source = emit_python(program)
-    report = verify(source, program, parity_machine(), parity_data())
-    assert report.verified
-    assert report.exhaustive_length >= 10 and report.exhaustive_wrong == 0
-
-
-def test_emitted_code_equals_the_ir_at_any_length():
-    program = regress(parity_machine())
-    fn = load_program(emit_python(program))
-    for seq in parity_data(50, 37).x.tolist():
-        assert fn(seq) == program.run(seq)
-
-
-def wrong_program() -> Program:
-    # Correct on short inputs, wrong once a 1 has been seen twice: s' = max(s, x) (an OR).
-    upd = Formula("s_new", ("s", "x"), expression="max(s, x)", size=3)
-    out = Formula("y", ("s", "x", "s_new"), expression="s_new", size=1)
+def parity_program() -> Program:
+    # s' = s ^ x, y = s'
+    upd = Formula("s_new", ("s", "x"), expr=Expr("xor", (var(0), var(1))))
+    out = Formula("y", ("s", "x", "s_new"), expr=var(2))
     return Program(("x",), ("s",), (0,), (upd,), (out,))
 
 
-def test_a_wrong_program_is_never_verified():
-    program = wrong_program()
-    report = verify(emit_python(program), program, parity_machine(), parity_data())
-    assert not report.verified
-    assert report.heldout_wrong > 0 and report.exhaustive_wrong > 0
-    assert report.counterexample
-
-
-def test_source_disagreeing_with_its_ir_is_caught():
-    program = regress(parity_machine())
-    tampered = emit_python(program).replace("out.append([y])", "out.append([1 - y])")
-    report = verify(tampered, program, parity_machine(), parity_data())
-    assert not report.verified and report.ir_wrong > 0
-
-
-def test_a_raising_program_is_a_failure_not_a_crash():
-    report = verify(
-        "def program(seq):\n    raise ZeroDivisionError\n",
-        wrong_program(),
-        parity_machine(),
-        parity_data(5),
-    )
-    assert not report.verified and "ZeroDivisionError" in report.counterexample
-
-
-def test_table_fallback_is_labelled():
-    f = Formula("y", ("x",), table=(((0,), 3), ((1,), 7)), size=2)
-    program = Program(("x",), (), (), (), (f,))
-    assert program.form == "table"
-    assert load_program(emit_python(program))([[1], [0]]) == [[7], [3]]
-
-
 def test_formula_needs_exactly_one_body():
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="exactly one"):
         Formula("y", ("x",))
+    with pytest.raises(ValueError, match="exactly one"):
+        Formula("y", ("x",), expr=var(0), table=(((0,), 1),))
 
 
-def test_end_to_end_running_sum_from_data():
-    x = np.random.default_rng(1).integers(0, 20, (1500, 8, 1))
-    synthesis = synthesize(SequenceData(x, np.cumsum(x, axis=1)))
-    assert synthesis.ok and synthesis.form == "formula", synthesis.reason
-    longer = np.random.default_rng(2).integers(0, 20, (20, 40, 1))
-    expected = np.cumsum(longer, axis=1).tolist()
-    assert [synthesis.program(s) for s in longer.tolist()] == expected
+def test_formula_checks_its_body_against_its_features():
+    with pytest.raises(ValueError, match="beyond its features"):
+        Formula("y", ("x",), expr=Expr("add", (var(0), var(1))))
+    with pytest.raises(ValueError, match="one value per feature"):
+        Formula("y", ("x", "z"), table=(((0,), 1),))
 
 
-def test_a_runner_up_network_is_read_when_the_smallest_gives_no_program(monkeypatch):
-    # The search's first network is unreadable (here: not exact on the data, so extraction
-    # refuses it); the pipeline then reads the runner-up, a hand-built running sum.
-    from test_network import counter_network as net
+def test_size_defaults_to_tree_nodes_or_table_entries_and_may_be_given():
+    assert Formula("y", ("x",), expr=Expr("neg", (var(0),))).size == 2
+    assert Formula("y", ("x",), table=(((0,), 3), ((1,), 7))).size == 2
+    assert Formula("y", ("x",), expr=Expr("not", (var(0),)), size=3).size == 3
 
-    import mips.network.search as search_module
 
-    x = np.random.default_rng(1).integers(0, 20, (500, 8, 1))
-    data = SequenceData(x, np.cumsum(x, axis=1))
-    monkeypatch.setattr(search_module, "search_ranked", lambda *a, **k: [net(0.3)])
-    alone = synthesize(data)
-    assert alone.failed_stage == "extract" and "does not reproduce" in alone.reason
-    monkeypatch.setattr(search_module, "search_ranked", lambda *a, **k: [net(0.3), net(0.0)])
-    synthesis = synthesize(data)
-    assert synthesis.ok and synthesis.form == "formula", synthesis.reason
-    assert synthesis.network.weights["f.0.bias"][0] == 0.0
+def test_reads_comes_from_the_tree():
+    f = Formula("y", ("a", "b", "c"), expr=Expr("mul", (var(2), const(3))))
+    assert f.reads() == {"c"}
+    assert Formula("y", ("a", "b"), table=(((0, 0), 1),)).reads() == {"a", "b"}
+
+
+def test_the_ir_runs_itself():
+    x = np.random.default_rng(0).integers(0, 2, (20, 15, 1))
+    want = np.cumsum(x, axis=1) % 2
+    program = parity_program()
+    for seq, y in zip(x.tolist(), want.tolist(), strict=True):
+        assert program.run(seq) == y
+    assert program.form == "formula" and program.size() == 4
+
+
+def test_a_table_runs_by_lookup_and_fails_on_an_unseen_row():
+    f = Formula("y", ("x",), table=(((0,), 3), ((1,), 7)))
+    program = Program(("x",), (), (), (), (f,))
+    assert program.form == "table" and program.tables() == {"TABLE_Y": {(0,): 3, (1,): 7}}
+    assert program.run([[1], [0]]) == [[7], [3]]
+    with pytest.raises(KeyError):
+        program.run([[2]])
+
+
+def test_unknown_names_and_mismatched_state_are_refused():
+    with pytest.raises(ValueError, match="unknown names"):
+        Program(("x",), (), (), (), (Formula("y", ("z",), expr=var(0)),))
+    with pytest.raises(ValueError, match="one entry per state"):
+        Program(("x",), ("s",), (), (), ())
+
+
+def test_dead_state_is_removed_and_the_trees_follow_their_columns():
+    # a is a counter nobody reads; b is the previous input; y = b + x.
+    f = Formula
+    program = Program(
+        ("x",),
+        ("a", "b"),
+        (0, 0),
+        (
+            f("a_new", ("a", "b", "x"), expr=Expr("add", (var(0), const(1)))),
+            f("b_new", ("a", "b", "x"), expr=var(2)),
+        ),
+        (f("y", ("a", "b", "x", "a_new", "b_new"), expr=Expr("add", (var(1), var(2)))),),
+    )
+    trimmed = program.without_dead_state()
+    assert trimmed.state == ("b",) and trimmed.initial == (0,)
+    assert trimmed.updates[0].features == ("b", "x")
+    assert trimmed.outputs[0].features == ("b", "x", "b_new")
+    assert trimmed.outputs[0].expr.render(trimmed.outputs[0].features) == "b + x"
+    seqs = np.random.default_rng(1).integers(-5, 6, (10, 7, 1)).tolist()
+    assert all(trimmed.run(s) == program.run(s) for s in seqs)
+    assert trimmed.size() == program.size() - 3
+
+
+def test_a_state_read_through_another_update_stays():
+    f = Formula
+    program = Program(
+        ("x",),
+        ("a", "b"),
+        (0, 0),
+        (f("a_new", ("a", "x"), expr=var(1)), f("b_new", ("a",), expr=var(0))),
+        (f("y", ("b",), expr=var(0)),),
+    )
+    assert program.without_dead_state().state == ("a", "b")

@@ -7,27 +7,36 @@ file is one ``error:`` line on stderr and exit status 2; nothing is written unti
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
 from enum import StrEnum
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, NoReturn
+from typing import TYPE_CHECKING, Annotated
 
 import typer
-from rich.console import Console
 from rich.table import Table
-from rich.text import Text
 
 from mips import __version__
-from mips.data import FORMATS, DataError, SequenceData
-from mips.io import write_atomic
+from mips.console import (
+    check_device,
+    check_out_file,
+    data_errors,
+    fail,
+    input_data,
+    job_bar,
+    known_task,
+    print_program,
+    print_summary,
+    progress_bars,
+    say,
+    stdout,
+    task_names,
+    write_text,
+    writing,
+)
+from mips.data import FORMATS, SequenceData
 
 if TYPE_CHECKING:
-    from mips.extract import StateMachine
     from mips.pipeline import Synthesis
-    from mips.tasks import Task
 
-Progress = Callable[[str, int, int], None]
 
 app = typer.Typer(
     name="mips",
@@ -38,8 +47,6 @@ app = typer.Typer(
     no_args_is_help=True,
     add_completion=False,
 )
-stdout = Console()
-stderr = Console(stderr=True)
 
 
 class Device(StrEnum):
@@ -88,116 +95,6 @@ MaxHiddenOpt = Annotated[
 ]
 
 
-def _say(line: str) -> None:
-    """One line of plain text on stdout, never wrapped or read as markup."""
-    stdout.print(Text(line), soft_wrap=True)
-
-
-def _fail(message: str, code: int = 2) -> NoReturn:
-    """One ``error:`` line on stderr (plain text: no wrapping, no markup), then exit."""
-    typer.echo(f"error: {' '.join(message.split())}", err=True)
-    raise typer.Exit(code)
-
-
-@contextmanager
-def _data_errors() -> Iterator[None]:
-    """Turn a bad data file into one error line and exit status 2, never a traceback."""
-    try:
-        yield
-    except DataError as e:
-        _fail(str(e))
-
-
-@contextmanager
-def _writing(path: Path) -> Iterator[None]:
-    """Turn a failed write (permissions, a file where a directory should be) into one line."""
-    try:
-        yield
-    except OSError as e:
-        _fail(f"{path}: cannot write ({e.strerror or e})")
-
-
-def _task(name: str) -> Task:
-    from mips.tasks import get_task
-
-    try:
-        return get_task(name)
-    except KeyError as e:
-        _fail(str(e.args[0]).replace("all_tasks()", "mips tasks"))
-
-
-def _input(
-    data: Path | None, task: str | None, n: int, seed: int
-) -> tuple[SequenceData, Task | None]:
-    """The sequences to learn from: a data file, or ``n`` fresh ones from a benchmark task."""
-    if (data is None) == (task is None):
-        _fail("give exactly one of --data FILE or --task NAME")
-    if task is not None:
-        t = _task(task)
-        return t.generate(n, seed), t
-    with _data_errors():
-        seqs = SequenceData.load(data)
-        if seqs.n < 2:
-            raise DataError(f"{data}: {seqs.n} sequence; need at least 2 to hold some out")
-    return seqs, None
-
-
-def _check_device(device: Device) -> None:
-    if device is Device.cuda:
-        import torch
-
-        if not torch.cuda.is_available():
-            _fail("--device cuda: no CUDA GPU is available here")
-
-
-def _check_out_file(out: Path | None) -> None:
-    """Refuse an --out that could never be written, before spending any time."""
-    if out is not None and out.is_dir():
-        _fail(f"{out}: is a directory, --out needs a file name")
-
-
-def _write_text(path: Path, text: str) -> None:
-    """Replace ``path`` atomically, so a failed write leaves any old file whole."""
-    write_atomic(path, text.encode("utf-8"))
-
-
-@contextmanager
-def _progress(activity: str | None = None) -> Iterator[Progress]:
-    """A rich progress display on stderr; yields ``progress(description, advance, total)``.
-
-    Each new description gets its own bar (one per network family searched); ``activity`` adds
-    a pulsing line for work that reports no progress of its own (the later pipeline stages).
-    """
-    from rich.progress import BarColumn, ProgressColumn, TextColumn, TimeElapsedColumn
-    from rich.progress import Progress as Bars
-
-    class Count(ProgressColumn):
-        def render(self, task) -> Text:
-            done = "" if task.total is None else f"{int(task.completed)}/{int(task.total)}"
-            return Text(done, style="progress.download")
-
-    bars: dict[str, int] = {}
-    with Bars(
-        TextColumn("{task.description}"),
-        BarColumn(),
-        Count(),
-        TimeElapsedColumn(),
-        console=stderr,
-    ) as display:
-        pulse = None if activity is None else display.add_task(activity, total=None)
-
-        def update(description: str, advance: int, total: int) -> None:
-            if description not in bars:
-                for bar in bars.values():  # a family stops early once a network is exact
-                    display.stop_task(bar)
-                bars[description] = display.add_task(f"train {description}", total=total)
-            display.update(bars[description], advance=advance, total=total)
-
-        yield update
-        if pulse is not None:
-            display.update(pulse, total=1, completed=1)
-
-
 def _version(value: bool) -> None:
     if value:
         typer.echo(f"mips {__version__}")
@@ -231,7 +128,7 @@ def tasks() -> None:
     for t in everything:
         table.add_row(t.name, f"{t.low}..{t.high}", str(t.length), str(t.d_in), str(t.d_out))
     stdout.print(table)
-    _say(f"{len(everything)} tasks")
+    say(f"{len(everything)} tasks")
 
 
 @app.command()
@@ -257,12 +154,12 @@ def data(
     ] = None,
 ) -> None:
     """Generate a task's input/output sequences and save them as .npz, .csv or .jsonl."""
-    t = _task(task)
-    _check_out_file(out)
+    t = known_task(task)
+    check_out_file(out)
     seqs = t.generate(n, seed, length)
-    with _data_errors(), _writing(out):
+    with data_errors(), writing(out):
         seqs.save(out)
-    _say(
+    say(
         f"wrote {seqs.n} sequences of {seqs.length} steps "
         f"(d_in={seqs.d_in}, d_out={seqs.d_out}) from {t.name} to {out}"
     )
@@ -299,9 +196,9 @@ def train(
 ) -> None:
     """Search for the smallest RNN that fits the data exactly on a held-out split, and save it."""
     if out.exists() and not out.is_dir():
-        _fail(f"{out}: exists and is not a directory, --out needs a directory")
-    seqs, _ = _input(data, task, n, seed)
-    _check_device(device)
+        fail(f"{out}: exists and is not a directory, --out needs a directory")
+    seqs, _ = input_data(data, task, n, seed)
+    check_device(device)
     from mips.network.search import NoExactNetwork, SearchConfig, search
     from mips.network.train import TrainConfig
 
@@ -309,7 +206,7 @@ def train(
         max_hidden=max_hidden, seed=seed, train=TrainConfig(steps=steps, device=device.value)
     )
     try:
-        with _progress() as progress:
+        with progress_bars() as progress:
             net = search(seqs, config, progress)
     except NoExactNetwork as e:
         typer.echo(f"no exact network: {e}", err=True)
@@ -321,10 +218,10 @@ def train(
         net = sparsify(net, seqs, l1=l1, seed=seed)
         zeros = net.metrics.get("zero_weights", 0)
         active = f", {net.n_parameters() - zeros} active after L1"
-    with _writing(out):
+    with writing(out):
         net.save(out)
     m = net.metrics
-    _say(
+    say(
         f"{net.arch.describe()} (hidden {net.hidden}, {net.n_parameters()} parameters{active}): "
         f"exact after {m.get('steps')} steps, {m.get('seconds')} s search, held-out "
         f"accuracy {m.get('heldout_accuracy', float('nan')):.2%}; saved to {out}"
@@ -363,47 +260,41 @@ def synth(
 
     Exit status: 0 success; 1 synthesis failed or JUDGED WRONG; 2 bad input (one error: line).
     """
-    _check_out_file(out)
-    seqs, t = _input(data, task, n, seed)
-    _check_device(device)
+    check_out_file(out)
+    seqs, t = input_data(data, task, n, seed)
+    check_device(device)
+    from mips.network.search import SearchConfig
+    from mips.network.train import TrainConfig
     from mips.pipeline import SynthConfig, synthesize
 
-    config = SynthConfig(seed=seed, device=device.value, max_hidden=max_hidden)
-    with _progress("synthesize") as progress:
+    search = SearchConfig(max_hidden=max_hidden, train=TrainConfig(device=device.value))
+    config = SynthConfig(seed=seed, search=search)
+    with progress_bars("synthesize") as progress:
         result = synthesize(seqs, config, progress)
     if save_network is not None and result.network is not None:
-        with _writing(save_network):
+        with writing(save_network):
             result.network.save(save_network)
     if not result.ok:
         typer.echo(
             f"synthesis failed at the {result.failed_stage} stage: {result.reason}", err=True
         )
         raise typer.Exit(1)
-    _print_program(result.source)
+    print_program(result.source)
     pictures = _pictures(result, seqs, out) if out is not None else []
-    _print_summary(result, out, save_network, pictures)
+    print_summary(result, out, save_network, pictures)
     if out is not None:
-        with _writing(out):
-            _write_text(out, result.source)
+        with writing(out):
+            write_text(out, result.source)
     if t is not None:
         from mips.bench.judge import judge
         from mips.bench.runner import judge_seed
 
         # The bench's seed derivation, so this verdict matches `mips bench` for the same seed.
         verdict = judge(t, result.program, judge_seed(seed))
-        _say(f"judge: {verdict.summary()}")
+        say(f"judge: {verdict.summary()}")
         if not verdict.correct:
             typer.echo(f"JUDGED WRONG: {verdict.summary()}", err=True)
             raise typer.Exit(1)
-
-
-def _print_program(source: str) -> None:
-    if stdout.is_terminal:
-        from rich.syntax import Syntax
-
-        stdout.print(Syntax(source, "python", word_wrap=True))
-    else:  # piped: the exact source, neither wrapped nor cropped
-        typer.echo(source.rstrip("\n"))
 
 
 def _pictures(result: Synthesis, data: SequenceData, out: Path) -> list[Path]:
@@ -411,69 +302,16 @@ def _pictures(result: Synthesis, data: SequenceData, out: Path) -> list[Path]:
     from mips.pictures import hidden_states_png, state_graph_dot
 
     written = []
-    with _writing(out.with_suffix(".png")):
+    with writing(out.with_suffix(".png")):
         written.append(
             hidden_states_png(result.network, data, result.machine, out.with_suffix(".png"))
         )
     dot = state_graph_dot(result.machine) if result.machine.kind == "finite" else None
     if dot is not None:
-        with _writing(out.with_suffix(".dot")):
-            _write_text(out.with_suffix(".dot"), dot)
+        with writing(out.with_suffix(".dot")):
+            write_text(out.with_suffix(".dot"), dot)
         written.append(out.with_suffix(".dot"))
     return written
-
-
-def _describe_machine(machine: StateMachine) -> str:
-    rule = ""
-    if machine.modulus is not None:
-        rule = f"; state mod {machine.modulus}"
-    elif machine.next_rule is not None and machine.out_rule is not None:
-        rule = "; one integer affine rule"
-    return f"{machine.kind} ({machine.info.get('source')}), {machine.n_rows} transitions{rule}"
-
-
-def _print_summary(
-    result: Synthesis, out: Path | None, save_network: Path | None, pictures: list[Path]
-) -> None:
-    net, machine, program = result.network, result.machine, result.program_ir
-    grid = Table.grid(padding=(0, 2))
-    grid.add_column(style="bold")
-    grid.add_column()
-    rows = [
-        ("form", result.form),
-        ("network", f"{net.arch.describe()} (hidden {net.hidden})" if net else "-"),
-        ("state machine", _describe_machine(machine) if machine else "-"),
-        ("state vars", (", ".join(program.state) or "none") if program else "-"),
-        ("verified", result.verification.summary() if result.verification else "-"),
-        (
-            "seconds",
-            ", ".join(f"{k} {v:.1f}" for k, v in result.seconds.items())
-            + f"; total {sum(result.seconds.values()):.1f}",
-        ),
-    ]
-    if out is not None:
-        rows.append(("program", str(out)))
-    if save_network is not None:
-        rows.append(("network dir", str(save_network)))
-    if pictures:
-        rows.append(("pictures", ", ".join(map(str, pictures))))
-    for k, v in rows:
-        grid.add_row(k, Text(str(v)))
-    stdout.print(grid)
-
-
-def _task_names(spec: str | None) -> list[str]:
-    """Comma-separated task names, each checked against the registry; None means all."""
-    from mips.tasks import all_tasks
-
-    if spec is None:
-        return [t.name for t in all_tasks()]
-    names = [s.strip() for s in spec.split(",") if s.strip()]
-    if not names:
-        _fail("--tasks: no task names given")
-    for name in names:
-        _task(name)
-    return names
 
 
 @app.command()
@@ -522,31 +360,17 @@ def bench(
     ] = 900.0,
 ) -> None:
     """Run the benchmark: synthesize a program per task and seed from data, then judge it."""
-    names = _task_names(tasks)
+    names = task_names(tasks)
     if backend is Backend.ray:
         import importlib.util
 
         if importlib.util.find_spec("ray") is None:
-            _fail("--backend ray needs Ray: pip install 'mips[ray]'")
+            fail("--backend ray needs Ray: pip install 'mips[ray]'")
     if out.exists() and not out.is_dir():
-        _fail(f"{out}: exists and is not a directory, --out needs a directory")
-    from rich.progress import BarColumn, MofNCompleteColumn, TimeElapsedColumn
-    from rich.progress import Progress as Bars
-
+        fail(f"{out}: exists and is not a directory, --out needs a directory")
     from mips.bench.runner import run_bench
 
-    with Bars(
-        "{task.description}", BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), console=stderr
-    ) as display:
-        bar = display.add_task("bench", total=None)
-
-        def progress(done: int, total: int, record: dict) -> None:
-            display.update(bar, completed=done, total=total)
-            verdict = (
-                "correct" if record.get("correct") else f"failed ({record.get('failed_stage')})"
-            )
-            display.console.print(Text(f"{record['task']} seed {record['seed']}: {verdict}"))
-
+    with job_bar("bench") as progress:
         try:
             records = run_bench(
                 names,
@@ -559,9 +383,9 @@ def bench(
                 progress,
             )
         except ValueError as e:  # a results file that does not fit this run
-            _fail(str(e))
+            fail(str(e))
     correct = sum(1 for r in records if r.get("correct"))
-    _say(f"{correct}/{len(records)} judged correct; results in {out} (see: mips report {out})")
+    say(f"{correct}/{len(records)} judged correct; results in {out} (see: mips report {out})")
 
 
 @app.command()
@@ -572,14 +396,14 @@ def report(
 ) -> None:
     """Summarise a benchmark run as report.md and report.html inside its directory."""
     if not directory.is_dir():
-        _fail(f"{directory}: no such directory")
+        fail(f"{directory}: no such directory")
     from mips.bench.report import write_report
 
     try:
         md, html = write_report(directory)
     except ValueError as e:  # no results yet, or a damaged results file
-        _fail(str(e))
-    _say(f"wrote {md} and {html}")
+        fail(str(e))
+    say(f"wrote {md} and {html}")
 
 
 def main() -> None:

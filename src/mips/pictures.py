@@ -9,8 +9,8 @@ from pathlib import Path
 import numpy as np
 
 from mips.data import SequenceData
-from mips.extract import StateMachine
 from mips.io import write_atomic
+from mips.machine import StateMachine
 from mips.network.artifact import TrainedNetwork
 
 
@@ -58,7 +58,7 @@ def hidden_states_png(
     title = f"{network.arch.describe()}"
     if machine is not None:
         title += f"\n{machine.kind} reading, {machine.n_vars} state variable(s)"
-        basis = np.asarray(machine.info.get("basis", []), dtype=np.float64)
+        basis = np.asarray(machine.reading.basis, dtype=np.float64)
         if machine.kind == "lattice" and basis.size and basis.shape[1] == m.shape[0]:
             for i, v in enumerate(basis @ m):
                 end = (v[0], v[1] if len(v) > 1 else 0.0)

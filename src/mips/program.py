@@ -1,54 +1,74 @@
 """Program IR: state variables with initial values, one update per variable, one formula per output.
 
-The IR runs itself (each formula compiled once) and renders itself as a standalone Python file;
-verification checks the two against each other. A formula may be a lookup table, for variables no
-regressor explained; a program with any table has form ``table``.
+A formula is an expression tree (``mips.regress.expr.Expr``) over its features, or a lookup table
+for a variable no regressor explained; a program with any table has form ``table``. The IR runs
+itself by evaluating its trees; ``mips.emit`` renders it as Python source, and verification checks
+the two against each other.
 """
 
 from __future__ import annotations
 
-import ast
 from dataclasses import dataclass, replace
-from typing import Any
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+if TYPE_CHECKING:
+    from mips.regress.expr import Expr
 
 Row = tuple[int, ...]
 
 
 @dataclass(frozen=True)
 class Formula:
-    """``target = expression`` over ``features``; or, when ``table`` is set, a lookup on them."""
+    """``target = expr`` over ``features`` (column j of the tree is ``features[j]``); or, when
+    ``table`` is set, a lookup on them.
+
+    ``size`` is what regression compared formulas by (nodes of the tree, or of the Python syntax
+    of a Boolean formula; entries of a table); by default the tree's nodes or the table's entries.
+    """
 
     target: str
     features: tuple[str, ...]
-    expression: str | None = None
+    expr: Expr | None = None
     table: tuple[tuple[Row, int], ...] | None = None
-    size: int = 0
+    size: int | None = None
 
     def __post_init__(self) -> None:
-        if (self.expression is None) == (self.table is None):
-            raise ValueError(f"{self.target}: give exactly one of expression and table")
+        if (self.expr is None) == (self.table is None):
+            raise ValueError(f"{self.target}: give exactly one of expr and table")
+        if self.expr is not None and any(
+            not 0 <= j < len(self.features) for j in self.expr.variables()
+        ):
+            raise ValueError(f"{self.target}: the expression reads a column beyond its features")
+        if self.table is not None and any(len(row) != len(self.features) for row, _ in self.table):
+            raise ValueError(f"{self.target}: table rows must have one value per feature")
+        if self.size is None:
+            size = self.expr.size if self.expr is not None else len(self.table)
+            object.__setattr__(self, "size", size)
 
     @property
     def is_table(self) -> bool:
+        """Whether the formula is a lookup table rather than an expression."""
         return self.table is not None
 
     def reads(self) -> set[str]:
         """The features this formula actually uses (a regressor may be offered more)."""
-        if self.expression is None:
+        if self.expr is None:
             return set(self.features)
-        names = {
-            n.id
-            for n in ast.walk(ast.parse(self.expression, mode="eval"))
-            if isinstance(n, ast.Name)
-        }
-        return names & set(self.features)
+        return {self.features[j] for j in self.expr.variables()}
 
-    def source(self) -> str:
-        """The right-hand side as Python source."""
-        if self.table is None:
-            return str(self.expression)
-        key = ", ".join(self.features) + ("," if len(self.features) == 1 else "")
-        return f"TABLE_{self.target.upper()}[({key})]"
+    def without_features(self, dropped: set[str]) -> Formula:
+        """The same formula over its features minus ``dropped``, none of which it reads."""
+        if dropped & self.reads():
+            raise ValueError(f"{self.target} reads {sorted(dropped & self.reads())}")
+        kept = [j for j, n in enumerate(self.features) if n not in dropped]
+        features = tuple(self.features[j] for j in kept)
+        if self.expr is None:
+            return replace(self, features=features)
+        columns = np.full(len(self.features), -1)
+        columns[kept] = np.arange(len(kept))
+        return replace(self, features=features, expr=self.expr.remap(columns))
 
 
 @dataclass(frozen=True)
@@ -76,25 +96,35 @@ class Program:
         return "table" if any(f.is_table for f in (*self.updates, *self.outputs)) else "formula"
 
     def tables(self) -> dict[str, dict[Row, int]]:
+        """The lookup tables, by the name the emitted source gives them."""
         return {
-            f"TABLE_{f.target.upper()}": dict(f.table)
+            table_name(f): dict(f.table)
             for f in (*self.updates, *self.outputs)
             if f.table is not None
         }
 
     def run(self, seq: list[list[int]]) -> list[list[int]]:
-        """Execute the IR on one sequence (a list of steps, each a list of ints)."""
-        env: dict[str, Any] = {"__builtins__": {}, "abs": abs, "min": min, "max": max, "int": int}
-        env.update(self.tables())
-        codes_u = [compile(u.source(), u.target, "eval") for u in self.updates]
-        codes_y = [compile(o.source(), o.target, "eval") for o in self.outputs]
-        env.update(zip(self.state, self.initial, strict=True))
+        """Execute the IR on one sequence (a list of steps, each a list of ints).
+
+        Trees are evaluated with numpy (int64); a table raises KeyError on a row it lacks.
+        """
+        tables = {
+            f.target: dict(f.table) for f in (*self.updates, *self.outputs) if f.table is not None
+        }
+        env = dict(zip(self.state, self.initial, strict=True))
+
+        def value(f: Formula) -> int:
+            row = tuple(env[n] for n in f.features)
+            if f.expr is None:
+                return tables[f.target][row]
+            return int(f.expr.evaluate(np.array([row], dtype=np.int64))[0])
+
         out = []
         for step in seq:
-            env.update(zip(self.inputs, step, strict=True))
-            new = [eval(c, env) for c in codes_u]  # noqa: S307 - our own generated formulas
+            env.update(zip(self.inputs, (int(v) for v in step), strict=True))
+            new = [value(u) for u in self.updates]
             env.update(zip((new_name(s) for s in self.state), new, strict=True))
-            out.append([int(eval(c, env)) for c in codes_y])  # noqa: S307
+            out.append([value(o) for o in self.outputs])
             env.update(zip(self.state, new, strict=True))
         return out
 
@@ -109,17 +139,13 @@ class Program:
             live |= frontier
         keep = [i for i, s in enumerate(self.state) if s in live]
         dead = {n for s in set(self.state) - live for n in (s, new_name(s))}
-
-        def trim(f: Formula) -> Formula:
-            # Expressions never read a dead name (tables would have kept it alive).
-            return replace(f, features=tuple(n for n in f.features if n not in dead))
-
         return Program(
             self.inputs,
             tuple(self.state[i] for i in keep),
             tuple(self.initial[i] for i in keep),
-            tuple(trim(self.updates[i]) for i in keep),
-            tuple(trim(o) for o in self.outputs),
+            # Formulas never read a dead name (tables would have kept it alive).
+            tuple(self.updates[i].without_features(dead) for i in keep),
+            tuple(o.without_features(dead) for o in self.outputs),
         )
 
     def size(self) -> int:
@@ -134,36 +160,6 @@ def new_name(name: str) -> str:
     return f"{name}_new"
 
 
-def emit_python(program: Program, header: str = "") -> str:
-    """Render ``program`` as a standalone Python module (standard library only)."""
-    lines = ['"""Program synthesized by mips from input/output sequences.']
-    if header:
-        lines += ["", *header.strip().splitlines()]
-    lines += [
-        "",
-        "program(seq): seq is a list of steps, each a list of "
-        f"{len(program.inputs)} int(s); returns one list of {len(program.outputs)} int(s) per step.",
-        '"""',
-        "",
-    ]
-    for name, table in program.tables().items():
-        lines.append(f"{name} = {{")
-        for k, v in sorted(table.items()):
-            lines.append(f"    {k!r}: {v},")
-        lines += ["}", ""]
-    lines += ["", "def program(seq):"]
-    if program.state:
-        for s, v in zip(program.state, program.initial, strict=True):
-            lines.append(f"    {s} = {v}")
-    lines.append("    out = []")
-    target = ", ".join(program.inputs) + ("," if len(program.inputs) == 1 else "")
-    lines.append(f"    for {target} in seq:")
-    for s, u in zip(program.state, program.updates, strict=True):
-        lines.append(f"        {new_name(s)} = {u.source()}")
-    for o in program.outputs:
-        lines.append(f"        {o.target} = {o.source()}")
-    lines.append(f"        out.append([{', '.join(o.target for o in program.outputs)}])")
-    for s in program.state:
-        lines.append(f"        {s} = {new_name(s)}")
-    lines += ["    return out", ""]
-    return "\n".join(lines)
+def table_name(formula: Formula) -> str:
+    """The name of a table formula's lookup table in emitted source."""
+    return f"TABLE_{formula.target.upper()}"

@@ -42,6 +42,7 @@ class SimplifyConfig:
     whiten: bool = False
     retrain_steps: int = 400
     canonical: bool = True
+    seed: int = 0
 
 
 def reparametrise(network: TrainedNetwork, m: np.ndarray) -> TrainedNetwork:
@@ -241,24 +242,42 @@ def _snap_recurrent(network: TrainedNetwork, tol: float) -> TrainedNetwork:
 
 
 def _retrain(
-    snapped: TrainedNetwork, original: TrainedNetwork, data: SequenceData, steps: int
+    snapped: TrainedNetwork, original: TrainedNetwork, data: SequenceData, steps: int, seed: int
 ) -> TrainedNetwork:
     """Retrain every weight the snap did not touch, holding the snapped ones fixed."""
     from mips.network.train import finetune
 
     frozen = {k: v != original.weights[k] for k, v in snapped.weights.items()}
     depths = (snapped.arch.hidden_depth, snapped.arch.output_depth)
-    return snapped.replace(finetune(snapped.weights, frozen, depths, data, steps))
+    return snapped.replace(finetune(snapped.weights, frozen, depths, data, steps, seed=seed))
+
+
+@dataclass(frozen=True, eq=False)
+class Simplified:
+    """A simplified network, the network it came from, and the steps that made it."""
+
+    network: TrainedNetwork
+    original: TrainedNetwork
+    steps: tuple[str, ...]
+
+    @property
+    def changed(self) -> bool:
+        return bool(self.steps)
+
+    @property
+    def zero_weights(self) -> int:
+        return int(sum((v == 0).sum() for v in self.network.weights.values()))
 
 
 def simplify(
     network: TrainedNetwork, data: SequenceData, config: SimplifyConfig | None = None
-) -> TrainedNetwork:
+) -> Simplified:
     """Snap, prune and whiten ``network`` as far as it stays exact on ``data``."""
     config = config or SimplifyConfig()
+    original = network
     steps: list[str] = []
     if not network.is_exact(data):
-        return network.replace(network.weights, simplified=steps)
+        return Simplified(network, original, ())
     canonical = companion(network, data) if config.canonical else None
     if canonical is not None:
         network = canonical
@@ -272,7 +291,7 @@ def simplify(
         if candidate is network:
             break
         if not candidate.is_exact(data) and config.retrain_steps:
-            candidate = _retrain(candidate, network, data, config.retrain_steps)
+            candidate = _retrain(candidate, network, data, config.retrain_steps, config.seed)
         if candidate.is_exact(data):
             network = candidate
             steps.append(f"snap<{tol}")
@@ -288,5 +307,4 @@ def simplify(
         if candidate.is_exact(data):
             network = candidate
             steps.append("whiten")
-    zeros = int(sum((v == 0).sum() for v in network.weights.values()))
-    return network.replace(network.weights, simplified=steps, zero_weights=zeros)
+    return Simplified(network, original, tuple(steps))

@@ -10,7 +10,7 @@ from typing import Any
 import numpy as np
 
 from mips.data import SequenceData
-from mips.extract import StateMachine
+from mips.machine import StateMachine
 from mips.program import Program
 
 EXHAUSTIVE_BUDGET = 65_000

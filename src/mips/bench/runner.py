@@ -8,7 +8,6 @@ to a missing file and the same code works on a Ray cluster without a shared file
 
 from __future__ import annotations
 
-import dataclasses
 import json
 import multiprocessing
 import os
@@ -21,6 +20,8 @@ from multiprocessing.connection import Connection, wait
 from pathlib import Path
 from typing import Any
 
+from mips import __version__
+from mips.bench.record import BenchRecord
 from mips.io import to_jsonable, write_atomic
 
 __all__ = ["RESULTS", "judge_seed", "read_results", "run_bench", "run_job"]
@@ -57,7 +58,6 @@ def run_job(task_name: str, seed: int, n: int = 4000, out: Path | None = None) -
     Returns one JSON-ready record; writes the program to ``out/programs/<task>__<seed>.py`` when
     ``out`` is given and a program was found.
     """
-    from mips import __version__
     from mips.bench.judge import judge
     from mips.pipeline import SynthConfig, synthesize
     from mips.tasks import get_task
@@ -74,13 +74,8 @@ def run_job(task_name: str, seed: int, n: int = 4000, out: Path | None = None) -
         "task": task_name,
         "seed": seed,
         "n": n,
-        "correct": False,
         **summary,
-        "program_file": None,
-        "judge_seed": None,
-        "judgement": None,
-        "attempts": list(synthesis.attempts),
-        "config": dataclasses.asdict(config),
+        "config": config.to_dict(),
         "version": __version__,
     }
     if out is not None and synthesis.network is not None:
@@ -103,7 +98,14 @@ def run_job(task_name: str, seed: int, n: int = 4000, out: Path | None = None) -
             record["failed_stage"], record["reason"] = "judge", judgement.summary()
     seconds["total"] = round(time.perf_counter() - start, 3)
     record["seconds"] = seconds
-    return record
+    return BenchRecord.from_dict(record).to_dict()
+
+
+def _default_config(seed: int) -> dict:
+    """The config a job of ``seed`` runs with, for records of jobs that died before saying."""
+    from mips.synthesis import SynthConfig
+
+    return SynthConfig(seed=seed).to_dict()
 
 
 def read_results(path: Path) -> list[dict]:
@@ -177,6 +179,12 @@ def run_bench(
     def finish(task: str, seed: int, record: dict, files: dict[str, bytes]) -> None:
         record = {"task": task, "seed": seed, "n": n, **record}
         record.update(task=task, seed=seed)
+        if record.get("config") is None:
+            record["config"], record["version"] = _default_config(seed), __version__
+        # As it will read back from the file: one schema, JSON types (lists, not tuples).
+        record = json.loads(
+            json.dumps(BenchRecord.from_dict(record).to_dict(), default=to_jsonable)
+        )
         for rel, content in files.items():
             write_atomic(out / rel, content)
         _append(results, record)
@@ -219,23 +227,13 @@ def _child(conn: Connection, job: Job, task: str, seed: int, n: int) -> None:
 
 
 def _failure(stage: str, reason: str, seconds: float, traceback_text: str | None = None) -> dict:
-    record = {
-        "correct": False,
-        "ok": False,
-        "form": None,
-        "hidden": None,
-        "architecture": None,
-        "state_vars": None,
-        "program_lines": None,
-        "program_file": None,
+    """The fields of a job that ended without a record of its own (``finish`` adds the rest)."""
+    return {
         "seconds": {"total": round(seconds, 3)},
         "failed_stage": stage,
         "reason": reason,
-        "judgement": None,
+        "traceback": traceback_text,
     }
-    if traceback_text:
-        record["traceback"] = traceback_text
-    return record
 
 
 def _outcome(result: tuple[str, Any, dict[str, bytes]], seconds: float) -> tuple[dict, dict]:

@@ -59,13 +59,13 @@ class Family:
 FAMILIES: dict[str, Family] = {
     "relu": Family(lambda h, w: Architecture(h, 2, w)),
     "relu-readout": Family(lambda h, w: Architecture(h, 2, w, 2, w)),
-    # Inputs that must be cut into many pieces (a modulus, parity of a digit, a remainder of a
-    # division) need many ReLU kinks at exact places: four times the width, a larger step,
-    # three times the steps and six times the plateau. Measured on Add_Mod_4 and Div_3, width
-    # 16 never reaches the authors' hidden size 2; width 64 at lr 1e-2 does, within 1,000-4,000
-    # steps. Evens_Counter sits at 40-60% accuracy for 2,000-3,000 steps before it learns.
-    # Tried below every size found so far, so it also shrinks what the narrow families found,
-    # but not below a linear solution: its cost would buy nothing on the 23 linear tasks.
+    # Inputs that must be cut into many pieces (a running sum mod m, a remainder of a division)
+    # need many ReLU kinks at exact places: four times the width, a larger step, three times
+    # the steps and six times the plateau. On sums mod 4 and remainders mod 3, width 16 never
+    # reached hidden size 2; width 64 at lr 1e-2 did, within 1,000-4,000 steps. A counter of
+    # one symbol among several can sit at 40-60% accuracy for 2,000-3,000 steps before it
+    # learns. Tried below every size found so far, so it also shrinks what the narrow families
+    # found, but not below a linear solution: a linear fit is already the simplest reading.
     "relu-wide": Family(
         lambda h, w: Architecture(h, 2, 4 * w, 2, 4 * w),
         lr=1e-2,
@@ -91,16 +91,20 @@ def search(
     config: SearchConfig | None = None,
     progress: Callable[[str, int, int], None] | None = None,
 ) -> TrainedNetwork:
-    """Find and return the smallest network that is exact on the held-out split of ``data``.
+    """Find and return the smallest network that is exact on ``data``, split by the config into
+    a training and a held-out part.
 
     ``progress(description, advance, total)`` is called as training proceeds (for progress bars).
     Raises :class:`NoExactNetwork` when nothing in the search space is exact.
     """
-    return search_ranked(data, config, progress)[0]
+    config = config or SearchConfig()
+    train, test = data.split(config.test_fraction, config.seed)
+    return search_ranked(train, test, config, progress)[0]
 
 
 def search_ranked(
-    data: SequenceData,
+    train: SequenceData,
+    test: SequenceData,
     config: SearchConfig | None = None,
     progress: Callable[[str, int, int], None] | None = None,
 ) -> list[TrainedNetwork]:
@@ -111,86 +115,118 @@ def search_ranked(
     states try them in this order. Raises :class:`NoExactNetwork` when none is exact.
     """
     config = config or SearchConfig()
-    train, test = data.split(config.test_fraction, config.seed)
     t0 = time.perf_counter()
-    best: CandidateResult | None = None
-    found_per_family: list[CandidateResult] = []
-    linear = False  # whether the best so far is the closed-form linear network
-    trained = 0
-    total_steps = 0
+    best: _Found | None = None
+    found: list[_Found] = []
+    trained = total_steps = 0
     for fam_index, family in enumerate(config.families):
         limit = config.max_hidden if family == "linear" else config.max_hidden_nonlinear
-        cap = limit if best is None else min(limit, best.arch.hidden - 1)
+        cap = limit if best is None else min(limit, best.result.arch.hidden - 1)
+        linear = best is not None and best.family == "linear"
         if cap < 1 or (linear and not FAMILIES[family].below_linear):
             continue
         if family == "linear":
-            net = realize(train, test, cap)
-            if progress is not None:
-                progress(f"linear h<={cap} (closed form)", 1, 1)
-            if net is not None:
-                trained += 1
-                best = CandidateResult(net.arch, config.seed, True, 0, 1.0, net.weights)
-                found_per_family.append(best)
-                linear = True
-            continue
-        sizes = [h for h in range(1, cap + 1) for _ in range(config.seeds_per_size)]
-        seeds = [config.seed * 1000 + i for i in range(len(sizes))]
-        fam = FAMILIES[family]
-        arch = fam.build(cap, config.width)
-        train_config = replace(
-            config.train,
-            lr=config.train.lr if fam.lr is None else fam.lr,
-            steps=fam.stretch * config.train.steps,
-            plateau=fam.plateau_stretch * config.train.plateau,
-        )
-
-        def tick(
-            n: int, label: str = f"{family} h<={cap}", total: int = train_config.steps
-        ) -> None:
-            if progress is not None:
-                progress(label, n, total)
-
-        results = train_pack(
-            train,
-            test,
-            arch,
-            sizes,
-            [True] * len(sizes),
-            seeds,
-            train_config,
-            config.seed * 7919 + fam_index,
-            tick,
-        )
+            results = _realize(train, test, cap, progress)
+            pack_seed = None
+        else:
+            pack_seed = config.seed * 7919 + fam_index
+            results = _train_family(train, test, family, cap, pack_seed, config, progress)
+            total_steps += max(r.steps for r in results)
         trained += len(results)
-        total_steps += max(r.steps for r in results)
-        found = smallest_exact(results)
-        if found is not None:
-            found_per_family.append(found)
-        if found is not None and (best is None or found.arch.rank() < best.arch.rank()):
-            best, linear = found, False
-    seconds = time.perf_counter() - t0
+        exact = smallest_exact(results)
+        if exact is None:
+            continue
+        found.append(_Found(family, pack_seed, exact))
+        if best is None or exact.arch.rank() < best.result.arch.rank():
+            best = found[-1]
     if best is None:
         raise NoExactNetwork(
             f"no network with hidden size <= {config.max_hidden} in families "
             f"{', '.join(config.families)} was exact on the held-out split"
         )
-    cfg = asdict(config)
-    ranked = sorted(found_per_family, key=lambda r: (r.arch.rank(), r.steps, r.seed))
-    return [
-        TrainedNetwork(
+    search_metrics = {
+        "candidates_trained": trained,
+        "search_steps": total_steps,
+        "seconds": round(time.perf_counter() - t0, 3),
+    }
+    ranked = sorted(found, key=lambda f: (f.result.arch.rank(), f.result.steps, f.result.seed))
+    return [f.network(train, config, search_metrics) for f in ranked]
+
+
+@dataclass(frozen=True, eq=False)
+class _Found:
+    """A family's smallest exact candidate, with what reproduces it: the family's pack seed and
+    the candidate's place in the pack (``result.seed``); no pack seed for the closed form."""
+
+    family: str
+    pack_seed: int | None
+    result: CandidateResult
+
+    def network(
+        self, data: SequenceData, config: SearchConfig, search_metrics: dict
+    ) -> TrainedNetwork:
+        r = self.result
+        return TrainedNetwork(
             r.arch,
             data.d_in,
             data.d_out,
             r.weights,
-            config=cfg,
+            config=asdict(config),
             metrics={
-                "seed": r.seed,
+                "family": self.family,
+                "pack_seed": self.pack_seed,
+                "place_in_pack": r.seed,
                 "steps": r.steps,
                 "heldout_accuracy": r.heldout_accuracy,
-                "candidates_trained": trained,
-                "search_steps": total_steps,
-                "seconds": round(seconds, 3),
+                **search_metrics,
             },
         )
-        for r in ranked
-    ]
+
+
+def _realize(
+    train: SequenceData,
+    test: SequenceData,
+    cap: int,
+    progress: Callable[[str, int, int], None] | None,
+) -> list[CandidateResult]:
+    """The closed-form linear network of hidden size <= ``cap``, as a one-candidate result."""
+    net = realize(train, test, cap)
+    if progress is not None:
+        progress(f"linear h<={cap} (closed form)", 1, 1)
+    return [] if net is None else [CandidateResult(net.arch, 0, True, 0, 1.0, net.weights)]
+
+
+def _train_family(
+    train: SequenceData,
+    test: SequenceData,
+    family: str,
+    cap: int,
+    pack_seed: int,
+    config: SearchConfig,
+    progress: Callable[[str, int, int], None] | None,
+) -> list[CandidateResult]:
+    """Every hidden size 1..``cap``, ``seeds_per_size`` candidates each, trained as one pack."""
+    sizes = [h for h in range(1, cap + 1) for _ in range(config.seeds_per_size)]
+    fam = FAMILIES[family]
+    train_config = replace(
+        config.train,
+        lr=config.train.lr if fam.lr is None else fam.lr,
+        steps=fam.stretch * config.train.steps,
+        plateau=fam.plateau_stretch * config.train.plateau,
+    )
+
+    def tick(n: int) -> None:
+        if progress is not None:
+            progress(f"{family} h<={cap}", n, train_config.steps)
+
+    return train_pack(
+        train,
+        test,
+        fam.build(cap, config.width),
+        sizes,
+        [True] * len(sizes),
+        list(range(len(sizes))),
+        train_config,
+        pack_seed,
+        tick,
+    )

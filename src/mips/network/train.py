@@ -6,8 +6,8 @@ weights are snapshotted at that evaluation, so what is returned is exactly what 
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, replace
 
 import numpy as np
 import torch
@@ -24,10 +24,10 @@ class TrainConfig:
     steps: int = 3000
     batch_size: int = 64
     lr: float = 3e-3
-    loss: str = "log"
     eval_every: int = 50
-    # Steps a pack goes on after its first exact candidate, for smaller ones still learning:
-    # on Diff_Abs_Values, hidden size 2 becomes exact 600-1,100 steps after size 5 does.
+    # Steps a pack goes on after its first exact candidate, for smaller ones still learning: a
+    # smaller network of a nonlinear map of two inputs (such as a difference of absolute
+    # values) was measured becoming exact 600-1,100 steps after one of 2.5 times its size.
     patience: int = 1500
     # A pack stops once no unfinished candidate has cut its held-out error rate or loss by a
     # tenth for this many steps: a linear model of a nonlinear task plateaus within a few
@@ -39,8 +39,6 @@ class TrainConfig:
     threads: int = 1
 
     def __post_init__(self) -> None:
-        if self.loss not in ("log", "mse"):
-            raise ValueError(f"loss must be 'log' or 'mse', got {self.loss!r}")
         if self.steps < 1 or self.batch_size < 1 or self.eval_every < 1:
             raise ValueError("steps, batch_size and eval_every must be positive")
 
@@ -63,11 +61,42 @@ def _scales(a: np.ndarray) -> torch.Tensor:
     return torch.tensor(1.0 / np.maximum(m, 1.0), dtype=torch.float32)
 
 
-def _losses(y_hat: torch.Tensor, y: torch.Tensor, kind: str) -> torch.Tensor:
-    """Each candidate's own mean loss, (K,)."""
-    err = y_hat - y  # (K, B, T, d_out)
-    per = 0.5 * torch.log1p(err * err) if kind == "log" else 0.5 * err * err
-    return per.mean(dim=(1, 2, 3))
+def log_loss(y_hat: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+    """Elementwise 0.5 log(1 + err^2), the same shape as ``y``; the one loss of the network stage.
+
+    Its gradient err / (1 + err^2) is at most 1/2, so outputs still far off early in training do
+    not swamp those already near their integer targets.
+    """
+    err = y_hat - y  # (..., d_out)
+    return 0.5 * torch.log1p(err * err)
+
+
+def _mlp(
+    a: torch.Tensor, params: Mapping[str, torch.Tensor], name: str, depth: int
+) -> torch.Tensor:
+    for j in range(depth):
+        a = a @ params[f"{name}.{j}.weight"] + params[f"{name}.{j}.bias"]
+        a = torch.relu(a) if j < depth - 1 else a
+    return a
+
+
+def forward(
+    params: Mapping[str, torch.Tensor], depths: tuple[int, int], x: torch.Tensor
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """One network's outputs (B, T, d_out) and hidden states (B, T, H) for inputs x (B, T, d_in).
+
+    ``params`` are named as in :class:`TrainedNetwork` ((in, out) matrices, raw units) and
+    ``depths`` are the layer counts of f and g; the torch twin of :meth:`TrainedNetwork.run`,
+    differentiable in ``params``.
+    """
+    hidden = params[f"f.{depths[0] - 1}.bias"].shape[0]
+    h = x.new_zeros(x.shape[0], hidden)  # (B, H)
+    hs = []
+    for t in range(x.shape[1]):
+        h = _mlp(torch.cat([h, x[:, t]], dim=-1), params, "f", depths[0])  # (B, H)
+        hs.append(h)
+    states = torch.stack(hs, dim=1)  # (B, T, H)
+    return _mlp(states, params, "g", depths[1]), states
 
 
 def train_pack(
@@ -85,7 +114,6 @@ def train_pack(
     torch.manual_seed(pack_seed)
     torch.set_num_threads(config.threads)
     device = torch.device(config.device)
-    k = len(hidden_sizes)
     x_scale = _scales(train.x)
     y_scale = 1.0 / _scales(train.y)
     model = PackedRNN(
@@ -98,19 +126,12 @@ def train_pack(
     xt = torch.tensor(test.x, dtype=torch.float32, device=device)
     yt = torch.tensor(test.y, dtype=torch.float32, device=device)
     batch = min(config.batch_size, train.n)
-
-    exact_at = [-1] * k
-    snapshots: dict[int, dict[str, np.ndarray]] = {}
-    accuracy = [0.0] * k
-    improved_at = [0] * k
-    best_loss = [float("inf")] * k
-    smallest = min(hidden_sizes)
-    first_exact_step = -1
+    pack = _Pack(model, hidden_sizes, config)
     step = 0
     for step in range(1, config.steps + 1):
         idx = torch.as_tensor(rng.integers(0, train.n, size=batch), device=device)
         # Independent candidates: the sum of their own means trains each on its own.
-        loss = _losses(model(xs[idx]), ys[idx], config.loss).sum()
+        loss = log_loss(model(xs[idx]), ys[idx]).mean(dim=(1, 2, 3)).sum()
         opt.zero_grad(set_to_none=True)
         loss.backward()
         opt.step()
@@ -119,55 +140,80 @@ def train_pack(
         if step % config.eval_every and step != config.steps:
             continue
         with torch.no_grad():
-            pred = model(xt)
-            ok = (torch.round(pred) == yt).float()  # (K, N, T, d_out)
-            acc = ok.mean(dim=(1, 2, 3)).tolist()
-            held_loss = _losses(pred, yt, config.loss).tolist()
-            seq_exact = ok.amin(dim=(1, 2, 3)).tolist()
-            if any(e == 1.0 and exact_at[i] < 0 for i, e in enumerate(seq_exact)):
-                # Later stages read the machine off every sequence, so training data must be
-                # exact too; this costs one more pass only when a candidate passes held-out.
-                train_ok = (torch.round(model(xs)) == ys).float().amin(dim=(1, 2, 3)).tolist()
-                seq_exact = [min(a, b) for a, b in zip(seq_exact, train_ok, strict=True)]
-        for i in range(k):
-            if exact_at[i] < 0:
-                if 1.0 - acc[i] < 0.9 * (1.0 - accuracy[i]) or held_loss[i] < 0.9 * best_loss[i]:
-                    improved_at[i] = step
-                best_loss[i] = min(best_loss[i], held_loss[i])
-                accuracy[i] = max(accuracy[i], acc[i])
-                if seq_exact[i] == 1.0:
-                    exact_at[i] = step
-                    snapshots[i] = {n: v.cpu().numpy() for n, v in model.export(i).items()}
-                    if first_exact_step < 0:
-                        first_exact_step = step
-        exact_sizes = [hidden_sizes[i] for i in range(k) if exact_at[i] >= 0]
+            pack.evaluate(step, xt, yt, xs, ys)
+        if pack.finished(step):
+            break
+    return [
+        CandidateResult(
+            replace(arch, hidden=hidden_sizes[i], hidden_bias=hidden_bias[i]),
+            seeds[i],
+            pack.exact_at[i] >= 0,
+            pack.exact_at[i] if pack.exact_at[i] >= 0 else step,
+            1.0 if pack.exact_at[i] >= 0 else pack.accuracy[i],
+            pack.snapshots.get(i) or _export(model, i),
+        )
+        for i in range(len(hidden_sizes))
+    ]
+
+
+def _export(model: PackedRNN, i: int) -> dict[str, np.ndarray]:
+    return {n: v.cpu().numpy() for n, v in model.export(i).items()}
+
+
+class _Pack:
+    """Each candidate's progress on the held-out split, and when the pack may stop."""
+
+    def __init__(self, model: PackedRNN, hidden_sizes: list[int], config: TrainConfig) -> None:
+        k = len(hidden_sizes)
+        self.model, self.hidden_sizes, self.config = model, hidden_sizes, config
+        self.exact_at = [-1] * k
+        self.snapshots: dict[int, dict[str, np.ndarray]] = {}
+        self.accuracy = [0.0] * k
+        self.improved_at = [0] * k
+        self.best_loss = [float("inf")] * k
+        self.first_exact_step = -1
+
+    def evaluate(
+        self, step: int, xt: torch.Tensor, yt: torch.Tensor, xs: torch.Tensor, ys: torch.Tensor
+    ) -> None:
+        """Score every candidate on the held-out split; snapshot those that became exact."""
+        pred = self.model(xt)
+        ok = (torch.round(pred) == yt).float()  # (K, N, T, d_out)
+        acc = ok.mean(dim=(1, 2, 3)).tolist()
+        held_loss = log_loss(pred, yt).mean(dim=(1, 2, 3)).tolist()
+        seq_exact = ok.amin(dim=(1, 2, 3)).tolist()
+        if any(e == 1.0 and self.exact_at[i] < 0 for i, e in enumerate(seq_exact)):
+            # Later stages read the machine off every sequence, so training data must be
+            # exact too; this costs one more pass only when a candidate passes held-out.
+            train_ok = (torch.round(self.model(xs)) == ys).float().amin(dim=(1, 2, 3)).tolist()
+            seq_exact = [min(a, b) for a, b in zip(seq_exact, train_ok, strict=True)]
+        for i in range(len(self.exact_at)):
+            if self.exact_at[i] >= 0:
+                continue
+            error, best_error = 1.0 - acc[i], 1.0 - self.accuracy[i]
+            if error < 0.9 * best_error or held_loss[i] < 0.9 * self.best_loss[i]:
+                self.improved_at[i] = step
+            self.best_loss[i] = min(self.best_loss[i], held_loss[i])
+            self.accuracy[i] = max(self.accuracy[i], acc[i])
+            if seq_exact[i] == 1.0:
+                self.exact_at[i] = step
+                self.snapshots[i] = _export(self.model, i)
+                if self.first_exact_step < 0:
+                    self.first_exact_step = step
+
+    def finished(self, step: int) -> bool:
+        """Stop once the smallest size is exact, ``patience`` steps after the first exact one, or
+        when every unfinished candidate has plateaued."""
+        exact_sizes = [h for h, at in zip(self.hidden_sizes, self.exact_at, strict=True) if at >= 0]
         if exact_sizes and (
-            min(exact_sizes) == smallest or step - first_exact_step >= config.patience
+            min(exact_sizes) == min(self.hidden_sizes)
+            or step - self.first_exact_step >= self.config.patience
         ):
-            break
-        if all(exact_at[i] >= 0 or step - improved_at[i] >= config.plateau for i in range(k)):
-            break
-    results = []
-    for i in range(k):
-        a = Architecture(
-            hidden_sizes[i],
-            arch.hidden_depth,
-            arch.hidden_width,
-            arch.output_depth,
-            arch.output_width,
+            return True
+        return all(
+            at >= 0 or step - improved >= self.config.plateau
+            for at, improved in zip(self.exact_at, self.improved_at, strict=True)
         )
-        w = snapshots.get(i) or {n: v.cpu().numpy() for n, v in model.export(i).items()}
-        results.append(
-            CandidateResult(
-                a,
-                seeds[i],
-                exact_at[i] >= 0,
-                exact_at[i] if exact_at[i] >= 0 else step,
-                1.0 if exact_at[i] >= 0 else accuracy[i],
-                w,
-            )
-        )
-    return results
 
 
 def finetune(
@@ -194,25 +240,11 @@ def finetune(
     opt = torch.optim.Adam(params.values(), lr=lr)
     x = torch.tensor(data.x, dtype=torch.float64)
     y = torch.tensor(data.y, dtype=torch.float64)
-    hidden = params[f"f.{depths[0] - 1}.bias"].shape[0]
     rng = np.random.default_rng(seed)
-
-    def mlp(a: torch.Tensor, name: str, depth: int) -> torch.Tensor:
-        for j in range(depth):
-            a = a @ params[f"{name}.{j}.weight"] + params[f"{name}.{j}.bias"]
-            a = torch.relu(a) if j < depth - 1 else a
-        return a
-
     for _ in range(steps):
         idx = torch.as_tensor(rng.integers(0, data.n, size=min(256, data.n)))
-        xb, yb = x[idx], y[idx]
-        h = xb.new_zeros(len(idx), hidden)
-        hs = []
-        for t in range(xb.shape[1]):
-            h = mlp(torch.cat([h, xb[:, t]], dim=-1), "f", depths[0])
-            hs.append(h)
-        err = mlp(torch.stack(hs, dim=1), "g", depths[1]) - yb
-        loss = (0.5 * torch.log1p(err * err)).mean()
+        y_hat, _ = forward(params, depths, x[idx])
+        loss = log_loss(y_hat, y[idx]).mean()
         if l1:
             loss = loss + l1 * sum((p.abs() * masks[k]).sum() for k, p in params.items())
         opt.zero_grad(set_to_none=True)

@@ -16,6 +16,7 @@ Example:
 from __future__ import annotations
 
 import ast
+import functools
 import itertools
 import keyword
 from collections.abc import Sequence
@@ -25,9 +26,11 @@ from numpy.typing import ArrayLike
 from pyeda.boolalg.espresso import FTYPE, RTYPE, espresso, set_config
 from pyeda.boolalg.minimization import CONFIG as ESPRESSO_CONFIG
 
+from mips.regress.expr import Expr, const, var
+
 KINDS = ("constant", "literal", "parity", "threshold", "sop")
-# Count comparisons a threshold formula may use, most preferred first.
-_COUNT_OPS = (">=", "<=", "==", "!=")
+# Count comparisons a threshold formula may use, most preferred first (operator names).
+_COUNT_OPS = ("ge", "le", "eq", "ne")
 
 # Enumerating the GF(2) solution space beyond 2**16 members costs more than a shorter parity can
 # save; past that the echelon-form solution is used as it is.
@@ -36,13 +39,15 @@ _MAX_PARITY_NULLITY = 16
 _MAX_SYMMETRIC_INPUTS = 6
 # Cap on (observed rows x subsets) per subset size, so wide sparse tables stay fast.
 _SYMMETRIC_BUDGET = 20_000_000
-# Longest chain of `|` rendered flat; longer covers are nested (see `_join_or`).
+# Longest chain of `|` kept flat; longer covers are nested (see `_join_or`).
 _MAX_OR_CHAIN = 64
 # Branch-and-bound nodes for the exact cover; past that the best cover found so far is kept.
 _COVER_BUDGET = 20_000
 
 # A cube is (value, mask): mask bits are the inputs it leaves free, value holds the others.
 Cube = tuple[int, int]
+# A candidate formula: (literals, tree, kind).
+Candidate = tuple[int, Expr, str]
 
 
 class BooleanRegressor:
@@ -55,7 +60,9 @@ class BooleanRegressor:
             Espresso alone.
 
     Fitted attributes:
-        expression_: a Python expression over the feature names that evaluates to int 0 or 1.
+        expr_: the formula as an ``Expr`` tree over the input columns.
+        expression_: ``expr_`` as a Python expression over the feature names that evaluates to
+            int 0 or 1.
         formula_: the formula as printed (the same text as ``expression_``).
         kind_: one of ``KINDS``.
         n_literals_: occurrences of input variables in the formula.
@@ -80,23 +87,27 @@ class BooleanRegressor:
         names = _check_names(self.feature_names, k)
         rows, values = _distinct_rows(X, y, names)
 
-        candidates = _trivial(rows, values, names)
+        candidates = _trivial(rows, values)
         if not candidates:
-            candidates = _parity(rows, values, names)
-            candidates += _sop(rows, values, names, exact=k <= self.max_exact_inputs)
+            candidates = _parity(rows, values)
+            candidates += _sop(rows, values, exact=k <= self.max_exact_inputs)
             best = min(n for n, _, _ in candidates)
-            candidates += _symmetric(rows, values, names, max_inputs=best)
-        ranked = [(n, _size(expr), KINDS.index(kind), expr, kind) for n, expr, kind in candidates]
-        n_literals, size, _, expression, kind = min(ranked)
+            candidates += _symmetric(rows, values, max_inputs=best)
+        texts = [expr.render(names) for _, expr, _ in candidates]
+        ranked = [
+            (n, _size(text), KINDS.index(kind), text, i)
+            for i, ((n, _, kind), text) in enumerate(zip(candidates, texts, strict=True))
+        ]
+        n_literals, size, _, expression, i = min(ranked)
 
         self.n_features_in_ = k
         self.feature_names_ = names
+        self.expr_ = candidates[i][1]
         self.expression_ = expression
         self.formula_ = expression
-        self.kind_ = kind
+        self.kind_ = candidates[i][2]
         self.n_literals_ = n_literals
         self.size_ = size
-        self._code = compile(expression, "<formula>", "eval")
         return self
 
     def predict(self, X: ArrayLike) -> np.ndarray:
@@ -106,10 +117,7 @@ class BooleanRegressor:
         X = _check_bits(X, "X", 2)
         if X.shape[1] != self.n_features_in_:
             raise ValueError(f"X has {X.shape[1]} columns, the formula {self.n_features_in_}")
-        columns = dict(zip(self.feature_names_, X.T.astype(np.int64), strict=True))
-        scope = {"__builtins__": {}, "int": _as_int, **columns}
-        out = eval(self._code, scope)  # our own fitted text, run without builtins
-        return np.broadcast_to(np.asarray(out, dtype=np.int64), (X.shape[0],)).copy()
+        return self.expr_.evaluate(X.astype(np.int64))
 
     def score(self, X: ArrayLike, y: ArrayLike) -> float:
         """Fraction of rows of ``X`` on which the formula gives ``y``."""
@@ -123,11 +131,6 @@ class BooleanRegressor:
 
     def __str__(self) -> str:
         return getattr(self, "formula_", repr(self))
-
-
-def _as_int(v):
-    # `int(...)` in a formula wraps comparisons; on arrays it must stay elementwise.
-    return np.asarray(v, dtype=np.int64)
 
 
 def _check_bits(a: ArrayLike, name: str, ndim: int) -> np.ndarray:
@@ -165,25 +168,31 @@ def _distinct_rows(X: np.ndarray, y: np.ndarray, names: list[str]) -> tuple[np.n
 
 
 def _size(expression: str) -> int:
+    # Nodes of Python's syntax tree of the text: the measure formulas are compared by.
     return sum(isinstance(n, ast.expr) for n in ast.walk(ast.parse(expression, mode="eval")))
 
 
-def _neg(name: str) -> str:
-    return f"(1 - {name})"
+def _literal(j: int, negated: bool) -> Expr:
+    return Expr("not", (var(j),)) if negated else var(j)
 
 
-def _trivial(rows: np.ndarray, values: np.ndarray, names: list[str]) -> list[tuple[int, str, str]]:
+def _chain(op: str, items: list[Expr]) -> Expr:
+    """``a op b op c ...`` grouped from the left, as Python reads it."""
+    return functools.reduce(lambda a, b: Expr(op, (a, b)), items)
+
+
+def _trivial(rows: np.ndarray, values: np.ndarray) -> list[Candidate]:
     """A constant or a single literal; nothing else can be smaller, so these end the search."""
     if values.min() == values.max():
-        return [(0, str(int(values[0])), "constant")]
+        return [(0, const(int(values[0])), "constant")]
     for negated in (False, True):
-        for j, name in enumerate(names):
+        for j in range(rows.shape[1]):
             if np.array_equal(rows[:, j] ^ int(negated), values):
-                return [(1, _neg(name) if negated else name, "literal")]
+                return [(1, _literal(j, negated), "literal")]
     return []
 
 
-def _parity(rows: np.ndarray, values: np.ndarray, names: list[str]) -> list[tuple[int, str, str]]:
+def _parity(rows: np.ndarray, values: np.ndarray) -> list[Candidate]:
     """The affine GF(2) function (XOR of inputs, maybe ^ 1) with the smallest support, if any."""
     k = rows.shape[1]
     system = np.concatenate([rows, np.ones((len(rows), 1), np.uint8)], axis=1).astype(bool)
@@ -197,8 +206,8 @@ def _parity(rows: np.ndarray, values: np.ndarray, names: list[str]) -> list[tupl
         # Smallest support first, then prefer no trailing "^ 1".
         particular = solutions[np.argmin(2 * solutions[:, :k].sum(axis=1) + solutions[:, k])]
     support = np.flatnonzero(particular[:k])
-    terms = [names[j] for j in support] + (["1"] if particular[k] else [])
-    return [(len(support), " ^ ".join(terms), "parity")]
+    terms = [var(j) for j in support] + ([const(1)] if particular[k] else [])
+    return [(len(support), _chain("xor", terms), "parity")]
 
 
 def _gf2_solve(A: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
@@ -231,9 +240,7 @@ def _gf2_solve(A: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.ndarray] | 
     return x, basis
 
 
-def _symmetric(
-    rows: np.ndarray, values: np.ndarray, names: list[str], max_inputs: int
-) -> list[tuple[int, str, str]]:
+def _symmetric(rows: np.ndarray, values: np.ndarray, max_inputs: int) -> list[Candidate]:
     """A comparison of a count of (maybe negated) inputs of the smallest subset, if any."""
     m, k = rows.shape
     for s in range(2, min(k, _MAX_SYMMETRIC_INPUTS, max_inputs) + 1):
@@ -256,8 +263,8 @@ def _symmetric(
                 best = (found[0], subsets[i], *found[1:])
         if best is not None:
             _, subset, signs, op, t = best
-            terms = [_neg(names[j]) if signs >> i & 1 else names[j] for i, j in enumerate(subset)]
-            return [(s, f"int({' + '.join(terms)} {op} {t})", "threshold")]
+            terms = [_literal(j, bool(signs >> i & 1)) for i, j in enumerate(subset)]
+            return [(s, Expr(op, (_chain("add", terms), const(t))), "threshold")]
     return []
 
 
@@ -290,9 +297,7 @@ def _count_rule(
     return best
 
 
-def _sop(
-    rows: np.ndarray, values: np.ndarray, names: list[str], exact: bool
-) -> list[tuple[int, str, str]]:
+def _sop(rows: np.ndarray, values: np.ndarray, exact: bool) -> list[Candidate]:
     """Two-level covers of the function and of its complement (rendered as ``1 - (...)``)."""
     k = rows.shape[1]
     codes = rows.astype(object) @ [1 << j for j in range(k)]
@@ -301,8 +306,10 @@ def _sop(
     for on, off, complement in ((ones, zeros, False), (zeros, ones, True)):
         covers = [_espresso(on, off, k)] + ([_quine_mccluskey(on, off, k)] if exact else [])
         for cover in covers:
-            text = _render_sop(cover, names)
-            out.append((_n_literals(cover, k), f"1 - ({text})" if complement else text, "sop"))
+            expr = _cover_expr(cover, k)
+            if complement:
+                expr = Expr("sub", (const(1), expr))
+            out.append((_n_literals(cover, k), expr, "sop"))
     return out
 
 
@@ -310,25 +317,23 @@ def _n_literals(cover: list[Cube], k: int) -> int:
     return sum(k - bin(mask).count("1") for _, mask in cover)
 
 
-def _render_sop(cover: list[Cube], names: list[str]) -> str:
+def _cover_expr(cover: list[Cube], k: int) -> Expr:
+    """The or of the cover's terms, shortest first, each the and of its literals."""
     terms = []
     for value, mask in cover:
-        literals = [(j, bool(value >> j & 1)) for j in range(len(names)) if not mask >> j & 1]
+        literals = [(j, bool(value >> j & 1)) for j in range(k) if not mask >> j & 1]
         terms.append(literals)
     terms.sort(key=lambda t: (len(t), t))
-    texts = [" & ".join(names[j] if pos else _neg(names[j]) for j, pos in t) for t in terms]
-    if len(texts) == 1:
-        return texts[0]
-    return _join_or([f"({t})" if " & " in t else t for t in texts])
+    return _join_or([_chain("and", [_literal(j, not pos) for j, pos in t]) for t in terms])
 
 
-def _join_or(texts: list[str]) -> str:
+def _join_or(terms: list[Expr]) -> Expr:
     # Python parses `a | b | ...` as a left-leaning chain that overflows the parser past a few
     # hundred terms; huge covers are therefore grouped into a balanced tree of short chains.
-    if len(texts) <= _MAX_OR_CHAIN:
-        return " | ".join(texts)
-    half = len(texts) // 2
-    return f"({_join_or(texts[:half])}) | ({_join_or(texts[half:])})"
+    if len(terms) <= _MAX_OR_CHAIN:
+        return _chain("or", terms)
+    half = len(terms) // 2
+    return Expr("or", (_join_or(terms[:half]), _join_or(terms[half:])))
 
 
 def _espresso(on: list[int], off: list[int], k: int) -> list[Cube]:

@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 
 from mips.tasks import Task, all_tasks, get_task
 
-CONFORMANCE = Path(__file__).parent / "data" / "conformance"
+CONFORMANCE = Path(__file__).parents[1] / "data" / "conformance"
 
 # Row order of TASKS.md table 1a.
 NAMES = (

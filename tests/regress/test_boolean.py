@@ -17,11 +17,15 @@ def full_table(k: int) -> np.ndarray:
 def check_reproduces(model: BooleanRegressor, X: np.ndarray, y: np.ndarray) -> None:
     """The formula text, run as plain Python on ints, and predict() both give y on every row."""
     names = model.feature_names_
+    code = compile(model.expression_, "<formula>", "eval")
     for row, want in zip(X, y, strict=True):
-        got = eval(model.expression_, {}, dict(zip(names, map(int, row), strict=True)))
+        got = eval(code, {}, dict(zip(names, map(int, row), strict=True)))
         assert type(got) is int and got == want, (model.expression_, row)
     np.testing.assert_array_equal(model.predict(X), y)
     assert model.score(X, y) == 1.0
+    # The tree is the formula: it renders to the same text and reproduces the truth table.
+    assert model.expr_.render(names) == model.expression_
+    np.testing.assert_array_equal(model.expr_.evaluate(np.asarray(X, dtype=np.int64)), y)
 
 
 @st.composite
@@ -145,3 +149,22 @@ def test_rejects_bad_input():
         BooleanRegressor(feature_names=["a", "int"]).fit([[0, 1]], [1])
     with pytest.raises(RuntimeError, match="not fitted"):
         BooleanRegressor().predict([[0, 1]])
+
+
+def test_a_long_cover_is_split_into_halves_that_python_can_parse():
+    rng = np.random.default_rng(2)
+    X = full_table(12)
+    X = X[rng.random(len(X)) < 0.7]
+    y = rng.integers(0, 2, len(X))
+    model = BooleanRegressor(max_exact_inputs=0).fit(X, y)
+    assert model.kind_ == "sop" and ") | (" in model.expression_
+    check_reproduces(model, X, y)
+
+
+def test_size_counts_the_nodes_of_the_python_text():
+    X = full_table(2)
+    # (1 - a): a subtraction of a name from a constant, three nodes; the tree has two.
+    model = BooleanRegressor(feature_names=["a", "b"]).fit(X, 1 - X[:, 0])
+    assert model.expression_ == "(1 - a)" and model.size_ == 3 and model.expr_.size == 2
+    model = BooleanRegressor(feature_names=["a", "b"]).fit(X, X[:, 0] & X[:, 1])
+    assert model.expression_ == "a & b" and model.size_ == 3

@@ -25,13 +25,16 @@ def fake_job(task, seed, n=4000, out=None, log=None):
             f.write(f"{task} {seed}\n")
     (out / "programs").mkdir(parents=True, exist_ok=True)
     (out / runner.program_path(task, seed)).write_text(f"# {task} {seed}\n")
+    correct = (len(task) + seed) % 2 == 0
     return {
         "task": task,
         "seed": seed,
-        "correct": (len(task) + seed) % 2 == 0,
+        "correct": correct,
+        "ok": True,
         "form": "formula",
-        "value": len(task) * 100 + seed,
+        "hidden": len(task) * 100 + seed,
         "program_file": runner.program_path(task, seed),
+        "failed_stage": None if correct else "judge",
     }
 
 
@@ -107,7 +110,7 @@ def test_failing_hanging_and_dying_jobs_are_recorded_and_the_run_goes_on(tmp_pat
     records = run_bench(tasks, 1, "local", 2, tmp_path, timeout=5.0, job=misbehaving_job)
     assert time.monotonic() - start < 60
     by_task = {r["task"]: r for r in records}
-    assert by_task["Prev1"]["correct"] is False and by_task["Prev1"]["value"] == 500
+    assert by_task["Prev1"]["correct"] is False and by_task["Prev1"]["hidden"] == 500
     assert by_task["Prev5"]["correct"] is False and by_task["Prev5"]["form"] == "formula"
     raised = by_task["Prev2"]
     assert (raised["failed_stage"], raised["correct"]) == ("job", False)

@@ -1,0 +1,225 @@
+"""What the command line shows: plain lines, error lines, progress bars, the program and summary."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import TYPE_CHECKING, NoReturn
+
+import typer
+from rich.console import Console
+from rich.table import Table
+from rich.text import Text
+
+from mips.data import DataError, SequenceData
+from mips.io import write_atomic
+
+if TYPE_CHECKING:
+    from mips.machine import StateMachine
+    from mips.synthesis import Synthesis
+    from mips.tasks import Task
+
+Progress = Callable[[str, int, int], None]
+
+stdout = Console()
+stderr = Console(stderr=True)
+
+
+def say(line: str) -> None:
+    """One line of plain text on stdout, never wrapped or read as markup."""
+    stdout.print(Text(line), soft_wrap=True)
+
+
+def fail(message: str, code: int = 2) -> NoReturn:
+    """One ``error:`` line on stderr (plain text: no wrapping, no markup), then exit."""
+    typer.echo(f"error: {' '.join(message.split())}", err=True)
+    raise typer.Exit(code)
+
+
+@contextmanager
+def progress_bars(activity: str | None = None) -> Iterator[Progress]:
+    """A rich progress display on stderr; yields ``progress(description, advance, total)``.
+
+    Each new description gets its own bar (one per network family searched); ``activity`` adds
+    a pulsing line for work that reports no progress of its own (the later pipeline stages).
+    """
+    from rich.progress import BarColumn, ProgressColumn, TextColumn, TimeElapsedColumn
+    from rich.progress import Progress as Bars
+
+    class Count(ProgressColumn):
+        def render(self, task) -> Text:
+            done = "" if task.total is None else f"{int(task.completed)}/{int(task.total)}"
+            return Text(done, style="progress.download")
+
+    bars: dict[str, int] = {}
+    with Bars(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        Count(),
+        TimeElapsedColumn(),
+        console=stderr,
+    ) as display:
+        pulse = None if activity is None else display.add_task(activity, total=None)
+
+        def update(description: str, advance: int, total: int) -> None:
+            if description not in bars:
+                for bar in bars.values():  # a family stops early once a network is exact
+                    display.stop_task(bar)
+                bars[description] = display.add_task(f"train {description}", total=total)
+            display.update(bars[description], advance=advance, total=total)
+
+        yield update
+        if pulse is not None:
+            display.update(pulse, total=1, completed=1)
+
+
+def print_program(source: str) -> None:
+    if stdout.is_terminal:
+        from rich.syntax import Syntax
+
+        stdout.print(Syntax(source, "python", word_wrap=True))
+    else:  # piped: the exact source, neither wrapped nor cropped
+        typer.echo(source.rstrip("\n"))
+
+
+def describe_machine(machine: StateMachine) -> str:
+    rule = ""
+    if machine.modulus is not None:
+        rule = f"; state mod {machine.modulus}"
+    elif machine.next_rule is not None and machine.out_rule is not None:
+        rule = "; one integer affine rule"
+    return f"{machine.kind} ({machine.reading.describe()}), {machine.n_rows} transitions{rule}"
+
+
+def print_summary(
+    result: Synthesis, out: Path | None, save_network: Path | None, pictures: list[Path]
+) -> None:
+    net, machine, program = result.network, result.machine, result.program_ir
+    grid = Table.grid(padding=(0, 2))
+    grid.add_column(style="bold")
+    grid.add_column()
+    rows = [
+        ("form", result.form),
+        ("network", f"{net.arch.describe()} (hidden {net.hidden})" if net else "-"),
+        ("state machine", describe_machine(machine) if machine else "-"),
+        ("state vars", (", ".join(program.state) or "none") if program else "-"),
+        ("verified", result.verification.summary() if result.verification else "-"),
+        (
+            "seconds",
+            ", ".join(f"{k} {v:.1f}" for k, v in result.seconds.items())
+            + f"; total {sum(result.seconds.values()):.1f}",
+        ),
+    ]
+    if out is not None:
+        rows.append(("program", str(out)))
+    if save_network is not None:
+        rows.append(("network dir", str(save_network)))
+    if pictures:
+        rows.append(("pictures", ", ".join(map(str, pictures))))
+    for k, v in rows:
+        grid.add_row(k, Text(str(v)))
+    stdout.print(grid)
+
+
+@contextmanager
+def job_bar(description: str) -> Iterator[Callable[[int, int, dict], None]]:
+    """One bar of finished jobs on stderr, and a line per job as it finishes; yields
+    ``progress(done, total, record)``."""
+    from rich.progress import BarColumn, MofNCompleteColumn, TimeElapsedColumn
+    from rich.progress import Progress as Bars
+
+    with Bars(
+        "{task.description}", BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), console=stderr
+    ) as display:
+        bar = display.add_task(description, total=None)
+
+        def progress(done: int, total: int, record: dict) -> None:
+            display.update(bar, completed=done, total=total)
+            verdict = (
+                "correct" if record.get("correct") else f"failed ({record.get('failed_stage')})"
+            )
+            display.console.print(Text(f"{record['task']} seed {record['seed']}: {verdict}"))
+
+        yield progress
+
+
+# --- input checks: bad input becomes one error line and exit status 2 ---------------------
+
+
+@contextmanager
+def data_errors() -> Iterator[None]:
+    """Turn a bad data file into one error line and exit status 2, never a traceback."""
+    try:
+        yield
+    except DataError as e:
+        fail(str(e))
+
+
+@contextmanager
+def writing(path: Path) -> Iterator[None]:
+    """Turn a failed write (permissions, a file where a directory should be) into one line."""
+    try:
+        yield
+    except OSError as e:
+        fail(f"{path}: cannot write ({e.strerror or e})")
+
+
+def known_task(name: str) -> Task:
+    """The benchmark task ``name``, or one error line naming the known ones."""
+    from mips.tasks import get_task
+
+    try:
+        return get_task(name)
+    except KeyError as e:
+        fail(str(e.args[0]).replace("all_tasks()", "mips tasks"))
+
+
+def input_data(
+    data: Path | None, task: str | None, n: int, seed: int
+) -> tuple[SequenceData, Task | None]:
+    """The sequences to learn from: a data file, or ``n`` fresh ones from a benchmark task."""
+    if (data is None) == (task is None):
+        fail("give exactly one of --data FILE or --task NAME")
+    if task is not None:
+        t = known_task(task)
+        return t.generate(n, seed), t
+    with data_errors():
+        seqs = SequenceData.load(data)
+        if seqs.n < 2:
+            raise DataError(f"{data}: {seqs.n} sequence; need at least 2 to hold some out")
+    return seqs, None
+
+
+def check_device(device: str) -> None:
+    """Refuse ``cuda`` where no GPU is, before any work."""
+    if device == "cuda":
+        import torch
+
+        if not torch.cuda.is_available():
+            fail("--device cuda: no CUDA GPU is available here")
+
+
+def check_out_file(out: Path | None) -> None:
+    """Refuse an --out that could never be written, before spending any time."""
+    if out is not None and out.is_dir():
+        fail(f"{out}: is a directory, --out needs a file name")
+
+
+def write_text(path: Path, text: str) -> None:
+    """Replace ``path`` atomically, so a failed write leaves any old file whole."""
+    write_atomic(path, text.encode("utf-8"))
+
+
+def task_names(spec: str | None) -> list[str]:
+    """Comma-separated task names, each checked against the registry; None means all."""
+    from mips.tasks import all_tasks
+
+    if spec is None:
+        return [t.name for t in all_tasks()]
+    names = [s.strip() for s in spec.split(",") if s.strip()]
+    if not names:
+        fail("--tasks: no task names given")
+    for name in names:
+        known_task(name)
+    return names

@@ -1,0 +1,203 @@
+"""Extract: read a state machine over integer or finite state variables out of a network's hidden states.
+
+Each reader is one module; :data:`READERS` lists them in the order their machines are offered to
+the regression stage, most plausible first:
+
+- **observables** (``window``, ``output``): finite states named by the last k inputs or by the
+  output they emit, from clusters of hidden states or, failing that, from states the network
+  treats alike on every input;
+- **finite**: a complete minimised Mealy machine over those states;
+- **counts**, then **horizon** (only when nothing above nor a lattice reads the states):
+  integer-weighted counts of the inputs checked against each time step's clusters (saturating
+  counters), or states told apart by k-step probes kept inside the training length;
+- **lattice**: hidden states as integer points of a lattice (LLL), then cluster centres as one
+  (counters that look finite only because training sequences are short);
+- an **incomplete** finite machine last.
+
+Readers share a :class:`Context`, which computes each reading (the clustering, the probe classes,
+the lattice) once, when the first reader asks for it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import cached_property
+
+import numpy as np
+
+from mips.data import SequenceData
+from mips.extract.counters import count_machines, time_clusters
+from mips.extract.finite import finite_from_labels, finite_machine
+from mips.extract.lattice import find_lattice, lattice_machine
+from mips.extract.observables import named_machines
+from mips.extract.probes import behaviour_classes, horizon_labels
+from mips.extract.trajectory import ExtractConfig, ExtractionError, Trajectory
+from mips.machine import Reading, StateMachine
+from mips.network.artifact import TrainedNetwork
+
+__all__ = ["READERS", "ExtractConfig", "ExtractionError", "Reader", "extract", "find_lattice"]
+
+
+class Context:
+    """One network's trajectory on the data, and every reading of it, each computed on demand.
+
+    Mutable on purpose: a lazy cache, so that readers later in :data:`READERS` reuse what earlier
+    ones computed and nothing is computed that no reader asks for. ``why`` collects, in the order
+    the readings were tried, why each one failed.
+    """
+
+    def __init__(self, network: TrainedNetwork, traj: Trajectory, config: ExtractConfig) -> None:
+        self.network, self.traj, self.config = network, traj, config
+        self.why: list[str] = []
+
+    @cached_property
+    def _clustered(self) -> tuple[StateMachine | None, tuple | None]:
+        return finite_machine(self.traj, self.config, self.why)
+
+    @property
+    def clustered(self) -> StateMachine | None:
+        """The minimised machine over clusters of hidden states, or None."""
+        return self._clustered[0]
+
+    @property
+    def clusters(self) -> tuple | None:
+        """(component per distinct state, inverse, centres, numbered labels (N, T + 1)) or None."""
+        return self._clustered[1]
+
+    @cached_property
+    def classes(self) -> np.ndarray | None:
+        """Labels (N, T + 1): hidden states classed by the network's answers one step on."""
+        return behaviour_classes(self.network, self.traj, self.config)
+
+    @cached_property
+    def finite(self) -> StateMachine | None:
+        """The clustered machine, or, when clusters give none, the machine over probe classes."""
+        if self.clustered is not None or self.classes is None:
+            return self.clustered
+        found = finite_from_labels(self.classes, self.traj, self.config, _probed)
+        return None if found is None else found[0]
+
+    @cached_property
+    def lattice(self) -> StateMachine | None:
+        """The machine over lattice coordinates of the raw hidden states, or None."""
+        points = np.unique(np.round(self.traj.hidden.reshape(-1, self.network.hidden), 9), axis=0)
+        return lattice_machine(self.traj, points, self.config, "hidden states", self.why)
+
+    @property
+    def complete(self) -> bool:
+        return self.finite is not None and bool(self.finite.reading.complete)
+
+
+_probed = Reading("finite", "probed states")
+
+
+def _named_by_clusters(ctx: Context, found: list[StateMachine]) -> list[StateMachine]:
+    if ctx.clustered is None:
+        return []
+    return named_machines(ctx.network, ctx.traj, ctx.clusters[3], "clusters", ctx.config)
+
+
+def _named_by_probes(ctx: Context, found: list[StateMachine]) -> list[StateMachine]:
+    if (ctx.clustered is not None and found) or ctx.classes is None:
+        return []
+    return named_machines(ctx.network, ctx.traj, ctx.classes, "probed states", ctx.config)
+
+
+def _complete_finite(ctx: Context, found: list[StateMachine]) -> list[StateMachine]:
+    return [ctx.finite] if ctx.complete else []
+
+
+def _counts(ctx: Context, found: list[StateMachine]) -> list[StateMachine]:
+    if found or ctx.lattice is not None:
+        return []
+    counted = count_machines(ctx.traj, time_clusters(ctx.traj))
+    if not counted and ctx.classes is not None:
+        # States that differ only where the network never looks again (the order of the inputs,
+        # when only their counts matter) split every cluster: read what it does instead.
+        # Behaviour merges counts the network treats alike within its horizon, so the simplest
+        # counts it determines are taken, and not required to be told apart.
+        counted = count_machines(ctx.traj, [ctx.classes], apart=0.0, source="probed states")
+    return counted
+
+
+def _horizon(ctx: Context, found: list[StateMachine]) -> list[StateMachine]:
+    if found or ctx.lattice is not None:
+        return []
+    labels = horizon_labels(ctx.network, ctx.traj, ctx.config)
+    if labels is None:
+        return []
+    read = finite_from_labels(labels, ctx.traj, ctx.config, Reading("horizon", "horizon probes"))
+    if read is None or read[0] is None:
+        return []
+    named = named_machines(ctx.network, ctx.traj, read[1], "horizon probes", ctx.config)
+    return [*named, read[0]]
+
+
+def _lattice(ctx: Context, found: list[StateMachine]) -> list[StateMachine]:
+    return [] if ctx.lattice is None else [ctx.lattice]
+
+
+def _centres(ctx: Context, found: list[StateMachine]) -> list[StateMachine]:
+    if ctx.finite is None or ctx.complete or ctx.clusters is None:
+        return []
+    comp, inverse, centres, _ = ctx.clusters
+    hidden = centres[comp[inverse]].reshape(ctx.traj.hidden.shape)
+    snapped = Trajectory(ctx.traj.x, ctx.traj.y, hidden)
+    machine = lattice_machine(snapped, centres, ctx.config, "cluster centres", ctx.why)
+    return [] if machine is None else [machine]
+
+
+def _incomplete_finite(ctx: Context, found: list[StateMachine]) -> list[StateMachine]:
+    return [ctx.finite] if ctx.finite is not None and not ctx.complete else []
+
+
+@dataclass(frozen=True)
+class Reader:
+    """One way of reading the states: ``read(context, machines read so far)`` -> machines."""
+
+    name: str
+    read: Callable[[Context, list[StateMachine]], list[StateMachine]]
+
+
+# Offered to regression in this order. A reader sees what those before it found, so a fallback
+# (counts, horizon probes) runs only when nothing better read the states.
+READERS: tuple[Reader, ...] = (
+    Reader("named clusters", _named_by_clusters),
+    Reader("named probe classes", _named_by_probes),
+    Reader("complete finite", _complete_finite),
+    Reader("counts", _counts),
+    Reader("horizon probes", _horizon),
+    Reader("lattice", _lattice),
+    Reader("lattice of cluster centres", _centres),
+    Reader("incomplete finite", _incomplete_finite),
+)
+
+
+def extract(
+    network: TrainedNetwork,
+    data: SequenceData,
+    config: ExtractConfig | None = None,
+    readers: tuple[Reader, ...] = READERS,
+) -> list[StateMachine]:
+    """Every consistent state-machine reading of ``network`` on ``data``, in ``readers`` order.
+
+    Raises :class:`ExtractionError` when the network is not exact on ``data`` or no reader
+    reads the states; the message says why each reading failed.
+    """
+    config = config or ExtractConfig()
+    if data.n > config.max_sequences:
+        rng = np.random.default_rng(config.seed)
+        data = data.subset(np.sort(rng.choice(data.n, config.max_sequences, replace=False)))
+    y_net, hidden = network.run(data.x)
+    if not np.array_equal(np.rint(y_net).astype(np.int64), data.y):
+        raise ExtractionError("the network does not reproduce the data exactly")
+    h0 = np.zeros((data.n, 1, network.hidden))
+    ctx = Context(network, Trajectory(data.x, data.y, np.concatenate([h0, hidden], axis=1)), config)
+    found: list[StateMachine] = []
+    for reader in readers:
+        found += reader.read(ctx, found)
+    if not found:
+        ctx.why.append("no weighted count of the inputs or k-step probe of the network names them")
+        raise ExtractionError("no state machine reads the hidden states; " + "; ".join(ctx.why))
+    return found

@@ -1,0 +1,133 @@
+"""Counter reader: states as integer-weighted counts of the inputs seen so far.
+
+Counters a network stores nonlinearly (a saturating code), which no lattice in hidden space can
+read, are read this way, checked against what separates the states at each time step.
+"""
+
+from __future__ import annotations
+
+import itertools
+
+import numpy as np
+
+from mips.extract.finite import cluster
+from mips.extract.trajectory import Trajectory, agreement, machine_from_labels, row_ids
+from mips.machine import Reading, StateMachine
+
+
+def time_clusters(traj: Trajectory) -> list[np.ndarray]:
+    """Labels (N, T + 1) from clustering the hidden states of each time step on their own, at a
+    few radii, coarsest first.
+
+    A counter the network stores in a saturating code (a sigmoid of the count) has states that
+    overlap across time, yet at any one step the counts it must tell apart are well separated.
+    """
+    n, t1, h = traj.hidden.shape
+    spread = float(np.ptp(traj.hidden.reshape(-1, h), axis=0).max())
+    if spread < 1e-9:
+        return []
+    out = []
+    for frac in (0.05, 0.02, 0.01):
+        labels = np.zeros((n, t1), dtype=np.int64)
+        offset = 0
+        for t in range(t1):
+            comp = cluster(traj.hidden[:, t], frac * spread)
+            if comp is None:
+                break
+            labels[:, t] = comp + offset
+            offset += int(comp.max()) + 1
+        else:
+            out.append(labels)
+    return out
+
+
+def _count_weights(n_symbols: int) -> list[np.ndarray]:
+    """Integer weight matrices (symbols, r) to try, fewest variables and smallest weights first:
+    one weighted count, then each symbol's count relative to the first's, then every count."""
+    if n_symbols < 2 or n_symbols > 6:
+        return []
+    values = range(-2, 3) if n_symbols <= 3 else range(-1, 2)
+    vectors = []
+    for v in itertools.product(values, repeat=n_symbols):
+        a = np.array(v)
+        first = a[np.flatnonzero(a)[:1]]
+        if len(first) and first[0] > 0 and np.gcd.reduce(np.abs(a)) == 1:
+            vectors.append(a)
+    vectors.sort(key=lambda a: (int(np.abs(a).sum()), tuple(-a)))
+    out = [a[:, None] for a in vectors]
+    if n_symbols > 2:
+        out.append(
+            np.eye(n_symbols, dtype=np.int64)[:, :1] - np.eye(n_symbols, dtype=np.int64)[:, 1:]
+        )
+    out.append(np.eye(n_symbols, dtype=np.int64))
+    return out
+
+
+def count_machines(
+    traj: Trajectory,
+    label_sets: list[np.ndarray],
+    apart: float = 0.9,
+    source: str = "time-step clusters",
+) -> list[StateMachine]:
+    """A machine whose state is an integer-weighted count of the inputs seen so far.
+
+    The weights are a hypothesis to check against the network and the data. At every time step
+    the count must determine the network's state (its label: a per-step cluster, or what the
+    network does next; at >= 99% of states), and the network must tell the counts apart (at
+    >= ``apart``: a saturating code may merge counts that no longer matter near the end of a
+    sequence). The machine over the counts must then be deterministic on every observation.
+    Counters the network stores nonlinearly, which no lattice in hidden space can read, are
+    read this way; their formulas then hold for sequences longer than any the network saw.
+    """
+    if not label_sets:
+        return []
+    n, t1 = label_sets[0].shape
+    flat_x = traj.x.reshape(-1, traj.x.shape[-1])
+    symbols, sym_id = np.unique(flat_x, axis=0, return_inverse=True)
+    onehot = np.eye(len(symbols), dtype=np.int64)[sym_id.reshape(n, t1 - 1)]
+    counts = np.concatenate(
+        [np.zeros((n, 1, len(symbols)), dtype=np.int64), np.cumsum(onehot, axis=1)], axis=1
+    )
+    time = np.broadcast_to(np.arange(t1)[None, :, None], (n, t1, 1))
+    label_ids = [row_ids(lab.reshape(-1)) for lab in label_sets]
+    for weights in _count_weights(len(symbols)):
+        for z, sink in _sink_variants(counts @ weights):
+            keys = np.concatenate([time, z], axis=2).reshape(n * t1, -1)
+            key_ids = row_ids(keys)
+            if not any(
+                agreement(key_ids, lab) >= 0.99 and agreement(lab, key_ids) >= apart
+                for lab in label_ids
+            ):
+                continue
+            r = weights.shape[1]
+            reading = Reading(
+                "counts", source, "counts", symbols=symbols, weights=weights, sink=sink
+            )
+            m = machine_from_labels(
+                "lattice", z[:, :-1].reshape(-1, r), traj, z[:, 1:].reshape(-1, r), reading
+            )
+            if m is not None:
+                return [m]
+    return []
+
+
+def _sink_variants(z: np.ndarray, reach: int = 3) -> list[tuple[np.ndarray, int | None]]:
+    """The count z (N, T + 1, r) itself, then, for one count, z with a sink: once the count has
+    left [lo, hi] it stays at the first value outside, whatever comes next.
+
+    A one-counter machine with a dead state (a balance that must never go negative) is stored
+    by a network as a count while it is in range and as one region, wherever the count went,
+    after. The bound is tried within ``reach`` of the start, nearest first.
+    """
+    out: list[tuple[np.ndarray, int | None]] = [(z, None)]
+    if z.shape[-1] != 1:
+        return out
+    lowest = np.minimum.accumulate(z, axis=1)
+    highest = np.maximum.accumulate(z, axis=1)
+    for bound in range(reach + 1):
+        for below, run in ((True, lowest), (False, highest)):
+            sink = -bound - 1 if below else bound + 1
+            dead = run < -bound if below else run > bound
+            if dead.any():
+                out.append((np.where(dead, sink, z), sink))
+    return out

@@ -1,0 +1,151 @@
+"""Finite reader: clusters of hidden states, or any state labels, as a minimised Mealy machine.
+
+States are numbered breadth-first from the initial one, so equal machines print alike.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from dataclasses import replace
+from typing import Any
+
+import numpy as np
+from scipy.sparse import coo_matrix
+from scipy.sparse.csgraph import connected_components
+from scipy.spatial import cKDTree
+
+from mips.extract.trajectory import (
+    ExtractConfig,
+    Trajectory,
+    ambiguity,
+    functional,
+    machine_from_labels,
+)
+from mips.machine import Reading, StateMachine
+
+
+def cluster(points: np.ndarray, radius: float, max_pairs: int = 2_000_000) -> np.ndarray | None:
+    """Single-linkage clusters at ``radius``, or None when that would link too many pairs: a
+    radius that links most of a large point cloud (a counter's states) cannot separate it.
+
+    Points are first pooled into grid cells a quarter of the radius wide, so that tight clusters
+    of many thousand drifting states cost as little as their few cells."""
+    cells, pooled = np.unique(np.floor(points / (radius / 4)), axis=0, return_inverse=True)
+    reps = (cells + 0.5) * (radius / 4)
+    tree = cKDTree(reps)
+    if len(reps) > 2000 and tree.count_neighbors(tree, radius) > 2 * max_pairs:
+        return None
+    pairs = tree.query_pairs(radius, output_type="ndarray")
+    n = len(reps)
+    graph = coo_matrix((np.ones(len(pairs)), (pairs[:, 0], pairs[:, 1])), shape=(n, n))
+    return connected_components(graph, directed=False)[1][pooled.reshape(-1)]
+
+
+def minimise(
+    n: int, trans: dict[tuple[int, tuple[int, ...]], tuple[int, tuple[int, ...]]]
+) -> np.ndarray:
+    """Mealy partition refinement; an unobserved transition only matches another unobserved one."""
+    symbols = sorted({s for _, s in trans})
+    block = np.zeros(n, dtype=np.int64)
+    while True:
+        sigs = {}
+        new = np.empty(n, dtype=np.int64)
+        for q in range(n):
+            sig = (block[q],) + tuple(
+                (trans[(q, s)][1], block[trans[(q, s)][0]]) if (q, s) in trans else None
+                for s in symbols
+            )
+            new[q] = sigs.setdefault(sig, len(sigs))
+        if len(sigs) == len(set(block.tolist())):
+            return new
+        block = new
+
+
+def bfs_numbering(
+    initial: int, trans: dict[tuple[int, tuple[int, ...]], tuple[int, tuple[int, ...]]], n: int
+) -> np.ndarray:
+    symbols = sorted({s for _, s in trans})
+    number = -np.ones(n, dtype=np.int64)
+    number[initial] = 0
+    queue, k = deque([initial]), 1
+    while queue:
+        q = queue.popleft()
+        for s in symbols:
+            if (q, s) in trans and number[trans[(q, s)][0]] < 0:
+                number[trans[(q, s)][0]] = k
+                k += 1
+                queue.append(trans[(q, s)][0])
+    return number
+
+
+def finite_from_labels(
+    lab: np.ndarray, traj: Trajectory, config: ExtractConfig, reading: Reading
+) -> tuple[StateMachine | None, np.ndarray] | None:
+    """The minimised Mealy machine over state labels (N, T + 1) and the labels renumbered in
+    breadth-first order; None if the labels are not deterministic, (None, labels) if the
+    machine is too large."""
+    x = traj.x.reshape(-1, traj.x.shape[-1])
+    prev, nxt = lab[:, :-1].reshape(-1), lab[:, 1:].reshape(-1)
+    y = traj.y.reshape(-1, traj.y.shape[-1])
+    keys = np.concatenate([prev[:, None], x], axis=1)
+    if not (functional(keys, nxt[:, None]) and functional(keys, y)):
+        return None
+    n_states = int(lab.max()) + 1
+    trans = {}
+    for p, xx, q, yy in zip(prev.tolist(), x.tolist(), nxt.tolist(), y.tolist(), strict=True):
+        trans[(p, tuple(xx))] = (q, tuple(yy))
+    block = minimise(n_states, trans)
+    min_trans = {(int(block[p]), s): (int(block[q]), o) for (p, s), (q, o) in trans.items()}
+    n_min = int(block.max()) + 1
+    if n_min > config.max_states:
+        return None, lab
+    number = bfs_numbering(int(block[lab[0, 0]]), min_trans, n_min)
+    n_symbols = len(np.unique(x, axis=0))
+    reading = replace(reading, n_states=n_min, complete=len(min_trans) == n_min * n_symbols)
+    s_prev = number[block[prev]][:, None]
+    s_next = number[block[nxt]][:, None]
+    machine = machine_from_labels("finite", s_prev, traj, s_next, reading)
+    return machine, number[block[lab]]
+
+
+def finite_machine(
+    traj: Trajectory, config: ExtractConfig, why: list[str]
+) -> tuple[StateMachine | None, Any]:
+    """The minimised machine over clusters of the states, at the coarsest radius that gives one,
+    and the clustering; on failure, appends to ``why`` what went wrong at the finest radius."""
+    n, t1, h = traj.hidden.shape
+    flat = traj.hidden.reshape(-1, h)
+    uniq, inverse = np.unique(np.round(flat, 9), axis=0, return_inverse=True)
+    inverse = inverse.reshape(-1)
+    spread = float(np.ptp(uniq, axis=0).max()) if len(uniq) > 1 else 1.0
+    x = traj.x.reshape(-1, traj.x.shape[-1])
+    symbols = np.unique(x, axis=0)
+    if len(symbols) > config.max_symbols:
+        why.append(f"no finite machine: {len(symbols)} input symbols > {config.max_symbols}")
+        return None, None
+    miss = "the clusters link too many states"
+    ambiguous = None  # the finest clustering that was not deterministic, located only if needed
+    for frac in (0.2, 0.1, 0.05, 0.02, 0.01, 0.005, 0.002, 0.001):
+        comp = cluster(uniq, frac * spread) if len(uniq) > 1 else np.zeros(1, dtype=np.int64)
+        if comp is None:
+            continue
+        n_states = int(comp.max()) + 1
+        if n_states > config.max_states * 4:
+            miss, ambiguous = f"{n_states} clusters at radius {frac} of the spread", None
+            break
+        lab = comp[inverse].reshape(n, t1)
+        found = finite_from_labels(lab, traj, config, Reading("finite", "clusters", radius=frac))
+        if found is None:
+            miss, ambiguous = f"{n_states} clusters at radius {frac} of the spread, ", lab
+            continue
+        machine, numbered = found
+        if machine is None:
+            why.append(f"no finite machine: more than {config.max_states} states")
+            return None, None
+        centres = np.stack([uniq[comp == c].mean(axis=0) for c in range(n_states)])
+        return machine, (comp, inverse, centres, numbered)
+    if ambiguous is not None:
+        prev, nxt = ambiguous[:, :-1].reshape(-1, 1), ambiguous[:, 1:].reshape(-1, 1)
+        miss += ambiguity(prev, traj, nxt, "cluster")
+    why.append(f"no finite machine: {miss}")
+    return None, None

@@ -1,0 +1,141 @@
+"""Finite states named by something observable: the last k inputs, or the output they emit."""
+
+from __future__ import annotations
+
+import itertools
+from dataclasses import replace
+
+import numpy as np
+
+from mips.extract.rules import from_rows
+from mips.extract.trajectory import (
+    ExtractConfig,
+    Trajectory,
+    agreement,
+    machine_from_labels,
+    row_ids,
+)
+from mips.machine import Reading, StateMachine
+from mips.network.artifact import TrainedNetwork
+
+
+def _window(x: np.ndarray, k: int) -> np.ndarray:
+    """(N, T + 1, k * d_in): the last k inputs before each state, newest first, zeros before t=0."""
+    n, t, d = x.shape
+    padded = np.concatenate([np.zeros((n, k, d), dtype=x.dtype), x], axis=1)
+    cols = [padded[:, k - i : k - i + t + 1] for i in range(1, k + 1)]
+    return np.concatenate(cols, axis=2) if cols else np.zeros((n, t + 1, 0), dtype=x.dtype)
+
+
+def window_machines(
+    network: TrainedNetwork,
+    traj: Trajectory,
+    labels: np.ndarray,
+    source: str,
+    config: ExtractConfig,
+) -> list[StateMachine]:
+    """The machine whose state is the last k inputs (a shift register of inputs), if the state
+    labels (N, T + 1) are a function of them for some k <= ``config.max_window``.
+
+    A name is a hypothesis: it must agree with the labels almost everywhere (a state read near a
+    decision boundary may be mislabelled), and the machine it gives must then be consistent with
+    every observation (checked when the machine is built).
+    """
+    n, t1 = labels.shape
+    for k in range(config.max_window + 1):
+        win = _window(traj.x, k)
+        keys = win.reshape(n * t1, -1)
+        # Windows seen about once each explain any labelling; a name must be seen repeatedly.
+        if len(np.unique(keys, axis=0)) * 2 > len(keys):
+            return []
+        if agreement(row_ids(keys), labels.reshape(-1)) < 0.99:
+            continue
+        r = win.shape[-1]
+        reading = Reading("window", source, "window", n_states=int(labels.max()) + 1, window=k)
+        prev = win[:, :-1].reshape(n * (t1 - 1), r)
+        m = machine_from_labels("finite", prev, traj, win[:, 1:].reshape(n * (t1 - 1), r), reading)
+        return [] if m is None else [_complete_window(network, m, k, config.max_probed_states)]
+    return []
+
+
+def output_machines(
+    network: TrainedNetwork, traj: Trajectory, labels: np.ndarray, source: str
+) -> list[StateMachine]:
+    """The machine whose state after step t is the output y_t, if the state labels (N, T + 1)
+    are in one-to-one correspondence with the outputs (a running minimum, a counter).
+
+    h_{-1} takes the output of the states it behaves like, or its own readout when it behaves
+    like none of them.
+    """
+    n, t1 = labels.shape
+    y = traj.y.reshape(n, t1 - 1, -1)
+    after = labels[:, 1:].reshape(-1)
+    if agreement(after, row_ids(y.reshape(len(after), -1))) < 0.99:
+        return []
+    like_initial = after == int(labels[0, 0])
+    if like_initial.any():
+        values, counts = np.unique(
+            y.reshape(len(after), -1)[like_initial], axis=0, return_counts=True
+        )
+        code = values[np.argmax(counts)]
+    else:
+        code = np.rint(network.readout(np.zeros((1, network.hidden))))[0].astype(np.int64)
+    named = np.concatenate([np.broadcast_to(code, (n, 1, y.shape[-1])), y], axis=1)
+    reading = Reading("output", source, "output", n_states=int(labels.max()) + 1)
+    d = y.shape[-1]
+    m = machine_from_labels(
+        "finite", named[:, :-1].reshape(-1, d), traj, named[:, 1:].reshape(-1, d), reading
+    )
+    return [] if m is None else [m]
+
+
+def named_machines(
+    network: TrainedNetwork,
+    traj: Trajectory,
+    labels: np.ndarray,
+    source: str,
+    config: ExtractConfig,
+) -> list[StateMachine]:
+    """Machines whose states (labels (N, T + 1)) are named by observables: a window, an output.
+
+    Both names make the formulas the regressors look for.
+    """
+    return window_machines(network, traj, labels, source, config) + output_machines(
+        network, traj, labels, source
+    )
+
+
+def _complete_window(
+    network: TrainedNetwork, machine: StateMachine, k: int, max_probes: int
+) -> StateMachine:
+    """The window machine with a row for every (window, input), read by probing the network.
+
+    A shift register's states are its last k inputs, so each is reached by feeding those inputs:
+    the network's output on (window, symbol) is read by running it on the window then the
+    symbol. Its transitions are the shift itself. Inputs before t = 0 are zeros; when zero is
+    not an input symbol, such windows are reached by the shorter prefix. Kept only when every
+    probe agrees with the rows the data showed.
+    """
+    d = machine.x.shape[1]
+    symbols = np.unique(machine.x, axis=0)
+    pad_is_symbol = bool((symbols == 0).all(axis=1).any())
+    lengths = [k] if pad_is_symbol else list(range(k + 1))
+    if k == 0 or sum(len(symbols) ** (j + 1) for j in lengths) > max_probes:
+        return machine
+    rows = [machine.z_prev, machine.x, machine.z_next, machine.y]
+    blocks = [np.concatenate(rows, axis=1)]
+    for j in lengths:
+        # Chronological inputs: j window symbols (oldest first), then the probed symbol.
+        idx = np.array(list(itertools.product(range(len(symbols)), repeat=j + 1)), dtype=np.int64)
+        seqs = symbols[idx.reshape(-1, j + 1)].reshape(len(idx), j + 1, d)
+        y = np.rint(network.run(seqs.astype(np.float64))[0][:, -1]).astype(np.int64)
+        newest_first = seqs[:, ::-1].reshape(len(seqs), -1)
+        pad = np.zeros((len(seqs), (k - j) * d), dtype=np.int64)
+        z_prev = np.concatenate([newest_first[:, d:], pad], axis=1)
+        z_next = np.concatenate([newest_first, pad], axis=1)[:, : k * d]
+        blocks.append(np.concatenate([z_prev, seqs[:, -1], z_next, y], axis=1))
+    table = np.unique(np.concatenate(blocks), axis=0)
+    if len(np.unique(table[:, : (k + 1) * d], axis=0)) < len(table):
+        return machine
+    reading = replace(machine.reading, probed=len(table) - machine.n_rows)
+    return from_rows(machine.kind, machine.initial, table, d, reading)

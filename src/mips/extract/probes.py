@@ -1,0 +1,119 @@
+"""States told apart by what the network does next: its outputs on probe inputs from them."""
+
+from __future__ import annotations
+
+import itertools
+
+import numpy as np
+
+from mips.extract.trajectory import ExtractConfig, Trajectory, functional
+from mips.network.artifact import TrainedNetwork
+
+
+def probe_classes(
+    network: TrainedNetwork, states: np.ndarray, symbols: np.ndarray, k: int, max_states: int
+) -> np.ndarray | None:
+    """A class for each row of ``states`` (M, H): the network's rounded outputs along every input
+    sequence of length k from it. None when there are more than ``max_states`` distinct states."""
+    scale = max(float(np.abs(states).max()), 1.0)
+    _, first, inverse = np.unique(
+        np.round(states / scale, 5), axis=0, return_index=True, return_inverse=True
+    )
+    if len(first) > max_states:
+        return None
+    probes = np.array(list(itertools.product(range(len(symbols)), repeat=k)))
+    h = np.repeat(states[first], len(probes), axis=0)
+    outs = []
+    for j in range(k):
+        h = network.step(h, np.tile(symbols[probes[:, j]], (len(first), 1)))
+        outs.append(np.rint(network.readout(h)))
+    signature = np.concatenate(outs, axis=1).reshape(len(first), -1)
+    _, classes = np.unique(signature, axis=0, return_inverse=True)
+    return classes.reshape(-1)[inverse.reshape(-1)]
+
+
+def behaviour_classes(
+    network: TrainedNetwork, traj: Trajectory, config: ExtractConfig
+) -> np.ndarray | None:
+    """Label every hidden state (N, T + 1) by what the network does from it, or None.
+
+    Two hidden vectors are one state when the network answers every input symbol the same from
+    both. Hidden vectors that differ only in directions the network never reads again (a ReLU
+    feature of an input that no later output uses, the transient of h_{-1} = 0) thereby
+    collapse to one state.
+    """
+    n, t1, h = traj.hidden.shape
+    symbols = np.unique(traj.x.reshape(-1, traj.x.shape[-1]), axis=0).astype(np.float64)
+    if len(symbols) > config.max_probe_symbols:
+        return None
+    # One step only: longer probes leave the horizon the network was trained on, where its
+    # answers drift and would split states it treats alike on the data.
+    classes = probe_classes(
+        network, traj.hidden.reshape(-1, h), symbols, 1, config.max_probed_states
+    )
+    return None if classes is None else classes.reshape(n, t1)
+
+
+def _replay(
+    trans: dict[tuple[int, int], tuple[int, tuple[int, ...]]],
+    start: np.ndarray,
+    x_ids: np.ndarray,
+    y: np.ndarray,
+) -> np.ndarray | None:
+    """Labels (N, T + 1) from running ``trans`` from ``start`` on symbol ids (N, T); None if a
+    transition is missing or emits other outputs than ``y`` (N, T, d_out)."""
+    n, t_len = x_ids.shape
+    labels = np.empty((n, t_len + 1), dtype=np.int64)
+    labels[:, 0] = start
+    outputs = y.tolist()
+    for i, seq in enumerate(x_ids.tolist()):
+        c = int(start[i])
+        for t, s in enumerate(seq):
+            step = trans.get((c, s))
+            if step is None or step[1] != tuple(outputs[i][t]):
+                return None
+            c = labels[i, t + 1] = step[0]
+    return labels
+
+
+def horizon_labels(
+    network: TrainedNetwork, traj: Trajectory, config: ExtractConfig
+) -> np.ndarray | None:
+    """Labels (N, T + 1) from probing the network k steps ahead, staying inside its horizon.
+
+    A state's class is what the network outputs along every input sequence of length k from
+    it; only states early enough for k more steps to stay within the training length are
+    probed, since beyond it a network's answers drift. The classes and their observed
+    transitions form a machine, which must replay every training sequence to the end with the
+    data's outputs: the later states are then labelled by that replay. The shortest k that
+    does so is used. This reads finite machines whose states the network keeps apart only in
+    what they do several steps later (a remainder, whose next output is a quotient bit).
+    """
+    n, t1, h = traj.hidden.shape
+    symbols, x_ids = np.unique(traj.x.reshape(-1, traj.x.shape[-1]), axis=0, return_inverse=True)
+    x_ids = x_ids.reshape(n, t1 - 1)
+    for k in range(2, t1 - 1):
+        # The probes of one state are |symbols|^k sequences: the symbol limit bounds them too.
+        if len(symbols) ** k > config.max_probe_symbols:
+            break
+        early = t1 - k  # positions whose k-step continuations stay in the data's length
+        budget = 50 * config.max_probed_states // len(symbols) ** k
+        classes = probe_classes(network, traj.hidden[:, :early].reshape(-1, h), symbols, k, budget)
+        if classes is None:
+            break
+        early_labels = classes.reshape(n, early)
+        keys = np.stack(
+            [early_labels[:, :-1].reshape(-1), x_ids[:, : early - 1].reshape(-1)], axis=1
+        )
+        nxt = early_labels[:, 1:].reshape(-1)
+        outs = traj.y[:, : early - 1].reshape(len(nxt), -1)
+        if not functional(keys, np.column_stack([nxt, outs])):
+            continue
+        trans = {
+            (c, s): (c2, tuple(o))
+            for (c, s), c2, o in zip(keys.tolist(), nxt.tolist(), outs.tolist(), strict=True)
+        }
+        labels = _replay(trans, early_labels[:, 0], x_ids, traj.y)
+        if labels is not None:
+            return labels
+    return None

@@ -1,0 +1,187 @@
+"""What a synthesis is configured by and what it returns: the config, each attempt, the result."""
+
+from __future__ import annotations
+
+import hashlib
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import asdict, dataclass, field, replace
+from typing import Any
+
+import numpy as np
+
+from mips.extract import ExtractConfig
+from mips.io import dumps
+from mips.machine import StateMachine
+from mips.network.artifact import TrainedNetwork
+from mips.network.search import SearchConfig
+from mips.program import Program
+from mips.regress import RegressConfig
+from mips.simplify import SimplifyConfig
+from mips.verify import Verification, load_program
+
+__all__ = ["Attempt", "Clock", "SynthConfig", "Synthesis", "best_attempt", "header"]
+
+
+@dataclass(frozen=True)
+class SynthConfig:
+    """Every stage's own config, and the one ``seed`` each stage's seed is derived from.
+
+    The root seed itself seeds the train/held-out split and the network search (whose packs
+    derive their own seeds from it), so a seed gives the same networks it always gave; the
+    stages that used to be seeded with a constant (simplify's retraining, extract's sampling,
+    regress's row sample and hashes) get seeds spawned from it by ``numpy.random.SeedSequence``.
+    The stage configs' own ``seed`` fields are overwritten by :meth:`seeded`.
+    """
+
+    seed: int = 0
+    search: SearchConfig = field(default_factory=SearchConfig)
+    simplify: SimplifyConfig = field(default_factory=SimplifyConfig)
+    extract: ExtractConfig = field(default_factory=ExtractConfig)
+    regress: RegressConfig = field(default_factory=RegressConfig)
+
+    def seeded(self) -> SynthConfig:
+        """This config with every stage's seed derived from ``seed``."""
+        children = np.random.SeedSequence(self.seed).spawn(3)
+        simplify_seed, extract_seed, regress_seed = (int(c.generate_state(1)[0]) for c in children)
+        return replace(
+            self,
+            search=replace(self.search, seed=self.seed),
+            simplify=replace(self.simplify, seed=simplify_seed),
+            extract=replace(self.extract, seed=extract_seed),
+            regress=replace(self.regress, seed=regress_seed),
+        )
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    def digest(self) -> str:
+        """A short hash of the whole config: equal digests, equal settings."""
+        return hashlib.sha256(dumps(self.to_dict(), sort_keys=True).encode()).hexdigest()[:12]
+
+
+@dataclass(frozen=True, eq=False)
+class Attempt:
+    """One reading tried: the network read, the machine read from it, its program, the check."""
+
+    network: TrainedNetwork
+    machine: StateMachine
+    program: Program
+    source: str
+    verification: Verification
+
+    def describe(self) -> str:
+        report = self.verification
+        return (
+            f"{self.machine.kind}/{self.machine.reading.describe()}: {self.program.form}, "
+            f"{'verified' if report.verified else report.summary()}"
+        )
+
+
+def best_attempt(attempts: list[Attempt]) -> Attempt | None:
+    """The first verified formula, else the first verified table, else None."""
+    verified = [a for a in attempts if a.verification.verified]
+    formulas = [a for a in verified if a.program.form == "formula"]
+    return (formulas or verified or [None])[0]
+
+
+@dataclass(frozen=True, eq=False)
+class Synthesis:
+    """The result of :func:`mips.synthesize`: the chosen attempt, or the stage that failed and why.
+
+    ``network`` and ``machine`` are the chosen attempt's, or on failure the first ones read.
+    """
+
+    config: SynthConfig
+    seconds: dict[str, float]
+    chosen: Attempt | None = None
+    attempts: tuple[Attempt, ...] = ()
+    network: TrainedNetwork | None = None
+    machine: StateMachine | None = None
+    failed_stage: str | None = None
+    reason: str | None = None
+
+    def __post_init__(self) -> None:
+        if (self.chosen is None) == (self.failed_stage is None):
+            raise ValueError("a synthesis has either a chosen attempt or a failed stage")
+        if self.chosen is not None:
+            object.__setattr__(self, "network", self.chosen.network)
+            object.__setattr__(self, "machine", self.chosen.machine)
+
+    @property
+    def ok(self) -> bool:
+        return self.chosen is not None
+
+    @property
+    def source(self) -> str | None:
+        return None if self.chosen is None else self.chosen.source
+
+    @property
+    def form(self) -> str | None:
+        return None if self.chosen is None else self.chosen.program.form
+
+    @property
+    def program_ir(self) -> Program | None:
+        return None if self.chosen is None else self.chosen.program
+
+    @property
+    def verification(self) -> Verification | None:
+        return None if self.chosen is None else self.chosen.verification
+
+    @property
+    def program(self) -> Callable[[list[list[int]]], list[list[int]]]:
+        """The emitted program as a callable (loaded from ``source``)."""
+        if self.chosen is None:
+            raise RuntimeError(f"no program: {self.failed_stage} failed: {self.reason}")
+        return load_program(self.chosen.source)
+
+    def record(self) -> dict[str, Any]:
+        """Flat JSON-ready summary."""
+        net, program = self.network, self.program_ir
+        return {
+            "ok": self.ok,
+            "form": self.form,
+            "hidden": net.hidden if net else None,
+            "architecture": net.arch.describe() if net else None,
+            "state_vars": len(program.state) if program else None,
+            "machine": self.machine.kind if self.machine else None,
+            "reading": self.machine.reading.to_dict() if self.machine else None,
+            "program_lines": len(self.source.splitlines()) if self.source else None,
+            "seconds": self.seconds,
+            "failed_stage": self.failed_stage,
+            "reason": self.reason,
+            "verification": self.verification.to_dict() if self.verification else None,
+            "attempts": [a.describe() for a in self.attempts],
+        }
+
+
+def header(
+    network: TrainedNetwork, machine: StateMachine, program: Program, config: SynthConfig
+) -> str:
+    """The emitted program's header: what made it, and with which settings."""
+    from mips import __version__
+
+    rule = "" if machine.modulus is None else f", state mod {machine.modulus}"
+    return (
+        f"Network: {network.arch.describe()}; state machine: {machine.kind} "
+        f"({machine.reading.describe()}), {machine.n_rows} distinct transitions{rule}; "
+        f"form: {program.form}.\n"
+        f"mips {__version__}, seed {config.seed}, config {config.digest()}."
+    )
+
+
+class Clock:
+    """Seconds per stage, added up over every network read: ``with clock("extract"): ...``."""
+
+    def __init__(self) -> None:
+        self.seconds: dict[str, float] = {}
+
+    @contextmanager
+    def __call__(self, stage: str) -> Iterator[None]:
+        start = time.perf_counter()
+        try:
+            yield
+        finally:
+            spent = time.perf_counter() - start
+            self.seconds[stage] = round(self.seconds.get(stage, 0.0) + spent, 3)

@@ -1,0 +1,78 @@
+"""The counter reader: integer-weighted counts of the inputs, checked against the network."""
+
+import numpy as np
+
+from mips.extract.counters import count_machines, time_clusters
+from mips.extract.trajectory import Trajectory
+from mips.regress import regress
+
+
+def balanced(x: np.ndarray) -> np.ndarray:
+    """1 where the prefix of 0 = "(" and 1 = ")" is balanced and never went negative."""
+    b = np.cumsum(1 - 2 * x, axis=-1)
+    return ((b == 0) & (np.minimum.accumulate(b, axis=-1) >= 0)).astype(np.int64)
+
+
+def test_saturating_counter_is_read_as_a_weighted_count():
+    # Majority of 0s and 1s, stored as tanh(B / 3) of the balance B = #0 - #1 plus noise: the
+    # states of one balance drift with time and overlap their neighbours', so no lattice or
+    # clustering over all steps reads it, but each step's clusters do.
+    rng = np.random.default_rng(0)
+    x = rng.integers(0, 2, (1500, 10, 1))
+    balance = np.concatenate([np.zeros((1500, 1)), np.cumsum(1 - 2 * x[..., 0], axis=1)], axis=1)
+    t = np.arange(11)[None, :]
+    hidden = np.tanh(balance / 3) + 0.004 * t * np.sign(balance) + rng.normal(0, 1e-4, t.shape)
+    y = (balance[:, 1:] < 0).astype(np.int64)[..., None]
+    traj = Trajectory(x, y, hidden[..., None])
+    machines = count_machines(traj, time_clusters(traj))
+    assert len(machines) == 1
+    m = machines[0]
+    assert m.kind == "lattice" and m.reading.encoding == "counts"
+    assert np.abs(np.array(m.reading.weights)).tolist() == [[1], [1]]
+    program = regress(m)
+    assert program.form == "formula" and len(program.state) == 1
+    longer = rng.integers(0, 2, (200, 60, 1))
+    want = (np.cumsum(1 - 2 * longer[..., 0], axis=1) < 0).astype(int)
+    assert [[o[0] for o in program.run(seq.tolist())] for seq in longer] == want.tolist()
+
+
+def test_counter_with_a_sink_is_read_as_one_count():
+    # Balanced parentheses: the balance B, tanh-coded while it has never gone negative, and one
+    # noisy region, wherever B went, after. No plain count explains the dead region's states.
+    rng = np.random.default_rng(0)
+    x = rng.integers(0, 2, (1500, 10, 1))
+    b = np.concatenate([np.zeros((1500, 1)), np.cumsum(1 - 2 * x[..., 0], axis=1)], axis=1)
+    dead = np.minimum.accumulate(b, axis=1) < 0
+    hidden = np.where(dead, 3 + rng.uniform(0, 0.5, b.shape), np.tanh(b / 3))
+    traj = Trajectory(x, balanced(x[..., 0])[..., None], hidden[..., None])
+    machines = count_machines(traj, time_clusters(traj))
+    assert len(machines) == 1 and machines[0].reading.sink == -1
+    program = regress(machines[0])
+    assert program.form == "formula" and len(program.state) == 1
+    longer = rng.integers(0, 2, (300, 60, 1))
+    assert [[o[0] for o in program.run(seq.tolist())] for seq in longer] == balanced(
+        longer[..., 0]
+    ).tolist()
+
+
+def test_counts_are_read_from_behaviour_that_merges_counts():
+    # What the network does next tells balances apart only near zero (the far ones no longer
+    # matter within its horizon): such labels determine no clusters to split, but they are a
+    # function of the balance, so the balance is read once counts need not be told apart.
+    x = np.random.default_rng(2).integers(0, 2, (800, 8, 1))
+    b = np.concatenate([np.zeros((800, 1), dtype=np.int64), np.cumsum(1 - 2 * x[..., 0], 1)], 1)
+    traj = Trajectory(x, (b[:, 1:] < 0).astype(np.int64)[..., None], np.zeros((800, 9, 1)))
+    behaviour = np.clip(b, -2, 2)
+    assert count_machines(traj, [behaviour]) == []
+    machines = count_machines(traj, [behaviour], apart=0.0, source="probed states")
+    assert len(machines) == 1
+    assert np.abs(machines[0].z_next - machines[0].z_prev).max() == 1
+    assert machines[0].reading.describe() == "probed states, named by weighted input counts"
+
+
+def test_counter_reader_refuses_an_order_dependent_state():
+    # Last input seen (a state no count of inputs determines) gives no counter.
+    x = np.random.default_rng(1).integers(0, 2, (800, 8, 1))
+    prev = np.concatenate([np.zeros((800, 1), dtype=np.int64), x[..., 0]], axis=1)
+    traj = Trajectory(x, prev[:, :-1, None], prev[..., None].astype(float))
+    assert count_machines(traj, time_clusters(traj)) == []

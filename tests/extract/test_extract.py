@@ -1,0 +1,54 @@
+"""extract(): the readers in registry order, and why nothing read the states."""
+
+import numpy as np
+import pytest
+
+from mips.data import SequenceData
+from mips.extract import READERS, ExtractionError, Reader, extract
+from mips.network import Architecture
+
+
+def test_extraction_error_says_why(random_network):
+    # Continuous states driven by 100 input symbols: no lattice, and too many symbols for a
+    # finite machine; the error names both instead of a generic refusal.
+    net = random_network(Architecture(2, 2, 5), d_in=2, seed=3)
+    x = np.random.default_rng(0).integers(0, 10, (200, 6, 2))
+    y = np.rint(net.run(x.astype(float))[0]).astype(np.int64)
+    with pytest.raises(ExtractionError) as error:
+        extract(net, SequenceData(x, y))
+    assert "no lattice of hidden states:" in str(error.value)
+    assert "100 input symbols > 64" in str(error.value)
+
+
+def test_a_network_that_is_not_exact_is_refused(counter_with_offset):
+    net, data = counter_with_offset
+    y = data.y.copy()
+    y[0, 0, 0] += 1
+    with pytest.raises(ExtractionError, match="does not reproduce the data"):
+        extract(net, SequenceData(data.x, y))
+
+
+def test_readers_are_unique_and_named():
+    names = [r.name for r in READERS]
+    assert len(set(names)) == len(names) == 8
+
+
+def test_machines_come_in_registry_order(parity_network):
+    net, data = parity_network
+    machines = extract(net, data)
+    readers = [m.reading.reader for m in machines]
+    # Output-named states (the parity is the output) come before the numbered finite machine.
+    assert readers.index("output") < readers.index("finite")
+    assert all(np.array_equal(m.run(data.x), data.y) for m in machines)
+
+
+def test_a_reader_sees_what_came_before(parity_network):
+    net, data = parity_network
+    seen = []
+
+    def spy(ctx, found):
+        seen.append([m.reading.reader for m in found])
+        return []
+
+    extract(net, data, readers=(*READERS[:3], Reader("spy", spy)))
+    assert seen == [[m.reading.reader for m in extract(net, data, readers=READERS[:3])]]

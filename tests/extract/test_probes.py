@@ -1,0 +1,68 @@
+"""States told apart by the network's answers: one-step classes and horizon probes."""
+
+import numpy as np
+
+from mips.extract.finite import finite_from_labels
+from mips.extract.probes import behaviour_classes, horizon_labels, probe_classes
+from mips.extract.trajectory import ExtractConfig, Trajectory
+from mips.machine import Reading
+from mips.regress import regress
+
+
+class RemainderNetwork:
+    """Stands in for a trained network: binary division by 5, most significant bit first, with
+    the quotient bit emitted one step late. The state (r, q, the pending bit p) is one-hot in 20
+    units; 8 more units carry large noise, so clusters of hidden vectors mean nothing, and the
+    next output (p) says nothing about r: only probes several steps long tell remainders apart."""
+
+    def __init__(self, seed: int) -> None:
+        self.rng = np.random.default_rng(seed)
+
+    def encode(self, r: np.ndarray, q: np.ndarray, p: np.ndarray) -> np.ndarray:
+        h = np.zeros((len(r), 28))
+        h[np.arange(len(r)), 4 * r + 2 * q + p] = 1.0
+        h[:, 20:] = self.rng.normal(0, 3, (len(r), 8))
+        return h
+
+    def step(self, h: np.ndarray, x: np.ndarray) -> np.ndarray:
+        s = h[:, :20].argmax(axis=1)
+        c = 2 * (s // 4) + np.asarray(x)[:, 0].astype(int)
+        return self.encode(c % 5, c // 5, s // 2 % 2)
+
+    def readout(self, h: np.ndarray) -> np.ndarray:
+        return (h[:, :20].argmax(axis=1) % 2)[:, None].astype(float)
+
+
+def remainder_trajectory(net: RemainderNetwork) -> Trajectory:
+    x = np.random.default_rng(2).integers(0, 2, (600, 10, 1))
+    h = [np.zeros((600, 28))]
+    h[0][:, 0] = 1.0  # r = q = p = 0
+    for t in range(10):
+        h.append(net.step(h[-1], x[:, t]))
+    y = np.stack([net.readout(v) for v in h[1:]], axis=1).astype(np.int64)
+    return Trajectory(x, y, np.stack(h, axis=1))
+
+
+def test_probe_classes_merge_states_the_network_answers_alike():
+    net = RemainderNetwork(0)
+    states = net.encode(np.array([0, 0, 1]), np.array([0, 0, 0]), np.array([0, 0, 1]))
+    classes = probe_classes(net, states, np.array([[0.0], [1.0]]), 1, 100)
+    assert classes[0] == classes[1]  # the same (r, q, p), different noise
+
+
+def test_horizon_probes_read_a_machine_that_one_step_probes_cannot():
+    net = RemainderNetwork(0)
+    traj = remainder_trajectory(net)
+    one_step = behaviour_classes(net, traj, ExtractConfig())
+    assert finite_from_labels(one_step, traj, ExtractConfig(), Reading("t", "t")) is None
+    labels = horizon_labels(net, traj, ExtractConfig())
+    assert labels is not None
+    machine, _ = finite_from_labels(labels, traj, ExtractConfig(), Reading("t", "t"))
+    assert machine.reading.complete and machine.reading.n_states <= 10
+    program = regress(machine)
+    for seq in np.random.default_rng(3).integers(0, 2, (100, 40)).tolist():
+        r, q, want = 0, 0, []
+        for bit in seq:
+            want.append(q)
+            r, q = (2 * r + bit) % 5, (2 * r + bit) // 5
+        assert [o[0] for o in program.run([[b] for b in seq])] == want

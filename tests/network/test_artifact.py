@@ -1,0 +1,111 @@
+"""TrainedNetwork: the numpy forward pass, shape checks, pruning, and save/load without pickle."""
+
+import json
+
+import numpy as np
+import pytest
+
+from mips.network import Architecture, TrainedNetwork
+from mips.network.artifact import META_FILE, WEIGHTS_FILE
+
+ARCHS = [
+    Architecture(1),
+    Architecture(3, hidden_bias=False),
+    Architecture(2, 2, 5),
+    Architecture(4, 2, 3, 2, 6),
+]
+
+
+def test_hand_built_network_is_exact_and_a_perturbed_one_is_not(running_sum, counter_network):
+    assert np.array_equal(counter_network().predict(running_sum.x), running_sum.y)
+    assert counter_network().is_exact(running_sum)
+    assert not np.array_equal(counter_network(offset=0.2).predict(running_sum.x), running_sum.y)
+    assert not counter_network(offset=0.2).is_exact(running_sum)
+
+
+@pytest.mark.parametrize("arch", ARCHS, ids=Architecture.describe)
+def test_run_is_step_then_readout(arch: Architecture, random_network) -> None:
+    net = random_network(arch, d_in=2, d_out=3, seed=1)
+    x = np.random.default_rng(0).integers(-5, 6, (4, 6, 2))
+    y, hidden = net.run(x)
+    assert y.shape == (4, 6, 3) and hidden.shape == (4, 6, arch.hidden)
+    h = np.zeros((4, arch.hidden))
+    for t in range(6):
+        h = net.step(h, x[:, t])
+        np.testing.assert_array_equal(hidden[:, t], h)
+        np.testing.assert_array_equal(y[:, t], net.readout(h))
+    assert np.array_equal(net.predict(x), np.rint(y).astype(np.int64))
+
+
+@pytest.mark.parametrize("arch", ARCHS, ids=Architecture.describe)
+def test_save_load_round_trip_keeps_weights_config_metrics_and_outputs(
+    tmp_path, arch: Architecture, random_network
+) -> None:
+    net = random_network(arch, d_in=2, d_out=1, seed=5)
+    net = TrainedNetwork(
+        net.arch, 2, 1, net.weights, {"train": {"lr": 0.003}}, {"steps": np.int64(12)}
+    )
+    directory = net.save(tmp_path / "net")
+    assert sorted(p.name for p in directory.iterdir()) == sorted([WEIGHTS_FILE, META_FILE])
+    meta = json.loads((directory / META_FILE).read_text())  # plain JSON, readable anywhere
+    assert meta["metrics"] == {"steps": 12} and meta["d_in"] == 2
+    back = TrainedNetwork.load(directory)
+    assert back.arch == net.arch and (back.d_in, back.d_out) == (2, 1)
+    assert back.config == {"train": {"lr": 0.003}} and back.metrics == {"steps": 12}
+    assert back.weights.keys() == net.weights.keys()
+    for k, v in net.weights.items():
+        np.testing.assert_array_equal(back.weights[k], v)
+    x = np.random.default_rng(0).integers(-5, 6, (3, 4, 2))
+    np.testing.assert_array_equal(back.run(x)[0], net.run(x)[0])
+    assert not list(tmp_path.glob("**/*.pt")) and not list(tmp_path.glob("**/*.pkl"))
+
+
+def test_replace_keeps_the_architecture_and_merges_metrics(counter_network) -> None:
+    net = counter_network(0.5).replace(counter_network(0.5).weights, steps=12)
+    again = net.replace({**net.weights, "f.0.bias": np.array([0.0])}, seconds=1.5)
+    assert again.metrics == {"steps": 12, "seconds": 1.5}
+    assert again.arch == net.arch and again.weights["f.0.bias"][0] == 0.0
+    assert net.weights["f.0.bias"][0] == 0.5
+
+
+def test_missing_or_misshapen_weights_are_rejected(counter_network) -> None:
+    weights = counter_network().weights
+    without = {k: v for k, v in weights.items() if k != "g.0.bias"}
+    with pytest.raises(ValueError, match="missing weight 'g.0.bias'"):
+        TrainedNetwork(Architecture(1), 1, 1, without)
+    with pytest.raises(ValueError, match=r"f.0.weight has shape \(2, 1\), expected \(3, 1\)"):
+        TrainedNetwork(Architecture(1), 2, 1, weights)
+    with pytest.raises(ValueError, match="f.0.weight"):
+        TrainedNetwork(Architecture(2), 1, 1, weights)
+
+
+@pytest.mark.parametrize(
+    "kwargs", [{"hidden": 0}, {"hidden": 1, "output_depth": 0}, {"hidden": 2, "hidden_depth": 2}]
+)
+def test_bad_architectures_are_rejected(kwargs: dict) -> None:
+    with pytest.raises(ValueError):
+        Architecture(**kwargs)
+
+
+def test_rank_orders_by_hidden_size_first() -> None:
+    archs = [Architecture(3), Architecture(2, 2, 8, 2, 8), Architecture(2, 2, 8), Architecture(2)]
+    order = sorted(archs, key=Architecture.rank)
+    assert order == [Architecture(2), Architecture(2, 2, 8), Architecture(2, 2, 8, 2, 8), archs[0]]
+    assert Architecture(2, hidden_bias=False).rank() < Architecture(2).rank()
+
+
+def test_pruned_zeroes_small_weights_relative_to_their_matrix(counter_network) -> None:
+    net = counter_network().replace(
+        {
+            "f.0.weight": np.array([[1.0], [0.02]]),
+            "f.0.bias": np.array([0.03]),
+            "g.0.weight": np.array([[0.001]]),
+            "g.0.bias": np.array([0.0]),
+        }
+    )
+    pruned = net.pruned(0.05)
+    assert pruned.weights["f.0.weight"].ravel().tolist() == [1.0, 0.0]
+    assert pruned.weights["f.0.bias"].tolist() == [0.0]
+    # A matrix is measured against itself: a lone small readout weight stays.
+    assert pruned.weights["g.0.weight"].ravel().tolist() == [0.001]
+    assert net.weights["f.0.weight"][1, 0] == 0.02

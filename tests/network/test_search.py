@@ -1,0 +1,57 @@
+"""Architecture search: the size order, families, and the smallest exact network."""
+
+import numpy as np
+import pytest
+
+from mips.network import Architecture
+from mips.network.search import SearchConfig, search, smallest_exact
+from mips.network.train import CandidateResult
+
+
+def test_search_prefers_the_smaller_of_two_exact_candidates():
+    def cand(arch: Architecture, exact: bool) -> CandidateResult:
+        return CandidateResult(arch, 0, exact, 10, 1.0 if exact else 0.5, {})
+
+    big, small = Architecture(3), Architecture(2, 2, 8)
+    assert smallest_exact([cand(big, True), cand(small, True)]).arch == small
+    assert smallest_exact([cand(big, True), cand(small, False)]).arch == big
+    assert smallest_exact([cand(small, False)]) is None
+
+
+def test_search_finds_a_one_unit_network_for_a_running_sum(running_sum):
+    net = search(running_sum, SearchConfig(families=("linear",), max_hidden=2))
+    assert net.hidden == 1
+    assert net.metrics["heldout_accuracy"] == 1.0
+
+
+def test_bad_search_configs_are_rejected():
+    with pytest.raises(ValueError):
+        SearchConfig(families=("transformer",))
+
+
+def test_search_ranked_keeps_each_familys_smallest_exact_network(monkeypatch, running_sum) -> None:
+    # Stand-in training: the narrow family is exact only at 3 units, the wide one at 2.
+    from dataclasses import replace
+
+    import mips.network.search as search_module
+    from mips.network.search import search_ranked
+
+    def fake_pack(train, test, arch, sizes, bias, seeds, config, pack_seed, progress=None):
+        out = []
+        for h, seed in zip(sizes, seeds, strict=True):
+            a = replace(arch, hidden=h)
+            exact = h == (2 if arch.hidden_width == 64 else 3)
+            f, g = a.layer_sizes(1, 1)
+            w = {}
+            for name, layers in (("f", f), ("g", g)):
+                for j, (m, n) in enumerate(zip(layers[:-1], layers[1:], strict=True)):
+                    w[f"{name}.{j}.weight"], w[f"{name}.{j}.bias"] = np.zeros((m, n)), np.zeros(n)
+            out.append(CandidateResult(a, seed, exact, 10, 1.0 if exact else 0.5, w))
+        return out
+
+    monkeypatch.setattr(search_module, "train_pack", fake_pack)
+    config = SearchConfig(families=("relu", "relu-wide"), max_hidden_nonlinear=3)
+    train, test = running_sum.split(config.test_fraction, config.seed)
+    ranked = search_ranked(train, test, config)
+    assert [(n.hidden, n.arch.hidden_width) for n in ranked] == [(2, 64), (3, 16)]
+    assert search(running_sum, config).hidden == 2

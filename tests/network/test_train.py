@@ -1,0 +1,136 @@
+"""Training: stopping at exactness, determinism, the loss, finetuning and sparsification."""
+
+import math
+
+import numpy as np
+import pytest
+import torch
+
+from mips.data import SequenceData
+from mips.network import Architecture, TrainedNetwork
+from mips.network.train import TrainConfig, finetune, log_loss, sparsify, train_pack
+
+
+def head(data: SequenceData, n: int) -> tuple[SequenceData, SequenceData]:
+    """The first ``n`` sequences, split 80/20."""
+    return SequenceData(data.x[:n], data.y[:n]).split(0.2, 0)
+
+
+def test_training_stops_when_exact_on_held_out_and_train(running_sum):
+    train, test = running_sum.split(0.2, 0)
+    results = train_pack(
+        train, test, Architecture(2), [1, 2], [False, True], [0, 1], TrainConfig(steps=3000), 0
+    )
+    exact = [r for r in results if r.exact]
+    assert exact, "a linear RNN learns a running sum"
+    for r in exact:
+        assert r.steps < 3000 and r.heldout_accuracy == 1.0
+        net = TrainedNetwork(r.arch, 1, 1, r.weights)
+        assert np.array_equal(net.predict(running_sum.x), running_sum.y)
+
+
+def test_candidates_keep_their_own_size_seed_and_bias(running_sum):
+    train, test = head(running_sum, 200)
+    cfg = TrainConfig(steps=20, eval_every=10)
+    results = train_pack(
+        train, test, Architecture(3, 2, 4), [1, 3, 2], [False, True, False], [7, 8, 9], cfg, 0
+    )
+    assert [(r.arch.hidden, r.arch.hidden_bias, r.seed) for r in results] == [
+        (1, False, 7),
+        (3, True, 8),
+        (2, False, 9),
+    ]
+    for r in results:
+        assert (r.arch.hidden_depth, r.arch.hidden_width) == (2, 4)
+        net = TrainedNetwork(r.arch, 1, 1, r.weights)  # shapes match the candidate's own size
+        if not r.arch.hidden_bias:
+            assert np.all(net.weights["f.1.bias"] == 0)
+
+
+def test_training_is_deterministic_for_a_seed(running_sum):
+    train, test = head(running_sum, 200)
+    cfg = TrainConfig(steps=60, eval_every=20)
+    a = train_pack(train, test, Architecture(2), [1, 2], [True, True], [0, 1], cfg, 3)
+    b = train_pack(train, test, Architecture(2), [1, 2], [True, True], [0, 1], cfg, 3)
+    c = train_pack(train, test, Architecture(2), [1, 2], [True, True], [0, 1], cfg, 4)
+    for ra, rb, rc in zip(a, b, c, strict=True):
+        for k in ra.weights:
+            np.testing.assert_array_equal(ra.weights[k], rb.weights[k])
+        assert any(not np.array_equal(ra.weights[k], rc.weights[k]) for k in ra.weights)
+
+
+def test_progress_is_called_once_per_step(running_sum):
+    train, test = head(running_sum, 100)
+    ticks = []
+    cfg = TrainConfig(steps=15, eval_every=5, plateau=10**6)
+    train_pack(train, test, Architecture(1), [1], [True], [0], cfg, 0, ticks.append)
+    assert ticks == [1] * 15
+
+
+@pytest.mark.parametrize(
+    "kwargs", [{"steps": 0}, {"batch_size": 0}, {"eval_every": 0}, {"loss": "mse"}]
+)
+def test_bad_train_configs_are_rejected(kwargs: dict):
+    with pytest.raises((ValueError, TypeError)):
+        TrainConfig(**kwargs)
+
+
+def test_log_loss_is_elementwise_symmetric_and_logarithmic():
+    y = torch.zeros(2, 3, 1)
+    err = torch.tensor([0.0, 1.0, -1.0, 100.0, -100.0, 3.0]).reshape(2, 3, 1)
+    loss = log_loss(err, y)
+    assert loss.shape == y.shape
+    expected = [0.0, 0.5 * math.log(2), 0.5 * math.log(2), 0.5 * math.log(10001)]
+    assert torch.allclose(loss.flatten()[:4], torch.tensor(expected))
+    assert loss.flatten()[3] == loss.flatten()[4]
+    assert torch.equal(log_loss(y, err), loss)
+
+
+def test_finetune_moves_only_free_weights_and_repairs_a_perturbed_network(
+    running_sum, counter_network
+):
+    # The readout scale is off by 5%: freezing the (correct) transition, finetuning the readout
+    # must bring it back to exactness without touching the frozen weights.
+    net = counter_network()
+    w = {**net.weights, "g.0.weight": np.array([[1.05]])}
+    broken = net.replace(w)
+    assert not broken.is_exact(running_sum)
+    frozen = {k: k.startswith("f.") for k in w}
+    frozen = {k: np.full(v.shape, frozen[k]) for k, v in w.items()}
+    tuned = finetune(w, frozen, (1, 1), running_sum, steps=300, lr=1e-2)
+    for k in ("f.0.weight", "f.0.bias"):
+        np.testing.assert_array_equal(tuned[k], w[k])
+    assert tuned["g.0.weight"][0, 0] != 1.05
+    assert net.replace(tuned).is_exact(running_sum)
+    again = finetune(w, frozen, (1, 1), running_sum, steps=300, lr=1e-2)
+    for k in tuned:
+        np.testing.assert_array_equal(again[k], tuned[k])
+
+
+def test_finetune_with_every_weight_frozen_changes_nothing(running_sum, random_network):
+    net = random_network(Architecture(2, 2, 3, 2, 3), seed=2)
+    frozen = {k: np.ones(v.shape, dtype=bool) for k, v in net.weights.items()}
+    tuned = finetune(net.weights, frozen, (2, 2), running_sum, steps=5, l1=1e-2)
+    for k, v in net.weights.items():
+        np.testing.assert_array_equal(tuned[k], v)
+
+
+def test_sparsify_keeps_exactness_with_fewer_active_weights(running_sum):
+    # A running sum through two duplicate ReLU units, each carrying half: L1 fine-tuning and
+    # pruning must leave fewer nonzero weights and the same answers.
+    w = {
+        "f.0.weight": np.array([[1.0, 1.0, 0.3], [1.0, 1.0, -0.2]]),
+        "f.0.bias": np.array([0.0, 0.0, -5.0]),
+        "f.1.weight": np.array([[0.5], [0.5], [0.0]]),
+        "f.1.bias": np.array([0.0]),
+        "g.0.weight": np.array([[1.0]]),
+        "g.0.bias": np.array([0.0]),
+    }
+    net = TrainedNetwork(Architecture(1, 2, 3), 1, 1, w)
+    data = SequenceData(running_sum.x[:300], running_sum.y[:300])
+    assert np.array_equal(net.predict(data.x), data.y)
+    sparse = sparsify(net, data, l1=1e-2, steps=300)
+    nonzero = [int(sum((v != 0).sum() for v in n.weights.values())) for n in (net, sparse)]
+    assert nonzero[1] < nonzero[0]
+    assert np.array_equal(sparse.predict(data.x), data.y)
+    assert sparse.metrics["zero_weights"] == sum(v.size for v in w.values()) - nonzero[1]

@@ -1,0 +1,66 @@
+"""The StateMachine artifact and its Reading: invariants, replay, JSON, and why it fails."""
+
+import numpy as np
+import pytest
+
+from mips.data import SequenceData
+from mips.extract.rules import from_rows
+from mips.machine import Reading, StateMachine
+
+TEST = Reading("test", "test")
+
+
+def max_machine() -> StateMachine:
+    """max(z, x) over inputs 0..2 only: neither an affine map nor complete for input 3."""
+    z, x = np.meshgrid(np.arange(3), np.arange(3), indexing="ij")
+    z, x = z.reshape(-1, 1), x.reshape(-1, 1)
+    rows = np.concatenate([z, x, np.maximum(z, x), np.maximum(z, x)], axis=1)
+    return from_rows("finite", (0,), rows, 1, TEST)
+
+
+def test_check_says_why_a_machine_does_not_replay():
+    m = max_machine()
+    seqs = np.array([[[1], [2], [0]], [[2], [3], [1]]])
+    data = SequenceData(seqs, np.maximum.accumulate(seqs, axis=1))
+    assert m.check(data).startswith("1 of 2 sequences meet a transition never observed")
+    assert "sequence 1 step 1: state [2] on input [3]" in m.check(data)
+    y = np.maximum.accumulate(seqs, axis=1)
+    y[0, 2, 0] = 0
+    assert m.check(SequenceData(seqs, y)).startswith(
+        "1 of 2 sequences replay wrong, e.g. sequence 0 step 2"
+    )
+    assert m.check(SequenceData(seqs[:1], np.maximum.accumulate(seqs[:1], axis=1))) is None
+
+
+def test_run_raises_on_an_unknown_transition():
+    with pytest.raises(KeyError, match="never observed"):
+        max_machine().run(np.array([[[3]]]))
+
+
+def test_json_round_trip_keeps_table_rules_and_reading():
+    reading = Reading("counts", "clusters", "counts", symbols=[[0], [1]], weights=[[1], [-1]])
+    z = np.arange(6)[:, None]
+    x = np.ones((6, 1), dtype=np.int64)
+    m = StateMachine("lattice", (0,), z, x, z + 1, z + 1, reading, np.array([[1], [1], [0]]), None)
+    back = StateMachine.from_dict(m.to_dict())
+    assert back.reading == m.reading and back.initial == m.initial
+    assert np.array_equal(back.z_next, m.z_next) and np.array_equal(back.next_rule, m.next_rule)
+
+
+def test_invariants_are_checked():
+    z = np.zeros((2, 1), dtype=np.int64)
+    with pytest.raises(ValueError, match="state width"):
+        StateMachine("finite", (0, 0), z, z, z, z, TEST)
+    with pytest.raises(ValueError, match="kind"):
+        StateMachine("table", (0,), z, z, z, z, TEST)
+    with pytest.raises(ValueError, match="encoding"):
+        Reading("x", "y", encoding="bits")
+    with pytest.raises(ValueError, match="window"):
+        Reading("x", "y", encoding="window")
+
+
+def test_reading_describes_how_states_are_named():
+    assert Reading("w", "clusters", "window", window=2).describe() == (
+        "clusters, named by the last 2 inputs"
+    )
+    assert Reading("f", "probed states").describe() == "probed states"
