@@ -2,7 +2,7 @@
 
 from mips.data import DataError, SequenceData
 
-__all__ = ["DataError", "SequenceData", "synthesize"]
+__all__ = ["DataError", "SequenceData", "SynthConfig", "synthesize"]
 __version__ = "0.1.0"
 
 
@@ -12,4 +12,8 @@ def __getattr__(name: str):
         from mips.pipeline import synthesize
 
         return synthesize
+    if name == "SynthConfig":
+        from mips.synthesis import SynthConfig
+
+        return SynthConfig
     raise AttributeError(name)
