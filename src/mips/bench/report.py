@@ -3,6 +3,8 @@
 Reads ``<dir>/results.jsonl`` (see :mod:`mips.bench.runner`) and the peers' figures shipped in
 ``peers.json``; writes ``report.md``, ``report.html`` (self-contained: inline CSS, the chart as a
 base64 PNG) and ``solved.png``. With several seeds a task counts as solved if any seed solved it.
+The peers ran only the paper's 62: a run of the generality suite gets "-" in their columns, no peer
+totals, and the solved count per family instead.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from importlib import resources
 from pathlib import Path
 
 from mips.bench.runner import RESULTS, picture_path, program_path, read_results
+from mips.tasks import get_task, suite_tasks
 
 __all__ = ["TaskRow", "load_peers", "summarise", "write_report"]
 
@@ -49,12 +52,13 @@ class TaskRow:
 
 
 def summarise(records: list[dict], directory: Path) -> tuple[list[TaskRow], dict]:
-    """Rows in the peers' task order (others after, by name) and the totals for the report."""
+    """Rows in the peers' task order, then the generality suite's (others after, by name), and
+    the totals for the report."""
     peers = load_peers()
     by_task: dict[str, dict[int, dict]] = {}
     for record in records:
         by_task.setdefault(record["task"], {}).setdefault(record["seed"], record)  # first wins
-    order = list(peers["tasks"])
+    order = list(peers["tasks"]) + [t.name for t in suite_tasks("generality")]
     names = [t for t in order if t in by_task] + sorted(set(by_task) - set(order))
     rows = []
     for name in names:
@@ -81,9 +85,16 @@ def summarise(records: list[dict], directory: Path) -> tuple[list[TaskRow], dict
             per_seed[seed][1] += 1
     peered = [r for r in rows if r.peer is not None]
     solved_rows = [r for r in rows if r.solved]
+    families: dict[str, list[int]] = {}
+    for row in rows:
+        if family := _family(row.task):
+            counts = families.setdefault(family, [0, 0])
+            counts[0] += row.solved
+            counts[1] += 1
     totals = {
         "tasks": len(rows),
         "solved": len(solved_rows),
+        "families": families,
         "per_seed": dict(sorted(per_seed.items())),
         "forms": _count(r.record.get("form") or "other" for r in solved_rows),
         "failed_stages": _count(r.record.get("failed_stage") or "?" for r in rows if not r.solved),
@@ -125,6 +136,13 @@ def write_report(directory: Path) -> tuple[Path, Path]:
     return md, page
 
 
+def _family(task: str) -> str | None:
+    try:
+        return get_task(task).family
+    except KeyError:  # a task of an older or newer registry
+        return None
+
+
 def _existing(directory: Path, relative: str | None) -> str | None:
     return relative if relative and (directory / relative).is_file() else None
 
@@ -140,12 +158,32 @@ def _headline(t: dict) -> list[str]:
     """The totals as sentences (plain text; the renderers add markup)."""
     p, n = t["peers"], t["tasks"]
     here = "" if t["all_peer_tasks"] else f" of the {t['peer_tasks_here']} run"
-    return [
+    lines = [
         f"Judged correct: {t['solved']} of {n} tasks"
         + (" (a task counts if any seed is correct)" if len(t["per_seed"]) > 1 else ""),
         "Per seed: " + ", ".join(f"seed {s}: {c}/{m}" for s, (c, m) in t["per_seed"].items()),
         "Solved tasks by program form: "
         + (", ".join(f"{k} {v}" for k, v in t["forms"].items()) or "none"),
+    ]
+    if t["families"]:
+        lines.append(
+            "Solved by family (generality suite): "
+            + ", ".join(f"{k} {s}/{m}" for k, (s, m) in t["families"].items())
+        )
+    if not t["peer_tasks_here"]:
+        lines.append("Peers: none ran these tasks (GPT-4 and the authors' MIPS ran the paper's 62)")
+    else:
+        lines += _peer_lines(t, p, here)
+    return lines + [
+        "Unsolved tasks by failed stage: "
+        + (", ".join(f"{k} {v}" for k, v in t["failed_stages"].items()) or "none"),
+        f"Compute: {t['seconds'] / 3600:.2f} job-hours in all",
+    ]
+
+
+def _peer_lines(t: dict, p: dict, here: str) -> list[str]:
+    """The headline's comparisons with the peers, over the tasks of this run they ran."""
+    return [
         f"Solved here and by no peer (neither GPT-4 nor the authors' MIPS): "
         f"{len(t['solved_by_no_peer'])}" + _names(t["solved_by_no_peer"]),
         f"Solved here but not by GPT-4: {t['solved_not_gpt4']} "
@@ -157,9 +195,6 @@ def _headline(t: dict) -> list[str]:
         + (here and f", {t['authors_here']}{here}"),
         "Solved by the authors' reconstruction but not here: "
         f"{len(t['authors_solved_not_here'])}" + _names(t["authors_solved_not_here"]),
-        "Unsolved tasks by failed stage: "
-        + (", ".join(f"{k} {v}" for k, v in t["failed_stages"].items()) or "none"),
-        f"Compute: {t['seconds'] / 3600:.2f} job-hours in all",
     ]
 
 
@@ -227,11 +262,13 @@ def _markdown(rows: list[TaskRow], totals: dict) -> str:
         cells[12] = f"[program]({cells[12]})" if cells[12] else ""
         cells[13] = f"[picture]({cells[13]})" if cells[13] else ""
         out.append("| " + " | ".join(cells) + " |")
-    out += ["", _sources_note(), ""]
+    out += ["", _sources_note(totals), ""]
     return "\n".join(out)
 
 
-def _sources_note() -> str:
+def _sources_note(totals: dict) -> str:
+    if not totals["peer_tasks_here"]:
+        return ""
     s = load_peers()["sources"]
     return (
         f"Peers. GPT-4: {s['gpt4_solved']} Authors' MIPS: {s['authors_mips']} "
@@ -277,7 +314,7 @@ def _html(rows: list[TaskRow], totals: dict, png: bytes) -> str:
         f"<h1>mips benchmark report</h1>\n<ul class='totals'>{items}</ul>\n"
         f"<img alt='solved counts' src='data:image/png;base64,{chart}'>\n"
         f"<table><thead><tr>{head}</tr></thead><tbody>\n" + "\n".join(body) + "\n</tbody></table>\n"
-        f"<p class='sources'>{esc(_sources_note())}</p>\n</body></html>\n"
+        f"<p class='sources'>{esc(_sources_note(totals))}</p>\n</body></html>\n"
     )
 
 

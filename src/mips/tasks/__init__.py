@@ -1,13 +1,15 @@
-"""The benchmark's task registry: 62 declared sequence tasks with numpy reference functions.
+"""The benchmark's task registry: declared sequence tasks with numpy reference functions, in suites.
 
 Benchmark-only: the synthesizer never imports this package (see DESIGN.md, "the one rule").
-The declarations live in :mod:`mips.tasks.definitions`; this module holds the machinery.
+Two suites (:data:`SUITES`): the paper's 62 tasks in :mod:`mips.tasks.definitions` and our own
+generality suite in :mod:`mips.tasks.generality`; this module holds the machinery.
 """
 
 from __future__ import annotations
 
 import difflib
 import functools
+import importlib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
@@ -15,7 +17,7 @@ import numpy as np
 
 from mips.data import SequenceData
 
-__all__ = ["Task", "all_tasks", "get_task"]
+__all__ = ["SUITES", "Task", "all_tasks", "get_task", "suite_task_names", "suite_tasks"]
 
 # A rule gets int64 inputs, (N, T) when d_in == 1 else (N, T, d_in), and returns integer outputs,
 # (N, T) when d_out == 1 else (N, T, d_out). Squeezing the singleton dimension keeps rules short.
@@ -44,6 +46,7 @@ class Task:
     example_y: tuple
     source: str
     sampler: Sampler | None = None
+    family: str | None = None  # the generality suite's family; None for the paper's 62
 
     def __post_init__(self) -> None:
         if not self.name.isidentifier():
@@ -83,7 +86,11 @@ class Task:
             f"output: {self.d_out} int(s) per step; length T = {self.length}.\n"
             f"Example: x = {show(self.example_x)}\n"
             f"      -> y = {show(self.example_y)}\n"
-            f"Source: tasks/{self.source} of ejmichaud/neural-verification (commit 79413f0)."
+            + (
+                f"Source: tasks/{self.source} of ejmichaud/neural-verification (commit 79413f0)."
+                if self.family is None
+                else f"Source: {self.source}, family {self.family}."
+            )
         )
 
     def reference(self, x: np.ndarray) -> np.ndarray:
@@ -114,29 +121,82 @@ class Task:
         return SequenceData(x, self.reference(x))
 
 
+# Suite name -> the module whose TASKS declares it; "benchmark" (the paper's 62) comes first.
+SUITES: dict[str, str] = {
+    "benchmark": "mips.tasks.definitions",
+    "generality": "mips.tasks.generality",
+}
+
+
+@functools.cache
+def _suite(name: str) -> dict[str, Task]:
+    # Imported on first use so that `import mips.tasks` does no work and the declaring modules
+    # can import Task from here without a cycle.
+    if name not in SUITES:
+        raise ValueError(f"unknown suite {name!r}; the suites are {', '.join(SUITES)}")
+    declared = importlib.import_module(SUITES[name]).TASKS
+    suite = {t.name: t for t in declared}
+    if len(suite) != len(declared):
+        raise ValueError(f"duplicate task names in {SUITES[name]}")
+    return suite
+
+
 @functools.cache
 def _registry() -> dict[str, Task]:
-    # Imported on first use so that `import mips.tasks` does no work and definitions.py can
-    # import Task from here without a cycle.
-    from mips.tasks.definitions import TASKS
-
-    registry = {t.name: t for t in TASKS}
-    if len(registry) != len(TASKS):
-        raise ValueError("duplicate task names in mips.tasks.definitions")
+    """Every task of every suite by name; a name may belong to one suite only."""
+    registry: dict[str, Task] = {}
+    for name in SUITES:
+        suite = _suite(name)
+        if clash := set(suite) & set(registry):
+            raise ValueError(f"suite {name!r} reuses task names: {', '.join(sorted(clash))}")
+        registry.update(suite)
     return registry
 
 
+def suite_tasks(suite: str = "benchmark") -> list[Task]:
+    """The tasks of ``suite`` in declaration order; unknown suites raise ValueError."""
+    return list(_suite(suite).values())
+
+
 def all_tasks() -> list[Task]:
-    """All benchmark tasks, in the row order of TASKS.md table 1a."""
-    return list(_registry().values())
+    """All benchmark tasks, in the row order of TASKS.md table 1a (the generality suite aside)."""
+    return suite_tasks("benchmark")
 
 
 def get_task(name: str) -> Task:
-    """The task called ``name``; unknown names raise KeyError suggesting close names."""
+    """The task called ``name``, in any suite; unknown names raise KeyError suggesting close names."""
     registry = _registry()
     if name in registry:
         return registry[name]
-    by_lower = {n.lower(): n for n in registry}
+    raise KeyError(
+        f"unknown task {name!r}{_close(name, registry)} (all_tasks() lists the "
+        f"{len(_suite('benchmark'))} benchmark tasks; the generality suite has "
+        f"{len(_suite('generality'))} more)"
+    )
+
+
+def suite_task_names(suite: str, spec: str | None = None) -> list[str]:
+    """Comma-separated names in ``spec``, each checked against ``suite``; None means all of it.
+
+    Raises ValueError, with one line saying what is wrong, for an unknown suite, an empty
+    ``spec`` or a name that is not in the suite.
+    """
+    tasks = _suite(suite)
+    if spec is None:
+        return list(tasks)
+    names = [s.strip() for s in spec.split(",") if s.strip()]
+    if not names:
+        raise ValueError(f"no task names given in {spec!r}")
+    for name in names:
+        if name not in tasks:
+            elsewhere = [s for s in SUITES if name in _suite(s)]
+            where = f" (it is in suite {elsewhere[0]!r})" if elsewhere else _close(name, tasks)
+            raise ValueError(f"unknown task {name!r} in suite {suite!r}{where}")
+    return names
+
+
+def _close(name: str, tasks: dict[str, Task]) -> str:
+    """'; did you mean A, B?' for names close to ``name``, or ''."""
+    by_lower = {n.lower(): n for n in tasks}
     close = difflib.get_close_matches(name.lower(), by_lower, n=5, cutoff=0.6)
-    hint = f"; did you mean {', '.join(by_lower[c] for c in close)}?" if close else ""
-    raise KeyError(f"unknown task {name!r}{hint} (all_tasks() lists the {len(registry)} tasks)")
+    return f"; did you mean {', '.join(by_lower[c] for c in close)}?" if close else ""
