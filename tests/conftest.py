@@ -13,7 +13,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from mips.data import SequenceData
+from mips.data import MAX_VOCABULARY, SequenceData
 from mips.network import Architecture, TrainedNetwork
 
 # --- data sets --------------------------------------------------------------------------------
@@ -131,8 +131,11 @@ _BAD_FILES: dict[str, tuple[str, Callable[[Path], None], str]] = {
     "npz corrupted": ("bad.npz", _corrupt_npz, "damaged"),
     "csv non-integer": ("frac.csv", _text("seq,x,y\n0,1.5,0\n1,1,1\n"), "non-integer"),
     "csv NaN": ("nan.csv", _text("seq,x,y\n0,nan,0\n1,1,1\n"), "NaN"),
-    "csv not a number": ("word.csv", _text("seq,x,y\n0,one,0\n1,1,1\n"), "not a number"),
-    "csv ragged": ("ragged.csv", _text("seq,x,y\n0,1,0\n0,1,0\n1,1,1\n"), "ragged"),
+    "csv words and numbers": (
+        "word.csv",
+        _text("seq,x,y\n0,one,0\n1,1,1\n"),
+        "column x mixes words and numbers",
+    ),
     "csv missing y": ("no_y.csv", _text("seq,x\n0,1\n"), "'y'"),
     "csv missing seq": ("no_seq.csv", _text("x,y\n0,1\n"), "'seq'"),
     "csv short row": ("short.csv", _text("seq,x,y\n0,1\n"), "fields"),
@@ -143,10 +146,30 @@ _BAD_FILES: dict[str, tuple[str, Callable[[Path], None], str]] = {
     "csv binary": ("noise.csv", _bytes(b"\xff\xfe\x00" * 50), "codec"),
     "jsonl non-integer": ("frac.jsonl", _text('{"x": [1.5], "y": [0]}\n'), "non-integer"),
     "jsonl NaN": ("nan.jsonl", _text('{"x": [NaN], "y": [0]}\n'), "NaN"),
-    "jsonl ragged": (
-        "ragged.jsonl",
-        _text('{"x": [1, 2], "y": [1, 2]}\n{"x": [1], "y": [1]}\n'),
-        "ragged",
+    "jsonl words and numbers": (
+        "mixed.jsonl",
+        _text('{"x": ["coin", 2], "y": [1, 2]}\n{"x": [1], "y": [1]}\n'),
+        "column x mixes words and numbers",
+    ),
+    "jsonl too many words": (
+        "words.jsonl",
+        _text("".join(f'{{"x": ["w{i}"], "y": [0]}}\n' for i in range(MAX_VOCABULARY + 1))),
+        "distinct words",
+    ),
+    "npz lengths too long": (
+        "long.npz",
+        _npz(x=_GOOD_X, y=_GOOD_X, lengths=np.array([4, 5, 1])),
+        "longer than the 4 steps",
+    ),
+    "npz lengths below 1": (
+        "short.npz",
+        _npz(x=_GOOD_X, y=_GOOD_X, lengths=np.array([4, 0, 1])),
+        "at least 1 step",
+    ),
+    "npz lengths wrong shape": (
+        "lshape.npz",
+        _npz(x=_GOOD_X, y=_GOOD_X, lengths=np.array([4, 2])),
+        "lengths must have shape",
     ),
     "jsonl ragged dims": ("dims.jsonl", _text('{"x": [1, [2, 3]], "y": [1, 2]}\n'), "ragged"),
     "jsonl x/y mismatch": ("xy.jsonl", _text('{"x": [1, 2], "y": [1]}\n'), "steps"),
@@ -157,7 +180,7 @@ _BAD_FILES: dict[str, tuple[str, Callable[[Path], None], str]] = {
     "jsonl out of int64": ("huge.jsonl", _text(f'{{"x": [{2**63}], "y": [1]}}\n'), "64-bit"),
     "jsonl empty": ("empty.jsonl", _bytes(b""), "empty"),
     "jsonl whitespace": ("space.jsonl", _text("\n\n  \n"), "empty"),
-    "jsonl no steps": ("nosteps.jsonl", _text('{"x": [], "y": []}\n'), "T = 0"),
+    "jsonl no steps": ("nosteps.jsonl", _text('{"x": [], "y": []}\n'), "empty sequence"),
     "directory": ("folder.npz", lambda p: p.mkdir(), "directory"),
     "missing file": ("absent.csv", lambda p: None, "no such file"),
     "unknown suffix": ("data.txt", _text("seq,x,y\n0,1,0\n"), "unknown format"),

@@ -222,3 +222,74 @@ def test_synth_end_to_end_bitwise_not(tmp_path: Path) -> None:
     exec(compile(out.read_text(), str(out), "exec"), namespace)
     assert namespace["program"]([[0], [1], [1]]) == [[1], [0], [0]]
     assert (tmp_path / "program.png").read_bytes()[:4] == b"\x89PNG"
+
+
+def test_tasks_lists_the_generality_suite() -> None:
+    from mips.tasks import suite_tasks
+
+    result = invoke("tasks", "--suite", "generality")
+    assert result.exit_code == 0, result.output
+    names = [t.name for t in suite_tasks("generality")]
+    rows = [line for line in result.stdout.splitlines() if line.startswith("│")]
+    assert [row.split("│")[1].strip() for row in rows] == names
+    assert f"{len(names)} tasks" in result.stdout and "regular" in result.stdout
+
+
+def test_unknown_suite_and_tasks_outside_the_suite_are_one_error_line(tmp_path: Path) -> None:
+    out = tmp_path / "b"
+    assert_one_error_line(invoke("bench", "--suite", "nope", "--out", out), "unknown suite")
+    assert_one_error_line(invoke("tasks", "--suite", "nope"), "nope")
+    outside = invoke("bench", "--tasks", "G_Sum_Mod_9", "--out", out)
+    assert_one_error_line(outside, "G_Sum_Mod_9", "generality")
+    other = invoke("bench", "--suite", "generality", "--tasks", "G_Sum_Mod_9,Sum_All", "--out", out)
+    assert_one_error_line(other, "Sum_All", "benchmark")
+    assert not out.exists()
+
+
+def test_contradictory_labels_are_one_error_line_before_training(tmp_path: Path) -> None:
+    path = tmp_path / "clash.jsonl"
+    path.write_text(
+        '{"x": ["a", "b", "a"], "y": [0, 1, 1]}\n{"x": ["a", "b"], "y": [0, 2]}\n'
+        '{"x": ["b"], "y": [5]}\n'
+    )
+    result = invoke("synth", "--data", path)
+    assert_one_error_line(result, "sequences 0 and 1", "step 1", "(1 vs 2)", "--max-label-errors")
+
+
+def test_bad_max_label_errors_is_a_usage_error(tmp_path: Path) -> None:
+    result = invoke("synth", "--task", "Bitwise_Not", "--max-label-errors", "0.7")
+    assert result.exit_code == 2 and "max-label-errors" in result.output
+
+
+def test_synth_with_wrong_labels_writes_the_suspects(tmp_path: Path) -> None:
+    rng = np.random.default_rng(4)
+    x = rng.integers(0, 20, (1500, 8, 1))
+    y = np.cumsum(x, axis=1)
+    y[700, 6] += 7
+    data = SequenceData(x, y).save(tmp_path / "noisy.npz")
+    out = tmp_path / "sum.py"
+    result = invoke("synth", "--data", data, "--out", out, "--max-label-errors", "0.001")
+    assert result.exit_code == 0, result.output
+    assert "suspect labels: 1 of 12000" in result.stdout
+    assert "sequence 700 step 6" in result.stdout
+    rows = (tmp_path / "sum.suspects.csv").read_text().splitlines()
+    assert rows[0] == "sequence,step,label,program,distance"
+    label = int(y[700, 6, 0])
+    assert rows[1] == f'700,6,"{label}","{label - 7}",7.0'
+
+
+@pytest.mark.slow  # the network search: about 1.5 CPU-minutes
+def test_coffee_machine_example_replays_every_trace(tmp_path: Path) -> None:
+    import json
+
+    from mips.verify import load_program
+
+    traces = Path(__file__).parent.parent / "examples" / "coffee" / "traces.jsonl"
+    out = tmp_path / "coffee.py"
+    result = invoke("synth", "--data", traces, "--out", out)
+    assert result.exit_code == 0, result.output
+    program = load_program(out.read_text())
+    for line in traces.read_text().splitlines():
+        rec = json.loads(line)
+        assert program([[a] for a in rec["x"]]) == [[b] for b in rec["y"]]
+    assert program([["coin"], ["button"]]) == [["nothing"], ["coffee"]]

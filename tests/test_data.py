@@ -11,7 +11,14 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
-from mips.data import FORMATS, DataError, SequenceData
+from mips.data import (
+    FORMATS,
+    DataError,
+    SequenceData,
+    Vocabulary,
+    contradictions,
+    show_values,
+)
 
 INT64 = (int(np.iinfo(np.int64).min), int(np.iinfo(np.int64).max))
 
@@ -133,3 +140,98 @@ def test_jsonl_writer_uses_plain_ints_for_dimension_one(tmp_path: Path) -> None:
     data = SequenceData(np.array([[[1], [2]]]), np.array([[[3, 4], [5, 6]]]))
     line = data.save(tmp_path / "d.jsonl").read_text().strip()
     assert json.loads(line) == {"x": [1, 2], "y": [[3, 4], [5, 6]]}
+
+
+# --- sequences of different lengths, words, contradictions ----------------------------------------
+
+
+@st.composite
+def ragged_data(draw: st.DrawFn) -> SequenceData:
+    """Small data sets whose sequences have lengths 1..T, some with word columns."""
+    n, t = draw(st.integers(1, 6)), draw(st.integers(1, 6))
+    lengths = np.array(draw(st.lists(st.integers(1, t), min_size=n, max_size=n)))
+    x = draw(hnp.arrays(np.int64, (n, t, 2), elements=st.integers(0, 2)))
+    y = draw(hnp.arrays(np.int64, (n, t, 1), elements=st.integers(-5, 5)))
+    words = Vocabulary(("button", "clean", "coin"))
+    x_vocab = (words, None) if draw(st.booleans()) else None
+    return SequenceData(x, y, lengths, x_vocab)
+
+
+@pytest.mark.parametrize("suffix", FORMATS)
+@settings(max_examples=30, deadline=None)
+@given(data=ragged_data())
+def test_ragged_data_and_words_round_trip(suffix: str, data: SequenceData) -> None:
+    back = _round_trip(data, suffix)  # the padding may shrink to the longest sequence
+    assert _as_written(back) == _as_written(data)
+    assert (back.x_vocab is None) == (data.x_vocab is None) and back.y_vocab is None
+
+
+def _as_written(data: SequenceData) -> list[list[str]]:
+    # Words where a column has them; a file keeps only the words it uses, so codes may differ.
+    return [
+        [
+            show_values(data, "x", xr) + show_values(data, "y", yr)
+            for xr, yr in zip(x, y, strict=True)
+        ]
+        for x, y in data.sequences()
+    ]
+
+
+def test_padding_is_zeroed_and_full_lengths_are_none() -> None:
+    x = np.arange(12).reshape(2, 6, 1)
+    data = SequenceData(x, x, np.array([2, 6]))
+    assert data.x[0, 2:].sum() == 0 and data.steps == 8
+    assert data.sequences()[0] == ([[0], [1]], [[0], [1]])
+    assert SequenceData(x, x, np.array([6, 6])).lengths is None
+
+
+def test_jsonl_of_different_lengths_and_words(tmp_path: Path) -> None:
+    path = tmp_path / "coffee.jsonl"
+    path.write_text(
+        '{"x": ["coin", "button"], "y": ["nothing", "coffee"]}\n'
+        '{"x": ["button"], "y": ["nothing"]}\n'
+    )
+    data = SequenceData.load(path)
+    assert data.seq_lengths.tolist() == [2, 1]
+    assert data.x_vocab[0].words == ("button", "coin")
+    assert data.y_vocab[0].words == ("coffee", "nothing")
+    assert data.x[:, :, 0].tolist() == [[1, 0], [0, 0]]
+
+
+def test_csv_groups_rows_by_seq_whatever_their_lengths(tmp_path: Path) -> None:
+    path = tmp_path / "t.csv"
+    path.write_text("seq,x,y\na,1,1\na,2,3\nb,5,5\nc,1,1\nc,1,2\nc,1,3\n")
+    data = SequenceData.load(path)
+    assert data.seq_lengths.tolist() == [2, 1, 3]
+    assert data.y[:, :, 0].tolist() == [[1, 3, 0], [5, 0, 0], [1, 2, 3]]
+
+
+def test_integer_columns_stay_integers_beside_words(tmp_path: Path) -> None:
+    path = tmp_path / "t.csv"
+    path.write_text("seq,x0,x1,y\n0,up,3,7\n0,down,4,8\n")
+    data = SequenceData.load(path)
+    assert data.x_vocab[0].words == ("down", "up") and data.x_vocab[1] is None
+    assert data.y_vocab is None and data.x[0].tolist() == [[1, 3], [0, 4]]
+
+
+def test_contradictions_name_the_two_sequences_and_the_step() -> None:
+    x = np.array([[1, 2, 3], [1, 2, 4], [1, 2, 3], [2, 2, 3]])[:, :, None]
+    y = np.array([[0, 1, 1], [0, 1, 2], [0, 5, 1], [0, 0, 0]])[:, :, None]
+    found = contradictions(SequenceData(x, y))
+    assert found.min_wrong == 1 and found.steps == 12
+    assert found.examples == ((0, 2, 1),)
+    assert "sequences 0 and 2" in found.describe() and "step 1" in found.describe()
+
+
+def test_contradictions_respect_lengths() -> None:
+    x = np.array([[1, 2], [1, 2]])[:, :, None]
+    y = np.array([[0, 1], [0, 7]])[:, :, None]
+    assert contradictions(SequenceData(x, y)).min_wrong == 1
+    assert contradictions(SequenceData(x, y, np.array([2, 1]))).min_wrong == 0
+
+
+@settings(max_examples=40, deadline=None)
+@given(data=ragged_data())
+def test_data_from_a_function_has_no_contradictions(data: SequenceData) -> None:
+    y = np.cumsum(data.x.sum(axis=2, keepdims=True), axis=1) % 3  # a function of the prefix
+    assert contradictions(SequenceData(data.x, y, data.lengths)).min_wrong == 0

@@ -156,3 +156,26 @@ def test_a_raising_program_is_a_failure_not_a_crash():
         parity_data(5),
     )
     assert not report.verified and "ZeroDivisionError" in report.counterexample
+
+
+def test_a_program_over_words_takes_and_returns_the_words():
+    # Codes: inputs button 0, coin 1; outputs coffee 0, nothing 1. s: a coin is in.
+    update = Formula("s", ("x",), expr=var(0))
+    output = Formula("y", ("s", "x"), table=(((0, 0), 1), ((0, 1), 1), ((1, 0), 0), ((1, 1), 1)))
+    program = Program(
+        ("x", "t"),
+        ("s",),
+        (0,),
+        (update,),
+        (output,),
+        words_in=(("button", "coin"), None),
+        words_out=(("coffee", "nothing"),),
+    )
+    source = emit_python(program)
+    assert "X_CODE = {'button': 0, 'coin': 1}" in source
+    assert "Y_WORD = ('coffee', 'nothing')" in source
+    got = load_program(source)([["coin", 5], ["button", 6]])
+    assert got == [["nothing"], ["coffee"]]
+    codes = [[1, 5], [0, 6]]
+    assert program.symbols_out(program.run(codes)) == got
+    assert program.symbols_in(codes) == [["coin", 5], ["button", 6]]

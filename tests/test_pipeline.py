@@ -3,7 +3,7 @@
 import numpy as np
 
 from mips.data import SequenceData
-from mips.pipeline import synthesize
+from mips.pipeline import SynthConfig, synthesize
 
 
 def test_end_to_end_running_sum_from_data():
@@ -32,3 +32,42 @@ def test_a_runner_up_network_is_read_when_the_smallest_gives_no_program(
     synthesis = synthesize(data)
     assert synthesis.ok and synthesis.form == "formula", synthesis.reason
     assert synthesis.network.weights["f.0.bias"][0] == 0.0
+
+
+def test_sequences_of_different_lengths():
+    rng = np.random.default_rng(3)
+    x = rng.integers(0, 20, (1500, 8, 1))
+    data = SequenceData(x, np.cumsum(x, axis=1), rng.integers(1, 9, 1500))
+    synthesis = synthesize(data)
+    assert synthesis.ok and synthesis.form == "formula", synthesis.reason
+    assert synthesis.verification.heldout_steps < 300 * 8
+    longer = rng.integers(0, 20, (20, 30, 1))
+    assert [synthesis.program(s) for s in longer.tolist()] == np.cumsum(longer, axis=1).tolist()
+
+
+def test_contradictory_labels_stop_before_training():
+    x = np.random.default_rng(1).integers(0, 3, (200, 5, 1))
+    y = np.cumsum(x, axis=1)
+    y[7, 2] += 1
+    same = x[7, :3, 0].tolist()
+    assert any(x[i, :3, 0].tolist() == same for i in range(200) if i != 7)
+    synthesis = synthesize(SequenceData(x, y))
+    assert synthesis.failed_stage == "data" and "step 2" in synthesis.reason
+    assert "no network" not in synthesis.reason
+
+
+def test_a_few_wrong_labels_are_tolerated_and_reported_as_suspects():
+    rng = np.random.default_rng(4)
+    x = rng.integers(0, 20, (1500, 8, 1))
+    y = np.cumsum(x, axis=1)
+    flipped = [(5, 3), (700, 6), (1400, 0)]
+    for i, t in flipped:
+        y[i, t] += 7
+    data = SequenceData(x, y)
+    exact = synthesize(data)
+    assert not exact.ok
+    noisy = synthesize(data, SynthConfig(max_label_errors=0.002))
+    assert noisy.ok and noisy.form == "formula", noisy.reason
+    found = {(s.sequence, s.step) for s in noisy.suspects}
+    assert found == set(flipped)
+    assert all(s.label[0] == s.value[0] + 7 for s in noisy.suspects)

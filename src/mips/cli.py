@@ -16,6 +16,7 @@ from rich.table import Table
 
 from mips import __version__
 from mips.console import (
+    check_contradictions,
     check_device,
     check_out_file,
     data_errors,
@@ -25,10 +26,11 @@ from mips.console import (
     known_task,
     print_program,
     print_summary,
+    print_suspects,
     progress_bars,
     say,
     stdout,
-    task_names,
+    suspects_csv,
     write_text,
     writing,
 )
@@ -113,20 +115,30 @@ def _main(
     """Program synthesis by mechanistic interpretability (arXiv 2402.05110)."""
 
 
-@app.command()
-def tasks() -> None:
-    """List the 62 benchmark tasks: name, input range (each input dim), length T, d_in, d_out."""
-    from mips.tasks import all_tasks
+SuiteOpt = Annotated[
+    str,
+    typer.Option(
+        "--suite",
+        help="Task suite: benchmark (the paper's 62) or generality (our own, outside the 62).",
+    ),
+]
 
-    table = Table(title="Benchmark tasks")
-    table.add_column("name", no_wrap=True)
-    table.add_column("input range", justify="right", no_wrap=True)
-    table.add_column("T", justify="right")
-    table.add_column("d_in", justify="right")
-    table.add_column("d_out", justify="right")
-    everything = all_tasks()
+
+@app.command()
+def tasks(suite: SuiteOpt = "benchmark") -> None:
+    """List a suite's tasks: name, input range (each input dim), length T, d_in, d_out, family."""
+    from mips.tasks import suite_tasks
+
+    try:
+        everything = suite_tasks(suite)
+    except ValueError as e:
+        fail(str(e))
+    table = Table(title=f"{suite.capitalize()} tasks")
+    for column in ("name", "input range", "T", "d_in", "d_out", "family"):
+        table.add_column(column, justify="left" if column == "name" else "right", no_wrap=True)
     for t in everything:
-        table.add_row(t.name, f"{t.low}..{t.high}", str(t.length), str(t.d_in), str(t.d_out))
+        row = (t.name, f"{t.low}..{t.high}", t.length, t.d_in, t.d_out, t.family or "-")
+        table.add_row(*map(str, row))
     stdout.print(table)
     say(f"{len(everything)} tasks")
 
@@ -253,6 +265,18 @@ def synth(
             show_default=False,
         ),
     ] = None,
+    max_label_errors: Annotated[
+        float,
+        typer.Option(
+            "--max-label-errors",
+            min=0.0,
+            max=0.49,
+            metavar="FRACTION",
+            help="Fraction of labelled steps that may be wrong (e.g. 0.002). The network may "
+            "miss that many; the steps the program contradicts are listed as suspect labels "
+            "(and written to PROGRAM.suspects.csv). 0: the labels are exact.",
+        ),
+    ] = 0.0,
 ) -> None:
     """Synthesize a verified Python program from sequence data and print it.
 
@@ -262,13 +286,14 @@ def synth(
     """
     check_out_file(out)
     seqs, t = input_data(data, task, n, seed)
+    check_contradictions(seqs, data or task, max_label_errors)
     check_device(device)
     from mips.network.search import SearchConfig
     from mips.network.train import TrainConfig
     from mips.pipeline import SynthConfig, synthesize
 
     search = SearchConfig(max_hidden=max_hidden, train=TrainConfig(device=device.value))
-    config = SynthConfig(seed=seed, search=search)
+    config = SynthConfig(seed=seed, search=search, max_label_errors=max_label_errors)
     with progress_bars("synthesize") as progress:
         result = synthesize(seqs, config, progress)
     if save_network is not None and result.network is not None:
@@ -281,10 +306,17 @@ def synth(
         raise typer.Exit(1)
     print_program(result.source)
     pictures = _pictures(result, seqs, out) if out is not None else []
+    suspects_file = (
+        out.with_suffix(".suspects.csv") if out is not None and result.suspects else None
+    )
     print_summary(result, out, save_network, pictures)
+    print_suspects(result, seqs, suspects_file)
     if out is not None:
         with writing(out):
             write_text(out, result.source)
+    if suspects_file is not None:
+        with writing(suspects_file):
+            write_text(suspects_file, suspects_csv(result.suspects, seqs))
     if t is not None:
         from mips.bench.judge import judge
         from mips.bench.runner import judge_seed
@@ -320,10 +352,12 @@ def bench(
         str | None,
         typer.Option(
             "--tasks",
-            help="Comma-separated task names, e.g. Parity_Last3,Bitwise_Not (default: all 62).",
+            help="Comma-separated task names of the suite, e.g. Parity_Last3,Bitwise_Not "
+            "(default: all of the suite).",
             show_default=False,
         ),
     ] = None,
+    suite: SuiteOpt = "benchmark",
     seeds: Annotated[
         int, typer.Option("--seeds", min=1, help="Seeds per task (0, 1, ..., K-1).")
     ] = 1,
@@ -360,7 +394,12 @@ def bench(
     ] = 900.0,
 ) -> None:
     """Run the benchmark: synthesize a program per task and seed from data, then judge it."""
-    names = task_names(tasks)
+    from mips.tasks import suite_task_names
+
+    try:
+        names = suite_task_names(suite, tasks)
+    except ValueError as e:  # an unknown suite or task name
+        fail(str(e))
     if backend is Backend.ray:
         import importlib.util
 

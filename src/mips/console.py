@@ -17,7 +17,7 @@ from mips.io import write_atomic
 
 if TYPE_CHECKING:
     from mips.machine import StateMachine
-    from mips.synthesis import Synthesis
+    from mips.synthesis import Suspect, Synthesis
     from mips.tasks import Task
 
 Progress = Callable[[str, int, int], None]
@@ -191,6 +191,47 @@ def input_data(
     return seqs, None
 
 
+def check_contradictions(data: SequenceData, source: object, max_label_errors: float) -> None:
+    """Refuse, before any training, labels no program can give (the same inputs so far,
+    different outputs), unless ``max_label_errors`` allows that many."""
+    from mips.data import contradictions
+
+    clash = contradictions(data)
+    if clash.fraction > max_label_errors:
+        fail(
+            f"{source}: {clash.describe(data)}; no program gives both "
+            f"(--max-label-errors {clash.fraction:.3g} or more would allow it)"
+        )
+
+
+def suspects_csv(suspects: tuple[Suspect, ...], data: SequenceData) -> str:
+    """The suspect labels as CSV: sequence, step, label, the program's value, distance."""
+    from mips.data import show_values
+
+    lines = ["sequence,step,label,program,distance"]
+    for s in suspects:
+        label = show_values(data, "y", s.label).replace('"', '""')
+        value = show_values(data, "y", s.value).replace('"', '""')
+        lines.append(f'{s.sequence},{s.step},"{label}","{value}",{s.distance}')
+    return "\n".join(lines) + "\n"
+
+
+def print_suspects(result: Synthesis, data: SequenceData, path: Path | None) -> None:
+    """One line on the labelled steps the program contradicts, and the most suspect few."""
+    if not result.ok or not result.config.max_label_errors:
+        return
+    from mips.data import show_values
+
+    n = len(result.suspects)
+    where = f"; all in {path}" if path is not None else ""
+    say(f"suspect labels: {n} of {data.steps} labelled steps ({n / data.steps:.3%}){where}")
+    for s in result.suspects[:5]:
+        say(
+            f"  sequence {s.sequence} step {s.step}: label {show_values(data, 'y', s.label)}, "
+            f"program {show_values(data, 'y', s.value)}"
+        )
+
+
 def check_device(device: str) -> None:
     """Refuse ``cuda`` where no GPU is, before any work."""
     if device == "cuda":
@@ -209,17 +250,3 @@ def check_out_file(out: Path | None) -> None:
 def write_text(path: Path, text: str) -> None:
     """Replace ``path`` atomically, so a failed write leaves any old file whole."""
     write_atomic(path, text.encode("utf-8"))
-
-
-def task_names(spec: str | None) -> list[str]:
-    """Comma-separated task names, each checked against the registry; None means all."""
-    from mips.tasks import all_tasks
-
-    if spec is None:
-        return [t.name for t in all_tasks()]
-    names = [s.strip() for s in spec.split(",") if s.strip()]
-    if not names:
-        fail("--tasks: no task names given")
-    for name in names:
-        known_task(name)
-    return names

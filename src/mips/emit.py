@@ -13,18 +13,44 @@ def formula_source(formula: Formula) -> str:
     return f"{table_name(formula)}[({key})]"
 
 
+def _vocabulary_lines(program: Program) -> list[str]:
+    """The words of each column as code tables at the top of the module: what the formulas'
+    integers stand for."""
+    lines = []
+    for name, words in zip(program.inputs, program.words_in or (), strict=False):
+        if words is not None:
+            codes = ", ".join(f"{w!r}: {i}" for i, w in enumerate(words))
+            lines.append(f"{name.upper()}_CODE = {{{codes}}}")
+    for o, words in zip(program.outputs, program.words_out or (), strict=False):
+        if words is not None:
+            lines.append(f"{o.target.upper()}_WORD = {tuple(words)!r}")
+    return lines + [""] if lines else []
+
+
 def emit_python(program: Program, header: str = "") -> str:
     """Render ``program`` as a standalone Python module defining ``program(seq)``."""
     lines = ['"""Program synthesized by mips from input/output sequences.']
     if header:
         lines += ["", *header.strip().splitlines()]
-    lines += [
-        "",
-        "program(seq): seq is a list of steps, each a list of "
-        f"{len(program.inputs)} int(s); returns one list of {len(program.outputs)} int(s) per step.",
-        '"""',
-        "",
-    ]
+    words_in = program.words_in or (None,) * len(program.inputs)
+    words_out = program.words_out or (None,) * len(program.outputs)
+    kind = ["word" if w is not None else "int" for w in (*words_in, *words_out)]
+    if "word" in kind:
+        ins = ", ".join(kind[: len(words_in)])
+        outs = ", ".join(kind[len(words_in) :])
+        usage = (
+            f"program(seq): seq is a list of steps, each a list of {len(words_in)} value(s) "
+            f"({ins}); returns one list of {len(words_out)} value(s) ({outs}) per step. The "
+            "formulas work on each word's code, its place in the column's sorted vocabulary."
+        )
+    else:
+        usage = (
+            "program(seq): seq is a list of steps, each a list of "
+            f"{len(program.inputs)} int(s); returns one list of {len(program.outputs)} int(s) "
+            "per step."
+        )
+    lines += ["", usage, '"""', ""]
+    lines += _vocabulary_lines(program)
     for name, table in program.tables().items():
         lines.append(f"{name} = {{")
         for k, v in sorted(table.items()):
@@ -35,12 +61,24 @@ def emit_python(program: Program, header: str = "") -> str:
         lines.append(f"    {s} = {v}")
     lines.append("    out = []")
     target = ", ".join(program.inputs) + ("," if len(program.inputs) == 1 else "")
-    lines.append(f"    for {target} in seq:")
+    if any(words_in):
+        lines.append("    for step in seq:")
+        codes = [
+            f"{n.upper()}_CODE[step[{i}]]" if w is not None else f"step[{i}]"
+            for i, (n, w) in enumerate(zip(program.inputs, words_in, strict=True))
+        ]
+        lines.append(f"        {', '.join(program.inputs)} = {', '.join(codes)}")
+    else:
+        lines.append(f"    for {target} in seq:")
     for s, u in zip(program.state, program.updates, strict=True):
         lines.append(f"        {new_name(s)} = {formula_source(u)}")
     for o in program.outputs:
         lines.append(f"        {o.target} = {formula_source(o)}")
-    lines.append(f"        out.append([{', '.join(o.target for o in program.outputs)}])")
+    shown = [
+        f"{o.target.upper()}_WORD[{o.target}]" if w is not None else o.target
+        for o, w in zip(program.outputs, words_out, strict=True)
+    ]
+    lines.append(f"        out.append([{', '.join(shown)}])")
     for s in program.state:
         lines.append(f"        {s} = {new_name(s)}")
     lines += ["    return out", ""]

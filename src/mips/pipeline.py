@@ -8,19 +8,36 @@ and the emitted program is verified on the held-out part, which none of them saw
 keeps the smallest exact network of each family; a larger one is read only when the smaller gave
 no verified formula, and a simplified network's original is read too (snapping makes lattices
 exact but can blur clusters).
+
+Labels no program can give (the same inputs so far, different outputs) stop the synthesis
+before training, unless ``max_label_errors`` allows that many. With ``max_label_errors``, the
+network may miss that fraction of the labels; everything after it reads the network's own
+answers, and the labelled steps the program contradicts are returned as suspects.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
+from dataclasses import replace
 
-from mips.data import SequenceData
+import numpy as np
+
+from mips.data import SequenceData, contradictions
 from mips.emit import emit_python
 from mips.extract import ExtractionError, extract
 from mips.network.artifact import TrainedNetwork
+from mips.program import Program
 from mips.regress import regress
 from mips.simplify import simplify
-from mips.synthesis import Attempt, Clock, SynthConfig, Synthesis, best_attempt, header
+from mips.synthesis import (
+    Attempt,
+    Clock,
+    Suspect,
+    SynthConfig,
+    Synthesis,
+    best_attempt,
+    header,
+)
 from mips.verify import verify
 
 __all__ = ["Attempt", "SynthConfig", "Synthesis", "synthesize"]
@@ -38,6 +55,9 @@ def synthesize(
     config = config or SynthConfig()
     stage = config.seeded()
     clock = Clock()
+    clash = contradictions(data)
+    if clash.fraction > config.max_label_errors:
+        return Synthesis(config, clock.seconds, failed_stage="data", reason=clash.describe(data))
     train, heldout = data.split(stage.search.test_fraction, stage.search.seed)
     try:
         with clock("network"):
@@ -50,20 +70,20 @@ def synthesize(
     attempts: list[Attempt] = []
     errors: list[str] = []
     first_net, first_machine = None, None
-    for net in _simplified(networks, train, stage, clock):
+    for net, answers in _simplified(networks, train, stage, clock):
         first_net = first_net or net
         with clock("extract"):
             try:
-                machines = extract(net, train, stage.extract)
+                machines = extract(net, answers, stage.extract)
             except ExtractionError as e:
                 errors.append(str(e))
                 machines = []
         first_machine = first_machine or (machines[0] if machines else None)
         with clock("regress+verify"):
             for machine in machines:
-                program = regress(machine, stage.regress)
+                program = _with_words(regress(machine, stage.regress), data)
                 source = emit_python(program, header(net, machine, program, config))
-                report = verify(source, program, machine, heldout)
+                report = verify(source, program, machine, heldout, config.max_label_errors)
                 attempts.append(Attempt(net, machine, program, source, report))
                 if report.verified and program.form == "formula":
                     break
@@ -73,7 +93,8 @@ def synthesize(
 
     chosen = best_attempt(attempts)
     if chosen is not None:
-        return Synthesis(config, clock.seconds, chosen, tuple(attempts))
+        suspects = _suspects(chosen, data) if config.max_label_errors else ()
+        return Synthesis(config, clock.seconds, chosen, tuple(attempts), suspects=suspects)
     if first_machine is None:
         return Synthesis(
             config, clock.seconds, network=first_net, failed_stage="extract", reason=errors[0]
@@ -91,12 +112,44 @@ def synthesize(
 
 def _simplified(
     networks: list[TrainedNetwork], data: SequenceData, config: SynthConfig, clock: Clock
-) -> Iterator[TrainedNetwork]:
+) -> Iterator[tuple[TrainedNetwork, SequenceData]]:
     """The networks to read, in order, simplified lazily: a larger runner-up, or an unsimplified
-    network, is only read when what came before gave no verified formula."""
+    network, is only read when what came before gave no verified formula. Each comes with the
+    data to read it on: ``data``, or with ``max_label_errors`` the network's own answers."""
     for candidate in networks:
+        answers = data
+        if config.max_label_errors:  # the labels it misses are the suspects, not its errors
+            answers = SequenceData(
+                data.x, candidate.predict(data.x), data.lengths, data.x_vocab, data.y_vocab
+            )
         with clock("simplify"):
-            simplified = simplify(candidate, data, config.simplify)
-        yield simplified.network
+            simplified = simplify(candidate, answers, config.simplify)
+        yield simplified.network, answers
         if simplified.changed:
-            yield simplified.original
+            yield simplified.original, answers
+
+
+def _with_words(program: Program, data: SequenceData) -> Program:
+    """The program taking and returning the data's words, where its columns have them."""
+    if data.x_vocab is None and data.y_vocab is None:
+        return program
+    words_in = tuple(None if v is None else v.words for v in data.x_vocab or (None,) * data.d_in)
+    words_out = tuple(None if v is None else v.words for v in data.y_vocab or (None,) * data.d_out)
+    return replace(program, words_in=words_in, words_out=words_out)
+
+
+def _suspects(chosen: Attempt, data: SequenceData) -> tuple[Suspect, ...]:
+    """The labelled steps the chosen program contradicts, most suspect first: those where the
+    network's real-valued output lies farthest from the label."""
+    y_net, _ = chosen.network.run(data.x)
+    found = []
+    for i, (x, y) in enumerate(data.sequences()):
+        try:
+            got = chosen.program.run(x)
+        except KeyError:  # a lookup table without this row: no value to compare
+            continue
+        for t, (g, w) in enumerate(zip(got, y, strict=True)):
+            if g != w:
+                distance = float(np.abs(y_net[i, t] - np.asarray(w)).max())
+                found.append(Suspect(i, t, tuple(w), tuple(g), round(distance, 3)))
+    return tuple(sorted(found, key=lambda s: (-s.distance, s.sequence, s.step)))

@@ -17,6 +17,8 @@ if TYPE_CHECKING:
     from mips.regress.expr import Expr
 
 Row = tuple[int, ...]
+# The words of each input or output column, in code order; None for an integer column.
+Words = tuple[tuple[str, ...] | None, ...]
 
 
 @dataclass(frozen=True)
@@ -80,8 +82,15 @@ class Program:
     initial: tuple[int, ...]
     updates: tuple[Formula, ...]
     outputs: tuple[Formula, ...]
+    # Columns of words (data with a vocabulary): the formulas work on the codes, the emitted
+    # program takes and returns the words. Empty: every column is integer.
+    words_in: Words = ()
+    words_out: Words = ()
 
     def __post_init__(self) -> None:
+        for words, cols in ((self.words_in, self.inputs), (self.words_out, self.outputs)):
+            if words and len(words) != len(cols):
+                raise ValueError(f"{len(words)} vocabularies for {len(cols)} columns")
         if len(self.state) != len(self.initial) or len(self.state) != len(self.updates):
             raise ValueError("state, initial and updates must have one entry per state variable")
         names = set(self.inputs) | set(self.state) | {new_name(s) for s in self.state}
@@ -128,6 +137,14 @@ class Program:
             env.update(zip(self.state, new, strict=True))
         return out
 
+    def symbols_in(self, seq: list[list[int]]) -> list[list[object]]:
+        """Input codes as the user writes them (words where a column has a vocabulary)."""
+        return _symbols(seq, self.words_in)
+
+    def symbols_out(self, out: list[list[int]]) -> list[list[object]]:
+        """Output codes as the emitted program returns them."""
+        return _symbols(out, self.words_out)
+
     def without_dead_state(self) -> Program:
         """The same program minus state variables no output depends on, directly or through
         other updates (a shift register read only at one tap, say)."""
@@ -146,6 +163,8 @@ class Program:
             # Formulas never read a dead name (tables would have kept it alive).
             tuple(self.updates[i].without_features(dead) for i in keep),
             tuple(o.without_features(dead) for o in self.outputs),
+            self.words_in,
+            self.words_out,
         )
 
     def size(self) -> int:
@@ -153,6 +172,12 @@ class Program:
         return sum(
             f.size if not f.is_table else len(f.table) for f in (*self.updates, *self.outputs)
         )
+
+
+def _symbols(rows: list[list[int]], words: Words) -> list[list[object]]:
+    if not any(words):
+        return rows
+    return [[v if w is None else w[v] for v, w in zip(r, words, strict=True)] for r in rows]
 
 
 def new_name(name: str) -> str:

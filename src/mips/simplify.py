@@ -219,8 +219,10 @@ def _linear_network(
     z = hidden.reshape(-1, r)
     if network.arch.output_depth == 1:
         # The readout is affine in z: refit it, preferring integer coefficients when they fit.
-        design = np.hstack([z, np.ones((len(z), 1))])
-        sol = np.linalg.lstsq(design, data.y.reshape(len(z), -1), rcond=None)[0]
+        design, target = np.hstack([z, np.ones((len(z), 1))]), data.y.reshape(len(z), -1)
+        if data.lengths is not None:  # padding steps are not data
+            design, target = design[data.mask.reshape(-1)], target[data.mask.reshape(-1)]
+        sol = np.linalg.lstsq(design, target, rcond=None)[0]
         for coef in (np.rint(sol), sol):
             weights = {**net.weights, "g.0.weight": coef[:-1], "g.0.bias": coef[-1]}
             fitted = net.replace(weights)

@@ -21,7 +21,7 @@ from mips.regress import RegressConfig
 from mips.simplify import SimplifyConfig
 from mips.verify import Verification, load_program
 
-__all__ = ["Attempt", "Clock", "SynthConfig", "Synthesis", "best_attempt", "header"]
+__all__ = ["Attempt", "Clock", "Suspect", "SynthConfig", "Synthesis", "best_attempt", "header"]
 
 
 @dataclass(frozen=True)
@@ -33,6 +33,11 @@ class SynthConfig:
     stages that used to be seeded with a constant (simplify's retraining, extract's sampling,
     regress's row sample and hashes) get seeds spawned from it by ``numpy.random.SeedSequence``.
     The stage configs' own ``seed`` fields are overwritten by :meth:`seeded`.
+
+    ``max_label_errors``: the fraction of labelled steps that may be wrong (0: the data are
+    exact). The network search then accepts a network that misses at most that fraction, the
+    machine is read from the network's own answers, and the program is verified when it
+    contradicts at most that fraction of the held-out labels.
     """
 
     seed: int = 0
@@ -40,14 +45,21 @@ class SynthConfig:
     simplify: SimplifyConfig = field(default_factory=SimplifyConfig)
     extract: ExtractConfig = field(default_factory=ExtractConfig)
     regress: RegressConfig = field(default_factory=RegressConfig)
+    max_label_errors: float = 0.0
+
+    def __post_init__(self) -> None:
+        if not 0.0 <= self.max_label_errors < 0.5:
+            raise ValueError(f"max_label_errors must lie in [0, 0.5), got {self.max_label_errors}")
 
     def seeded(self) -> SynthConfig:
-        """This config with every stage's seed derived from ``seed``."""
+        """This config with every stage's seed derived from ``seed`` (and the search told
+        ``max_label_errors``)."""
         children = np.random.SeedSequence(self.seed).spawn(3)
         simplify_seed, extract_seed, regress_seed = (int(c.generate_state(1)[0]) for c in children)
+        train = replace(self.search.train, max_label_errors=self.max_label_errors)
         return replace(
             self,
-            search=replace(self.search, seed=self.seed),
+            search=replace(self.search, seed=self.seed, train=train),
             simplify=replace(self.simplify, seed=simplify_seed),
             extract=replace(self.extract, seed=extract_seed),
             regress=replace(self.regress, seed=regress_seed),
@@ -86,6 +98,18 @@ def best_attempt(attempts: list[Attempt]) -> Attempt | None:
     return (formulas or verified or [None])[0]
 
 
+@dataclass(frozen=True)
+class Suspect:
+    """A labelled step the program contradicts: where, the label, the program's value, and how
+    far the network's real-valued output is from the label (larger: more suspect)."""
+
+    sequence: int
+    step: int
+    label: tuple[int, ...]
+    value: tuple[int, ...]
+    distance: float
+
+
 @dataclass(frozen=True, eq=False)
 class Synthesis:
     """The result of :func:`mips.synthesize`: the chosen attempt, or the stage that failed and why.
@@ -101,6 +125,8 @@ class Synthesis:
     machine: StateMachine | None = None
     failed_stage: str | None = None
     reason: str | None = None
+    # Labelled steps the program contradicts, most suspect first (with max_label_errors > 0).
+    suspects: tuple[Suspect, ...] = ()
 
     def __post_init__(self) -> None:
         if (self.chosen is None) == (self.failed_stage is None):

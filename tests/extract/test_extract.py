@@ -52,3 +52,28 @@ def test_a_reader_sees_what_came_before(parity_network):
 
     extract(net, data, readers=(*READERS[:3], Reader("spy", spy)))
     assert seen == [[m.reading.reader for m in extract(net, data, readers=READERS[:3])]]
+
+
+def test_no_padding_step_is_read_as_a_transition(counter_network, running_sum):
+    # A sequence's padding repeats its last input and state: read as data, that would be the
+    # transition (s, x) -> s, contradicting s + x. Only real steps make rows.
+    lengths = np.arange(len(running_sum)) % 6 + 1
+    data = SequenceData(running_sum.x, running_sum.y, lengths)
+    machines = extract(counter_network(), data)
+    assert machines
+    for m in machines:
+        out, known = m.replay(running_sum.x)  # full sequences: what a program would meet
+        assert known.any() and (out[known] == running_sum.y[known]).all()
+        if m.kind == "lattice":
+            assert known.all() and (m.z_next == m.z_prev + m.x).all()
+
+
+def test_trajectory_rows_keep_real_steps_only():
+    from mips.extract.trajectory import Trajectory
+
+    x = np.arange(6).reshape(2, 3, 1)
+    hidden = np.arange(8, dtype=float).reshape(2, 4, 1)
+    traj = Trajectory.padded(x, x, hidden, np.array([1, 3]))
+    assert traj.x[0, :, 0].tolist() == [0, 0, 0] and traj.hidden[0, :, 0].tolist() == [0, 1, 1, 1]
+    assert traj.rows(traj.x.reshape(-1, 1))[:, 0].tolist() == [0, 3, 4, 5]
+    assert traj.state_rows(traj.hidden.reshape(-1, 1))[:, 0].tolist() == [0, 1, 4, 5, 6, 7]

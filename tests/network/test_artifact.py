@@ -5,6 +5,7 @@ import json
 import numpy as np
 import pytest
 
+from mips.data import SequenceData
 from mips.network import Architecture, TrainedNetwork
 from mips.network.artifact import META_FILE, WEIGHTS_FILE
 
@@ -109,3 +110,16 @@ def test_pruned_zeroes_small_weights_relative_to_their_matrix(counter_network) -
     # A matrix is measured against itself: a lone small readout weight stays.
     assert pruned.weights["g.0.weight"].ravel().tolist() == [0.001]
     assert net.weights["f.0.weight"][1, 0] == 0.02
+
+
+def test_padding_is_never_wrong_and_a_few_errors_may_be_allowed(counter_network, running_sum):
+    net = counter_network()
+    lengths = np.arange(len(running_sum)) % 6 + 1
+    y = running_sum.y.copy()
+    y[:, 5] += 100  # wrong only at the last step, which most sequences do not have
+    short = SequenceData(running_sum.x, y, lengths)
+    wrong = net.wrong_steps(short)
+    assert wrong.sum() == (lengths == 6).sum() and not wrong[lengths < 6].any()
+    assert not net.is_exact(short)
+    assert net.is_exact(short, max_errors=(lengths == 6).sum() / short.steps)
+    assert net.is_exact(SequenceData(running_sum.x, y, np.minimum(lengths, 5)))

@@ -134,3 +134,26 @@ def test_sparsify_keeps_exactness_with_fewer_active_weights(running_sum):
     assert nonzero[1] < nonzero[0]
     assert np.array_equal(sparse.predict(data.x), data.y)
     assert sparse.metrics["zero_weights"] == sum(v.size for v in w.values()) - nonzero[1]
+
+
+def test_masked_mean_counts_only_real_steps() -> None:
+    from mips.network.train import masked_mean, step_mask
+
+    x = np.ones((2, 3, 1), dtype=np.int64)
+    data = SequenceData(x, x, np.array([1, 3]))
+    loss = torch.arange(12, dtype=torch.float32).reshape(2, 2, 3, 1)  # (K, N, T, d_out)
+    means = masked_mean(loss, step_mask(data))  # per candidate: steps (0,0), (1,0..2)
+    assert means.tolist() == [(0 + 3 + 4 + 5) / 4, (6 + 9 + 10 + 11) / 4]
+    assert step_mask(SequenceData(x, x)) is None
+
+
+def test_a_pack_trains_on_sequences_of_different_lengths(running_sum) -> None:
+    # Padding is masked out of the loss and the exactness check: a running sum on sequences
+    # of 1..6 steps becomes exact like on full ones.
+    lengths = np.arange(300) % 6 + 1
+    data = SequenceData(running_sum.x[:300], running_sum.y[:300], lengths)
+    train, test = data.split(0.2, 0)
+    results = train_pack(
+        train, test, Architecture(1), [1], [False], [0], TrainConfig(steps=1500), pack_seed=0
+    )
+    assert results[0].exact

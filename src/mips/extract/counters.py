@@ -31,10 +31,12 @@ def time_clusters(traj: Trajectory) -> list[np.ndarray]:
         labels = np.zeros((n, t1), dtype=np.int64)
         offset = 0
         for t in range(t1):
-            comp = cluster(traj.hidden[:, t], frac * spread)
+            # Only real states: a padded sequence's repeated last state is not one at step t.
+            alive = slice(None) if traj.valid is None or t == 0 else traj.valid[:, t - 1]
+            comp = cluster(traj.hidden[alive, t], frac * spread)
             if comp is None:
                 break
-            labels[:, t] = comp + offset
+            labels[alive, t] = comp + offset
             offset += int(comp.max()) + 1
         else:
             out.append(labels)
@@ -89,11 +91,11 @@ def count_machines(
         [np.zeros((n, 1, len(symbols)), dtype=np.int64), np.cumsum(onehot, axis=1)], axis=1
     )
     time = np.broadcast_to(np.arange(t1)[None, :, None], (n, t1, 1))
-    label_ids = [row_ids(lab.reshape(-1)) for lab in label_sets]
+    label_ids = [row_ids(traj.state_rows(lab.reshape(-1))) for lab in label_sets]
     for weights in _count_weights(len(symbols)):
         for z, sink in _sink_variants(counts @ weights):
             keys = np.concatenate([time, z], axis=2).reshape(n * t1, -1)
-            key_ids = row_ids(keys)
+            key_ids = row_ids(traj.state_rows(keys))
             if not any(
                 agreement(key_ids, lab) >= 0.99 and agreement(lab, key_ids) >= apart
                 for lab in label_ids

@@ -84,9 +84,9 @@ def finite_from_labels(
     """The minimised Mealy machine over state labels (N, T + 1) and the labels renumbered in
     breadth-first order; None if the labels are not deterministic, (None, labels) if the
     machine is too large."""
-    x = traj.x.reshape(-1, traj.x.shape[-1])
-    prev, nxt = lab[:, :-1].reshape(-1), lab[:, 1:].reshape(-1)
-    y = traj.y.reshape(-1, traj.y.shape[-1])
+    x = traj.rows(traj.x.reshape(-1, traj.x.shape[-1]))
+    prev, nxt = traj.rows(lab[:, :-1].reshape(-1)), traj.rows(lab[:, 1:].reshape(-1))
+    y = traj.rows(traj.y.reshape(-1, traj.y.shape[-1]))
     keys = np.concatenate([prev[:, None], x], axis=1)
     if not (functional(keys, nxt[:, None]) and functional(keys, y)):
         return None
@@ -102,8 +102,8 @@ def finite_from_labels(
     number = bfs_numbering(int(block[lab[0, 0]]), min_trans, n_min)
     n_symbols = len(np.unique(x, axis=0))
     reading = replace(reading, n_states=n_min, complete=len(min_trans) == n_min * n_symbols)
-    s_prev = number[block[prev]][:, None]
-    s_next = number[block[nxt]][:, None]
+    s_prev = number[block[lab[:, :-1].reshape(-1)]][:, None]  # every step: rows() picks
+    s_next = number[block[lab[:, 1:].reshape(-1)]][:, None]
     machine = machine_from_labels("finite", s_prev, traj, s_next, reading)
     return machine, number[block[lab]]
 

@@ -44,11 +44,11 @@ def window_machines(
     n, t1 = labels.shape
     for k in range(config.max_window + 1):
         win = _window(traj.x, k)
-        keys = win.reshape(n * t1, -1)
+        keys = traj.state_rows(win.reshape(n * t1, -1))
         # Windows seen about once each explain any labelling; a name must be seen repeatedly.
         if len(np.unique(keys, axis=0)) * 2 > len(keys):
             return []
-        if agreement(row_ids(keys), labels.reshape(-1)) < 0.99:
+        if agreement(row_ids(keys), traj.state_rows(labels.reshape(-1))) < 0.99:
             continue
         r = win.shape[-1]
         reading = Reading("window", source, "window", n_states=int(labels.max()) + 1, window=k)
@@ -69,14 +69,13 @@ def output_machines(
     """
     n, t1 = labels.shape
     y = traj.y.reshape(n, t1 - 1, -1)
-    after = labels[:, 1:].reshape(-1)
-    if agreement(after, row_ids(y.reshape(len(after), -1))) < 0.99:
+    after = traj.rows(labels[:, 1:].reshape(-1))
+    y_rows = traj.rows(y.reshape(n * (t1 - 1), -1))
+    if agreement(after, row_ids(y_rows)) < 0.99:
         return []
     like_initial = after == int(labels[0, 0])
     if like_initial.any():
-        values, counts = np.unique(
-            y.reshape(len(after), -1)[like_initial], axis=0, return_counts=True
-        )
+        values, counts = np.unique(y_rows[like_initial], axis=0, return_counts=True)
         code = values[np.argmax(counts)]
     else:
         code = np.rint(network.readout(np.zeros((1, network.hidden))))[0].astype(np.int64)

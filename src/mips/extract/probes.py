@@ -15,6 +15,20 @@ def probe_classes(
 ) -> np.ndarray | None:
     """A class for each row of ``states`` (M, H): the network's rounded outputs along every input
     sequence of length k from it. None when there are more than ``max_states`` distinct states."""
+    found = probe_signatures(network, states, symbols, k, max_states)
+    if found is None:
+        return None
+    signatures, of_state = found
+    _, classes = np.unique(signatures, axis=0, return_inverse=True)
+    return classes.reshape(-1)[of_state]
+
+
+def probe_signatures(
+    network: TrainedNetwork, states: np.ndarray, symbols: np.ndarray, k: int, max_states: int
+) -> tuple[np.ndarray, np.ndarray] | None:
+    """The network's rounded outputs along every input sequence of length k from each distinct
+    row of ``states`` (M, H), and which distinct row each state is; None when there are more
+    than ``max_states`` distinct rows."""
     scale = max(float(np.abs(states).max()), 1.0)
     _, first, inverse = np.unique(
         np.round(states / scale, 5), axis=0, return_index=True, return_inverse=True
@@ -27,9 +41,7 @@ def probe_classes(
     for j in range(k):
         h = network.step(h, np.tile(symbols[probes[:, j]], (len(first), 1)))
         outs.append(np.rint(network.readout(h)))
-    signature = np.concatenate(outs, axis=1).reshape(len(first), -1)
-    _, classes = np.unique(signature, axis=0, return_inverse=True)
-    return classes.reshape(-1)[inverse.reshape(-1)]
+    return np.concatenate(outs, axis=1).reshape(len(first), -1), inverse.reshape(-1)
 
 
 def behaviour_classes(
@@ -54,25 +66,29 @@ def behaviour_classes(
     return None if classes is None else classes.reshape(n, t1)
 
 
-def _replay(
+def replay_labels(
     trans: dict[tuple[int, int], tuple[int, tuple[int, ...]]],
     start: np.ndarray,
     x_ids: np.ndarray,
     y: np.ndarray,
+    lengths: np.ndarray | None = None,
 ) -> np.ndarray | None:
     """Labels (N, T + 1) from running ``trans`` from ``start`` on symbol ids (N, T); None if a
-    transition is missing or emits other outputs than ``y`` (N, T, d_out)."""
+    transition is missing or emits other outputs than ``y`` (N, T, d_out). A sequence shorter
+    than T (``lengths``) keeps its last label over its padding."""
     n, t_len = x_ids.shape
     labels = np.empty((n, t_len + 1), dtype=np.int64)
     labels[:, 0] = start
     outputs = y.tolist()
+    ends = [t_len] * n if lengths is None else lengths.tolist()
     for i, seq in enumerate(x_ids.tolist()):
         c = int(start[i])
-        for t, s in enumerate(seq):
+        for t, s in enumerate(seq[: ends[i]]):
             step = trans.get((c, s))
             if step is None or step[1] != tuple(outputs[i][t]):
                 return None
             c = labels[i, t + 1] = step[0]
+        labels[i, ends[i] + 1 :] = c
     return labels
 
 
@@ -107,13 +123,17 @@ def horizon_labels(
         )
         nxt = early_labels[:, 1:].reshape(-1)
         outs = traj.y[:, : early - 1].reshape(len(nxt), -1)
+        if traj.valid is not None:  # real steps only
+            real = traj.valid[:, : early - 1].reshape(-1)
+            keys, nxt, outs = keys[real], nxt[real], outs[real]
         if not functional(keys, np.column_stack([nxt, outs])):
             continue
         trans = {
             (c, s): (c2, tuple(o))
             for (c, s), c2, o in zip(keys.tolist(), nxt.tolist(), outs.tolist(), strict=True)
         }
-        labels = _replay(trans, early_labels[:, 0], x_ids, traj.y)
+        lengths = None if traj.valid is None else traj.valid.sum(axis=1)
+        labels = replay_labels(trans, early_labels[:, 0], x_ids, traj.y, lengths)
         if labels is not None:
             return labels
     return None

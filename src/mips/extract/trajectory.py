@@ -31,11 +31,45 @@ class ExtractionError(RuntimeError):
 
 @dataclass(frozen=True)
 class Trajectory:
-    """A network run on data: inputs, outputs and hidden states, h_{-1} = 0 first."""
+    """A network run on data: inputs, outputs and hidden states, h_{-1} = 0 first.
+
+    For sequences shorter than T, ``valid`` (N, T) marks the steps that hold data. Past its end
+    a sequence's inputs, outputs and state repeat its last ones, so padding adds no state and no
+    symbol to what readers see; rows built from (N, T) arrays go through :meth:`rows` (and
+    states through :meth:`state_rows`), which keep only real steps.
+    """
 
     x: np.ndarray  # (N, T, d_in)
     y: np.ndarray  # (N, T, d_out)
     hidden: np.ndarray  # (N, T + 1, H), index 0 is h_{-1} = 0
+    valid: np.ndarray | None = None  # (N, T) bool; None: every step holds data
+
+    @classmethod
+    def padded(
+        cls, x: np.ndarray, y: np.ndarray, hidden: np.ndarray, lengths: np.ndarray
+    ) -> Trajectory:
+        """The trajectory of sequences of ``lengths`` (N,) padded to T: each sequence's last
+        step (and the state after it) repeated over its padding."""
+        n, t_len = x.shape[:2]
+        step = np.minimum(np.arange(t_len)[None, :], lengths[:, None] - 1)  # (N, T)
+        state = np.minimum(np.arange(t_len + 1)[None, :], lengths[:, None])  # (N, T + 1)
+        return cls(
+            np.take_along_axis(x, step[:, :, None], axis=1),
+            np.take_along_axis(y, step[:, :, None], axis=1),
+            np.take_along_axis(hidden, state[:, :, None], axis=1),
+            np.arange(t_len)[None, :] < lengths[:, None],
+        )
+
+    def rows(self, a: np.ndarray) -> np.ndarray:
+        """The rows of ``a`` (N * T, ...), one per step, that are real steps."""
+        return a if self.valid is None else a[self.valid.reshape(-1)]
+
+    def state_rows(self, a: np.ndarray) -> np.ndarray:
+        """The rows of ``a`` (N * (T + 1), ...), one per state, that are real states."""
+        if self.valid is None:
+            return a
+        first = np.ones((len(self.valid), 1), dtype=bool)
+        return a[np.concatenate([first, self.valid], axis=1).reshape(-1)]
 
 
 def functional(keys: np.ndarray, values: np.ndarray) -> bool:
@@ -75,8 +109,9 @@ def machine_from_labels(
     reading: Reading,
 ) -> StateMachine | None:
     # labels_*: (N*T, n_vars) integer state vectors before and after each step.
-    x = traj.x.reshape(-1, traj.x.shape[-1])
-    y = traj.y.reshape(-1, traj.y.shape[-1])
+    x = traj.rows(traj.x.reshape(-1, traj.x.shape[-1]))
+    y = traj.rows(traj.y.reshape(-1, traj.y.shape[-1]))
+    labels_prev, labels_next = traj.rows(labels_prev), traj.rows(labels_next)
     keys = np.concatenate([labels_prev, x], axis=1)
     if not functional(keys, labels_next) or not functional(keys, y):
         return None
@@ -88,8 +123,11 @@ def machine_from_labels(
 def ambiguity(prev: np.ndarray, traj: Trajectory, nxt: np.ndarray, noun: str) -> str:
     """Where state labels (N*T, r) before and after each step fail to be a machine: the first
     (state, input) seen to lead to two different next states or outputs."""
-    x = traj.x.reshape(-1, traj.x.shape[-1])
-    y = traj.y.reshape(-1, traj.y.shape[-1])
+    x = traj.rows(traj.x.reshape(-1, traj.x.shape[-1]))
+    y = traj.rows(traj.y.reshape(-1, traj.y.shape[-1]))
+    prev, nxt = traj.rows(prev), traj.rows(nxt)
+    step_of = np.arange(traj.x.shape[0] * traj.x.shape[1])  # row -> its place in (N, T)
+    step_of = traj.rows(step_of)
     keys = np.concatenate([prev, x], axis=1)
     rows = np.concatenate([keys, nxt, y], axis=1)
     _, first = np.unique(rows, axis=0, return_index=True)
@@ -103,7 +141,7 @@ def ambiguity(prev: np.ndarray, traj: Trajectory, nxt: np.ndarray, noun: str) ->
     def where(k: int) -> str:
         return (
             f"{noun} {nxt[k].tolist()} and output {y[k].tolist()} "
-            f"(sequence {k // t_len}, step {k % t_len})"
+            f"(sequence {step_of[k] // t_len}, step {step_of[k] % t_len})"
         )
 
     return (

@@ -126,7 +126,7 @@ def search_ranked(
         if cap < 1 or (linear and not FAMILIES[family].below_linear):
             continue
         if family == "linear":
-            results = _realize(train, test, cap, progress)
+            results = _realize(train, test, cap, progress, config.train.max_label_errors)
             pack_seed = None
         else:
             pack_seed = config.seed * 7919 + fam_index
@@ -188,9 +188,10 @@ def _realize(
     test: SequenceData,
     cap: int,
     progress: Callable[[str, int, int], None] | None,
+    max_errors: float = 0.0,
 ) -> list[CandidateResult]:
     """The closed-form linear network of hidden size <= ``cap``, as a one-candidate result."""
-    net = realize(train, test, cap)
+    net = realize(train, test, cap, max_errors)
     if progress is not None:
         progress(f"linear h<={cap} (closed form)", 1, 1)
     return [] if net is None else [CandidateResult(net.arch, 0, True, 0, 1.0, net.weights)]

@@ -1,0 +1,87 @@
+"""Near-exact networks: states told apart by what the network does next, transitions by majority.
+
+A network that is right on nearly every sequence may already hold the right machine: its few
+errors come from hidden states that drifted towards a decision boundary. Such a state answers
+one of the probes differently from the states around it, so it forms a class of its own that is
+seldom visited; it is read as the frequent class whose answers it shares most. Each (class,
+input) then takes the next class and output it has most often, and the machine so read must
+replay every observed sequence with the data's outputs: a few wrong steps of the network are
+outvoted, a wrong machine is refused. The program read from it is verified like any other.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from mips.extract.probes import probe_signatures, replay_labels
+from mips.extract.trajectory import ExtractConfig, Trajectory
+from mips.network.artifact import TrainedNetwork
+
+# A class seen on fewer than this share of the states (and never on fewer than 3) is a drifted
+# copy of a frequent one, not a state of its own.
+RARE = 0.002
+
+
+def majority_labels(
+    network: TrainedNetwork, traj: Trajectory, config: ExtractConfig
+) -> np.ndarray | None:
+    """State labels (N, T + 1) of a machine read by majority from a near-exact network, or None
+    when none replays the data."""
+    n, t1, h = traj.hidden.shape
+    x_ids = _symbol_ids(traj)
+    if x_ids is None or x_ids.max() + 1 > config.max_probe_symbols:
+        return None
+    symbols = np.unique(traj.rows(traj.x.reshape(-1, traj.x.shape[-1])), axis=0)
+    found = probe_signatures(
+        network, traj.hidden.reshape(-1, h), symbols.astype(np.float64), 1, config.max_probed_states
+    )
+    if found is None:
+        return None
+    signatures, of_state = found
+    classes = _merge_rare(signatures, of_state, traj).reshape(n, t1)
+    # The machine's outputs are the network's own; the data only confirm them (below).
+    y_net = np.rint(network.readout(traj.hidden[:, 1:].reshape(-1, h))).astype(np.int64)
+    trans = _majority_transitions(classes, x_ids, y_net, traj)
+    lengths = None if traj.valid is None else traj.valid.sum(axis=1)
+    labels = replay_labels(trans, classes[:, 0], x_ids, traj.y, lengths)
+    return None if labels is None else np.unique(labels, return_inverse=True)[1].reshape(n, t1)
+
+
+def _symbol_ids(traj: Trajectory) -> np.ndarray | None:
+    n, t_len, d = traj.x.shape
+    _, ids = np.unique(traj.x.reshape(-1, d), axis=0, return_inverse=True)
+    return ids.reshape(n, t_len)
+
+
+def _merge_rare(signatures: np.ndarray, of_state: np.ndarray, traj: Trajectory) -> np.ndarray:
+    """A class per state: its signature's, or for a rarely seen signature the frequent one it
+    agrees with on most probes (ties: the more frequent)."""
+    sig_classes, of_sig = np.unique(signatures, axis=0, return_inverse=True)
+    labels = of_sig.reshape(-1)[of_state]
+    support = np.bincount(traj.state_rows(labels), minlength=len(sig_classes))
+    frequent = np.flatnonzero(support >= max(3, RARE * support.sum()))
+    if len(frequent) == 0:
+        return labels
+    agree = (sig_classes[:, None, :] == sig_classes[None, frequent, :]).sum(axis=2)
+    score = agree * (support.max() + 1) + support[frequent][None, :]
+    nearest = frequent[np.argmax(score, axis=1)]
+    nearest[frequent] = frequent
+    return nearest[labels]
+
+
+def _majority_transitions(
+    classes: np.ndarray, x_ids: np.ndarray, y_net: np.ndarray, traj: Trajectory
+) -> dict[tuple[int, int], tuple[int, tuple[int, ...]]]:
+    """(class, symbol) -> the (next class, network output) seen most often after it."""
+    prev = traj.rows(classes[:, :-1].reshape(-1))
+    nxt = traj.rows(classes[:, 1:].reshape(-1))
+    sym = traj.rows(x_ids.reshape(-1))
+    y = traj.rows(y_net)
+    rows, counts = np.unique(np.column_stack([prev, sym, nxt, y]), axis=0, return_counts=True)
+    trans: dict[tuple[int, int], tuple[int, tuple[int, ...]]] = {}
+    best: dict[tuple[int, int], int] = {}
+    for row, count in zip(rows.tolist(), counts.tolist(), strict=True):
+        key = (row[0], row[1])
+        if count > best.get(key, 0):
+            best[key], trans[key] = count, (row[2], tuple(row[3:]))
+    return trans
