@@ -92,6 +92,15 @@ def describe_machine(machine: StateMachine) -> str:
     return f"{machine.kind} ({machine.reading.describe()}), {machine.n_rows} transitions{rule}"
 
 
+def describe_network(net) -> str:
+    """Its architecture, and how near exact it was when it was not exact."""
+    text = f"{net.arch.describe()} (hidden {net.hidden})"
+    if net.metrics.get("exact", True):
+        return text
+    share = net.metrics["sequence_accuracy"]
+    return f"{text}, near-exact: right on {share:.1%} of held-out sequences"
+
+
 def print_summary(
     result: Synthesis, out: Path | None, save_network: Path | None, pictures: list[Path]
 ) -> None:
@@ -101,7 +110,7 @@ def print_summary(
     grid.add_column()
     rows = [
         ("form", result.form),
-        ("network", f"{net.arch.describe()} (hidden {net.hidden})" if net else "-"),
+        ("network", describe_network(net) if net else "-"),
         ("state machine", describe_machine(machine) if machine else "-"),
         ("state vars", (", ".join(program.state) or "none") if program else "-"),
         ("verified", result.verification.summary() if result.verification else "-"),

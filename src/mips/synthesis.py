@@ -170,6 +170,7 @@ class Synthesis:
             "form": self.form,
             "hidden": net.hidden if net else None,
             "architecture": net.arch.describe() if net else None,
+            "network_exact": net.metrics.get("exact", True) if net else None,
             "state_vars": len(program.state) if program else None,
             "machine": self.machine.kind if self.machine else None,
             "reading": self.machine.reading.to_dict() if self.machine else None,

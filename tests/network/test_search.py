@@ -55,3 +55,37 @@ def test_search_ranked_keeps_each_familys_smallest_exact_network(monkeypatch, ru
     ranked = search_ranked(train, test, config)
     assert [(n.hidden, n.arch.hidden_width) for n in ranked] == [(2, 64), (3, 16)]
     assert search(running_sum, config).hidden == 2
+
+
+def test_near_exact_networks_are_returned_when_none_is_exact(monkeypatch, running_sum) -> None:
+    import mips.network.search as search_module
+    from mips.network.search import NoExactNetwork, search_ranked
+
+    def zeros(arch: Architecture) -> dict[str, np.ndarray]:
+        f, g = arch.layer_sizes(1, 1)
+        return {
+            f"{name}.{j}.{kind}": np.zeros((a, b) if kind == "weight" else b)
+            for name, sizes in (("f", f), ("g", g))
+            for j, (a, b) in enumerate(zip(sizes[:-1], sizes[1:], strict=True))
+            for kind in ("weight", "bias")
+        }
+
+    def pack(train, test, arch, sizes, biases, places, config, pack_seed, tick):
+        # Nothing is exact; the wide family's candidate is right on 99% of the sequences.
+        share = 0.99 if arch.hidden_width > 16 else 0.9
+        one = Architecture(
+            1, arch.hidden_depth, arch.hidden_width, arch.output_depth, arch.output_width
+        )
+        return [CandidateResult(one, 0, False, 9, 0.5, zeros(one), share)]
+
+    monkeypatch.setattr(search_module, "train_pack", pack)
+    monkeypatch.setattr(search_module, "realize", lambda *a, **k: None)
+    config = SearchConfig(families=("linear", "relu", "relu-wide"), max_hidden_nonlinear=2)
+    train, test = running_sum.split(config.test_fraction, config.seed)
+    ranked = search_ranked(train, test, config)
+    assert [n.metrics["sequence_accuracy"] for n in ranked] == [0.99]
+    assert not ranked[0].metrics["exact"]
+    with pytest.raises(NoExactNetwork, match="right on 99.0% of its sequences"):
+        search(running_sum, config)
+    with pytest.raises(NoExactNetwork, match="below the 100% read as near-exact"):
+        search_ranked(train, test, SearchConfig(families=config.families, near_exact=1.0))

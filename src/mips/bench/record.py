@@ -22,6 +22,7 @@ class BenchRecord:
     form: str | None = None
     hidden: int | None = None
     architecture: str | None = None
+    network_exact: bool | None = None
     state_vars: int | None = None
     machine: str | None = None
     reading: dict[str, Any] | None = None

@@ -58,6 +58,9 @@ class CandidateResult:
     steps: int
     heldout_accuracy: float
     weights: dict[str, np.ndarray]
+    # Share of held-out sequences right at every step (1.0 when exact); an inexact candidate's
+    # weights are those of its best evaluation by this share, so it can be read when near-exact.
+    sequence_accuracy: float = 1.0
 
 
 def _scales(a: np.ndarray) -> torch.Tensor:
@@ -184,7 +187,8 @@ def train_pack(
             pack.exact_at[i] >= 0,
             pack.exact_at[i] if pack.exact_at[i] >= 0 else step,
             1.0 if pack.exact_at[i] >= 0 else pack.accuracy[i],
-            pack.snapshots.get(i) or _export(model, i),
+            pack.snapshots.get(i) or pack.closest.get(i) or _export(model, i),
+            1.0 if pack.exact_at[i] >= 0 else pack.sequence_accuracy[i],
         )
         for i in range(len(hidden_sizes))
     ]
@@ -206,6 +210,8 @@ class _Pack:
         self.improved_at = [0] * k
         self.best_loss = [float("inf")] * k
         self.first_exact_step = -1
+        self.sequence_accuracy = [0.0] * k
+        self.closest: dict[int, dict[str, np.ndarray]] = {}
 
     def evaluate(
         self,
@@ -225,6 +231,7 @@ class _Pack:
             seq_exact, acc, held_loss = self._exact_everywhere(pred, xt, yt, xs, ys)
         else:
             seq_exact, acc, held_loss = self._exact_enough(pred, yt, xs, ys, mt, ms)
+        self._keep_closest(pred, yt, mt)
         for i in range(len(self.exact_at)):
             if self.exact_at[i] >= 0:
                 continue
@@ -238,6 +245,17 @@ class _Pack:
                 self.snapshots[i] = _export(self.model, i)
                 if self.first_exact_step < 0:
                     self.first_exact_step = step
+
+    def _keep_closest(self, pred: torch.Tensor, yt: torch.Tensor, mt: torch.Tensor | None) -> None:
+        """Snapshot each inexact candidate at its best share of held-out sequences right."""
+        wrong = torch.round(pred) != yt  # (K, N, T, d_out)
+        if mt is not None:
+            wrong = wrong & mt.bool()
+        right = (~wrong.any(dim=3).any(dim=2)).float().mean(dim=1).tolist()
+        for i, share in enumerate(right):
+            if self.exact_at[i] < 0 and share > self.sequence_accuracy[i]:
+                self.sequence_accuracy[i] = share
+                self.closest[i] = _export(self.model, i)
 
     def _exact_everywhere(
         self,
