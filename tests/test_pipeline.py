@@ -18,8 +18,9 @@ def test_end_to_end_running_sum_from_data():
 def test_a_runner_up_network_is_read_when_the_smallest_gives_no_program(
     monkeypatch, counter_network
 ):
-    # The search's first network is unreadable (here: not exact on the data, so extraction
-    # refuses it); the pipeline then reads the runner-up, a hand-built running sum.
+    # The search's first network is unreadable (here: wrong from step 1 on every sequence, so
+    # not even a machine read by majority replays the data); the pipeline then reads the
+    # runner-up, a hand-built running sum.
     import mips.network.search as search_module
 
     net = counter_network
@@ -27,7 +28,7 @@ def test_a_runner_up_network_is_read_when_the_smallest_gives_no_program(
     data = SequenceData(x, np.cumsum(x, axis=1))
     monkeypatch.setattr(search_module, "search_ranked", lambda *a, **k: [net(0.3)])
     alone = synthesize(data)
-    assert alone.failed_stage == "extract" and "does not reproduce" in alone.reason
+    assert alone.failed_stage == "extract" and "no machine read by majority" in alone.reason
     monkeypatch.setattr(search_module, "search_ranked", lambda *a, **k: [net(0.3), net(0.0)])
     synthesis = synthesize(data)
     assert synthesis.ok and synthesis.form == "formula", synthesis.reason

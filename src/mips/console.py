@@ -75,6 +75,7 @@ def progress_bars(activity: str | None = None) -> Iterator[Progress]:
 
 
 def print_program(source: str) -> None:
+    """The program on stdout: highlighted on a terminal, exact text when piped."""
     if stdout.is_terminal:
         from rich.syntax import Syntax
 
@@ -84,6 +85,7 @@ def print_program(source: str) -> None:
 
 
 def describe_machine(machine: StateMachine) -> str:
+    """How the machine was read, its size, and its rule if it has one."""
     rule = ""
     if machine.modulus is not None:
         rule = f"; state mod {machine.modulus}"
@@ -104,6 +106,7 @@ def describe_network(net) -> str:
 def print_summary(
     result: Synthesis, out: Path | None, save_network: Path | None, pictures: list[Path]
 ) -> None:
+    """The synthesis in a few rows: form, network, machine, checks, seconds, files written."""
     net, machine, program = result.network, result.machine, result.program_ir
     grid = Table.grid(padding=(0, 2))
     grid.add_column(style="bold")

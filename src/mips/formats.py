@@ -17,6 +17,7 @@ from mips.data import MAX_VOCABULARY, DataError, SequenceData, Vocabularies, Voc
 
 
 def one_line(e: BaseException) -> str:
+    """An exception's message on one line, at most 300 characters."""
     text = " ".join(str(e).split()) or type(e).__name__
     return text[:300]
 

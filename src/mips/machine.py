@@ -17,7 +17,8 @@ ENCODINGS = ("numbered", "lattice", "window", "output", "counts")
 class Reading:
     """How a machine's states were read from the hidden states, and how they are written.
 
-    ``reader`` is the extract registry entry that read it; ``source`` what it read (hidden
+    ``reader`` names the kind of reading (finite, lattice, window, output, counts, horizon,
+    majority); ``source`` what it read (hidden
     states, cluster centres, clusters, probed states, ...); ``encoding`` how a state is written
     as integers: ``numbered`` finite states 0..n-1 (breadth-first from the initial one),
     ``lattice`` coordinates, ``window`` the last ``window`` inputs, ``output`` the output the

@@ -25,6 +25,7 @@ import numpy as np
 from mips.data import SequenceData, contradictions
 from mips.emit import emit_python
 from mips.extract import ExtractionError, extract
+from mips.machine import StateMachine
 from mips.network.artifact import TrainedNetwork
 from mips.program import Program
 from mips.regress import regress
@@ -80,17 +81,44 @@ def synthesize(
                 machines = []
         first_machine = first_machine or (machines[0] if machines else None)
         with clock("regress+verify"):
-            for machine in machines:
-                program = _with_words(regress(machine, stage.regress), data)
-                source = emit_python(program, header(net, machine, program, config))
-                report = verify(source, program, machine, heldout, config.max_label_errors)
-                attempts.append(Attempt(net, machine, program, source, report))
-                if report.verified and program.form == "formula":
-                    break
+            attempts += _programs(net, machines, data, heldout, config, stage)
         chosen = best_attempt(attempts)
         if chosen is not None and chosen.program.form == "formula":
             break
+    return _result(config, clock, attempts, first_net, first_machine, errors, data)
 
+
+def _programs(
+    net: TrainedNetwork,
+    machines: list[StateMachine],
+    data: SequenceData,
+    heldout: SequenceData,
+    config: SynthConfig,
+    stage: SynthConfig,
+) -> list[Attempt]:
+    """Regress, emit and verify each machine in turn, up to the first verified formula."""
+    attempts = []
+    for machine in machines:
+        program = _with_words(regress(machine, stage.regress), data)
+        source = emit_python(program, header(net, machine, program, config))
+        report = verify(source, program, machine, heldout, config.max_label_errors)
+        attempts.append(Attempt(net, machine, program, source, report))
+        if report.verified and program.form == "formula":
+            break
+    return attempts
+
+
+def _result(
+    config: SynthConfig,
+    clock: Clock,
+    attempts: list[Attempt],
+    first_net: TrainedNetwork | None,
+    first_machine: StateMachine | None,
+    errors: list[str],
+    data: SequenceData,
+) -> Synthesis:
+    """The best verified attempt; else the stage that failed (no machine read: extract; no
+    machine's program verified: verify) and why."""
     chosen = best_attempt(attempts)
     if chosen is not None:
         suspects = _suspects(chosen, data) if config.max_label_errors else ()
@@ -119,9 +147,9 @@ def _simplified(
     for candidate in networks:
         answers = data
         if config.max_label_errors:  # the labels it misses are the suspects, not its errors
-            answers = SequenceData(
-                data.x, candidate.predict(data.x), data.lengths, data.x_vocab, data.y_vocab
-            )
+            # Output codes stay codes here: the words go back on when the program is emitted,
+            # and a code the network made up has no word.
+            answers = SequenceData(data.x, candidate.predict(data.x), data.lengths, data.x_vocab)
         with clock("simplify"):
             simplified = simplify(candidate, answers, config.simplify)
         yield simplified.network, answers

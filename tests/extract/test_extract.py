@@ -24,13 +24,13 @@ def test_a_network_that_is_not_exact_is_refused(counter_with_offset):
     net, data = counter_with_offset
     y = data.y.copy()
     y[0, 0, 0] += 1
-    with pytest.raises(ExtractionError, match="does not reproduce the data"):
+    with pytest.raises(ExtractionError, match="no machine read by majority .* replays the data"):
         extract(net, SequenceData(data.x, y))
 
 
 def test_readers_are_unique_and_named():
     names = [r.name for r in READERS]
-    assert len(set(names)) == len(names) == 8
+    assert len(set(names)) == len(names)
 
 
 def test_machines_come_in_registry_order(parity_network):

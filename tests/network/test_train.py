@@ -157,3 +157,19 @@ def test_a_pack_trains_on_sequences_of_different_lengths(running_sum) -> None:
         train, test, Architecture(1), [1], [False], [0], TrainConfig(steps=1500), pack_seed=0
     )
     assert results[0].exact
+
+
+def test_an_inexact_candidate_comes_back_at_its_best_evaluation(parity):
+    # A one-unit ReLU network cannot hold a running parity over 10 steps: nothing becomes exact,
+    # and each candidate's weights, step and scores are those of its best evaluation.
+    train, test = parity.split(0.2, 0)
+    config = TrainConfig(steps=300, eval_every=25, plateau=300)
+    results = train_pack(
+        train, test, Architecture(1, 2, 4), [1, 1], [True, True], [0, 1], config, 3
+    )
+    for r in results:
+        assert not r.exact and r.steps % 25 == 0
+        net = TrainedNetwork(r.arch, 1, 1, r.weights)
+        right = (net.predict(test.x) == test.y).all(axis=(1, 2)).mean()
+        assert right == pytest.approx(r.sequence_accuracy, abs=1e-9)
+        assert (net.predict(test.x) == test.y).mean() == pytest.approx(r.heldout_accuracy, abs=1e-6)

@@ -95,6 +95,7 @@ class Context:
 
     @property
     def complete(self) -> bool:
+        """Whether the finite machine knows every (state, input)."""
         return self.finite is not None and bool(self.finite.reading.complete)
 
 
@@ -205,7 +206,7 @@ def extract(
     readers: tuple[Reader, ...] = READERS,
 ) -> list[StateMachine]:
     """Every consistent state-machine reading of ``network`` on ``data``, in ``readers`` order;
-    for a network not exact on ``data``, only the :data:`NEAR_EXACT` readings.
+    for a network not exact on ``data``, the :data:`NEAR_EXACT` readings instead of ``readers``.
 
     Raises :class:`ExtractionError` when no reader reads the states; the message says why each
     reading failed.

@@ -64,6 +64,7 @@ def minimise(
 def bfs_numbering(
     initial: int, trans: dict[tuple[int, tuple[int, ...]], tuple[int, tuple[int, ...]]], n: int
 ) -> np.ndarray:
+    """State numbers in breadth-first order from ``initial``, so equal machines print alike."""
     symbols = sorted({s for _, s in trans})
     number = -np.ones(n, dtype=np.int64)
     number[initial] = 0

@@ -28,10 +28,11 @@ def majority_labels(
     """State labels (N, T + 1) of a machine read by majority from a near-exact network, or None
     when none replays the data."""
     n, t1, h = traj.hidden.shape
-    x_ids = _symbol_ids(traj)
-    if x_ids is None or x_ids.max() + 1 > config.max_probe_symbols:
+    # Padding repeats a sequence's last input, so every symbol here is a real one.
+    symbols, x_ids = np.unique(traj.x.reshape(-1, traj.x.shape[-1]), axis=0, return_inverse=True)
+    x_ids = x_ids.reshape(n, t1 - 1)
+    if len(symbols) > config.max_probe_symbols:
         return None
-    symbols = np.unique(traj.rows(traj.x.reshape(-1, traj.x.shape[-1])), axis=0)
     found = probe_signatures(
         network, traj.hidden.reshape(-1, h), symbols.astype(np.float64), 1, config.max_probed_states
     )
@@ -42,15 +43,8 @@ def majority_labels(
     # The machine's outputs are the network's own; the data only confirm them (below).
     y_net = np.rint(network.readout(traj.hidden[:, 1:].reshape(-1, h))).astype(np.int64)
     trans = _majority_transitions(classes, x_ids, y_net, traj)
-    lengths = None if traj.valid is None else traj.valid.sum(axis=1)
-    labels = replay_labels(trans, classes[:, 0], x_ids, traj.y, lengths)
+    labels = replay_labels(trans, classes[:, 0], x_ids, traj.y, traj.lengths)
     return None if labels is None else np.unique(labels, return_inverse=True)[1].reshape(n, t1)
-
-
-def _symbol_ids(traj: Trajectory) -> np.ndarray | None:
-    n, t_len, d = traj.x.shape
-    _, ids = np.unique(traj.x.reshape(-1, d), axis=0, return_inverse=True)
-    return ids.reshape(n, t_len)
 
 
 def _merge_rare(signatures: np.ndarray, of_state: np.ndarray, traj: Trajectory) -> np.ndarray:

@@ -132,8 +132,7 @@ def horizon_labels(
             (c, s): (c2, tuple(o))
             for (c, s), c2, o in zip(keys.tolist(), nxt.tolist(), outs.tolist(), strict=True)
         }
-        lengths = None if traj.valid is None else traj.valid.sum(axis=1)
-        labels = replay_labels(trans, early_labels[:, 0], x_ids, traj.y, lengths)
+        labels = replay_labels(trans, early_labels[:, 0], x_ids, traj.y, traj.lengths)
         if labels is not None:
             return labels
     return None

@@ -60,6 +60,11 @@ class Trajectory:
             np.arange(t_len)[None, :] < lengths[:, None],
         )
 
+    @property
+    def lengths(self) -> np.ndarray | None:
+        """Each sequence's number of real steps (N,); None when every step is real."""
+        return None if self.valid is None else self.valid.sum(axis=1)
+
     def rows(self, a: np.ndarray) -> np.ndarray:
         """The rows of ``a`` (N * T, ...), one per step, that are real steps."""
         return a if self.valid is None else a[self.valid.reshape(-1)]
@@ -108,7 +113,8 @@ def machine_from_labels(
     labels_next: np.ndarray,
     reading: Reading,
 ) -> StateMachine | None:
-    # labels_*: (N*T, n_vars) integer state vectors before and after each step.
+    """The machine whose states before and after each step are ``labels_prev`` and
+    ``labels_next`` (N*T, n_vars), or None when they do not determine next state and output."""
     x = traj.rows(traj.x.reshape(-1, traj.x.shape[-1]))
     y = traj.rows(traj.y.reshape(-1, traj.y.shape[-1]))
     labels_prev, labels_next = traj.rows(labels_prev), traj.rows(labels_next)

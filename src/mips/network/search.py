@@ -187,8 +187,9 @@ def _near_exact(
 
 @dataclass(frozen=True, eq=False)
 class _Found:
-    """A family's smallest exact candidate, with what reproduces it: the family's pack seed and
-    the candidate's place in the pack (``result.seed``); no pack seed for the closed form."""
+    """A family's candidate (its smallest exact one, or its closest inexact one), with what
+    reproduces it: the family's pack seed and the candidate's place in the pack
+    (``result.seed``); no pack seed for the closed form."""
 
     family: str
     pack_seed: int | None

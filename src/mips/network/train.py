@@ -181,16 +181,8 @@ def train_pack(
         if pack.finished(step):
             break
     return [
-        CandidateResult(
-            replace(arch, hidden=hidden_sizes[i], hidden_bias=hidden_bias[i]),
-            seeds[i],
-            pack.exact_at[i] >= 0,
-            pack.exact_at[i] if pack.exact_at[i] >= 0 else step,
-            1.0 if pack.exact_at[i] >= 0 else pack.accuracy[i],
-            pack.snapshots.get(i) or pack.closest.get(i) or _export(model, i),
-            1.0 if pack.exact_at[i] >= 0 else pack.sequence_accuracy[i],
-        )
-        for i in range(len(hidden_sizes))
+        pack.result(i, replace(arch, hidden=h, hidden_bias=b), seeds[i], step)
+        for i, (h, b) in enumerate(zip(hidden_sizes, hidden_bias, strict=True))
     ]
 
 
@@ -210,8 +202,9 @@ class _Pack:
         self.improved_at = [0] * k
         self.best_loss = [float("inf")] * k
         self.first_exact_step = -1
-        self.sequence_accuracy = [0.0] * k
-        self.closest: dict[int, dict[str, np.ndarray]] = {}
+        self.sequence_accuracy = [-1.0] * k  # below any share: the first evaluation is kept
+        # An inexact candidate's best evaluation: (step, accuracy, weights).
+        self.closest: dict[int, tuple[int, float, dict[str, np.ndarray]]] = {}
 
     def evaluate(
         self,
@@ -231,7 +224,6 @@ class _Pack:
             seq_exact, acc, held_loss = self._exact_everywhere(pred, xt, yt, xs, ys)
         else:
             seq_exact, acc, held_loss = self._exact_enough(pred, yt, xs, ys, mt, ms)
-        self._keep_closest(pred, yt, mt)
         for i in range(len(self.exact_at)):
             if self.exact_at[i] >= 0:
                 continue
@@ -245,17 +237,29 @@ class _Pack:
                 self.snapshots[i] = _export(self.model, i)
                 if self.first_exact_step < 0:
                     self.first_exact_step = step
+        self._keep_closest(step, pred, yt, mt)
 
-    def _keep_closest(self, pred: torch.Tensor, yt: torch.Tensor, mt: torch.Tensor | None) -> None:
-        """Snapshot each inexact candidate at its best share of held-out sequences right."""
+    def result(self, i: int, arch: Architecture, seed: int, step: int) -> CandidateResult:
+        """Candidate i: as it became exact, else at its best evaluation, else as it ended."""
+        if self.exact_at[i] >= 0:
+            return CandidateResult(arch, seed, True, self.exact_at[i], 1.0, self.snapshots[i])
+        at, accuracy, weights = self.closest[i]  # every pack ends with an evaluation
+        return CandidateResult(arch, seed, False, at, accuracy, weights, self.sequence_accuracy[i])
+
+    def _keep_closest(
+        self, step: int, pred: torch.Tensor, yt: torch.Tensor, mt: torch.Tensor | None
+    ) -> None:
+        """Snapshot each inexact candidate at its best share of held-out sequences right, with
+        the step and accuracy of that snapshot."""
         wrong = torch.round(pred) != yt  # (K, N, T, d_out)
         if mt is not None:
             wrong = wrong & mt.bool()
         right = (~wrong.any(dim=3).any(dim=2)).float().mean(dim=1).tolist()
+        acc = masked_mean((~wrong).float(), mt).tolist()
         for i, share in enumerate(right):
             if self.exact_at[i] < 0 and share > self.sequence_accuracy[i]:
                 self.sequence_accuracy[i] = share
-                self.closest[i] = _export(self.model, i)
+                self.closest[i] = (step, acc[i], _export(self.model, i))
 
     def _exact_everywhere(
         self,
