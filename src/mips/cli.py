@@ -21,9 +21,7 @@ from mips.console import (
     check_out_file,
     data_errors,
     fail,
-    input_data,
     job_bar,
-    known_task,
     print_program,
     print_summary,
     print_suspects,
@@ -31,13 +29,14 @@ from mips.console import (
     say,
     stdout,
     suspects_csv,
+    write_pictures,
     write_text,
     writing,
 )
-from mips.data import FORMATS, SequenceData
+from mips.data import FORMATS, DataError, SequenceData
 
 if TYPE_CHECKING:
-    from mips.pipeline import Synthesis
+    from mips.tasks import Task
 
 
 app = typer.Typer(
@@ -103,6 +102,32 @@ def _version(value: bool) -> None:
         raise typer.Exit()
 
 
+def _known_task(name: str) -> Task:
+    """The benchmark task ``name``, or one error line naming the known ones."""
+    from mips.tasks import get_task
+
+    try:
+        return get_task(name)
+    except KeyError as e:
+        fail(str(e.args[0]).replace("all_tasks()", "mips tasks"))
+
+
+def _input_data(
+    data: Path | None, task: str | None, n: int, seed: int
+) -> tuple[SequenceData, Task | None]:
+    """The sequences to learn from: a data file, or ``n`` fresh ones from a benchmark task."""
+    if (data is None) == (task is None):
+        fail("give exactly one of --data FILE or --task NAME")
+    if task is not None:
+        t = _known_task(task)
+        return t.generate(n, seed), t
+    with data_errors():
+        seqs = SequenceData.load(data)
+        if seqs.n < 2:
+            raise DataError(f"{data}: {seqs.n} sequence; need at least 2 to hold some out")
+    return seqs, None
+
+
 @app.callback()
 def _main(
     version: Annotated[
@@ -166,7 +191,7 @@ def data(
     ] = None,
 ) -> None:
     """Generate a task's input/output sequences and save them as .npz, .csv or .jsonl."""
-    t = known_task(task)
+    t = _known_task(task)
     check_out_file(out)
     seqs = t.generate(n, seed, length)
     with data_errors(), writing(out):
@@ -209,7 +234,7 @@ def train(
     """Search for the smallest RNN that fits the data exactly on a held-out split, and save it."""
     if out.exists() and not out.is_dir():
         fail(f"{out}: exists and is not a directory, --out needs a directory")
-    seqs, _ = input_data(data, task, n, seed)
+    seqs, _ = _input_data(data, task, n, seed)
     check_device(device)
     from mips.network.search import NoExactNetwork, SearchConfig, search
     from mips.network.train import TrainConfig
@@ -285,7 +310,7 @@ def synth(
     Exit status: 0 success; 1 synthesis failed or JUDGED WRONG; 2 bad input (one error: line).
     """
     check_out_file(out)
-    seqs, t = input_data(data, task, n, seed)
+    seqs, t = _input_data(data, task, n, seed)
     check_contradictions(seqs, data or task, max_label_errors)
     check_device(device)
     from mips.network.search import SearchConfig
@@ -305,7 +330,7 @@ def synth(
         )
         raise typer.Exit(1)
     print_program(result.source)
-    pictures = _pictures(result, seqs, out) if out is not None else []
+    pictures = write_pictures(result, seqs, out) if out is not None else []
     suspects_file = (
         out.with_suffix(".suspects.csv") if out is not None and result.suspects else None
     )
@@ -327,23 +352,6 @@ def synth(
         if not verdict.correct:
             typer.echo(f"JUDGED WRONG: {verdict.summary()}", err=True)
             raise typer.Exit(1)
-
-
-def _pictures(result: Synthesis, data: SequenceData, out: Path) -> list[Path]:
-    """Beside the program: the hidden states as PROGRAM.png, a finite machine as PROGRAM.dot."""
-    from mips.pictures import hidden_states_png, state_graph_dot
-
-    written = []
-    with writing(out.with_suffix(".png")):
-        written.append(
-            hidden_states_png(result.network, data, result.machine, out.with_suffix(".png"))
-        )
-    dot = state_graph_dot(result.machine) if result.machine.kind == "finite" else None
-    if dot is not None:
-        with writing(out.with_suffix(".dot")):
-            write_text(out.with_suffix(".dot"), dot)
-        written.append(out.with_suffix(".dot"))
-    return written
 
 
 @app.command()

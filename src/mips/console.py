@@ -18,7 +18,6 @@ from mips.io import write_atomic
 if TYPE_CHECKING:
     from mips.machine import StateMachine
     from mips.synthesis import Suspect, Synthesis
-    from mips.tasks import Task
 
 Progress = Callable[[str, int, int], None]
 
@@ -177,32 +176,6 @@ def writing(path: Path) -> Iterator[None]:
         fail(f"{path}: cannot write ({e.strerror or e})")
 
 
-def known_task(name: str) -> Task:
-    """The benchmark task ``name``, or one error line naming the known ones."""
-    from mips.tasks import get_task
-
-    try:
-        return get_task(name)
-    except KeyError as e:
-        fail(str(e.args[0]).replace("all_tasks()", "mips tasks"))
-
-
-def input_data(
-    data: Path | None, task: str | None, n: int, seed: int
-) -> tuple[SequenceData, Task | None]:
-    """The sequences to learn from: a data file, or ``n`` fresh ones from a benchmark task."""
-    if (data is None) == (task is None):
-        fail("give exactly one of --data FILE or --task NAME")
-    if task is not None:
-        t = known_task(task)
-        return t.generate(n, seed), t
-    with data_errors():
-        seqs = SequenceData.load(data)
-        if seqs.n < 2:
-            raise DataError(f"{data}: {seqs.n} sequence; need at least 2 to hold some out")
-    return seqs, None
-
-
 def check_contradictions(data: SequenceData, source: object, max_label_errors: float) -> None:
     """Refuse, before any training, labels no program can give (the same inputs so far,
     different outputs), unless ``max_label_errors`` allows that many."""
@@ -262,3 +235,20 @@ def check_out_file(out: Path | None) -> None:
 def write_text(path: Path, text: str) -> None:
     """Replace ``path`` atomically, so a failed write leaves any old file whole."""
     write_atomic(path, text.encode("utf-8"))
+
+
+def write_pictures(result: Synthesis, data: SequenceData, out: Path) -> list[Path]:
+    """Beside the program: the hidden states as PROGRAM.png, a finite machine as PROGRAM.dot."""
+    from mips.pictures import hidden_states_png, state_graph_dot
+
+    written = []
+    with writing(out.with_suffix(".png")):
+        written.append(
+            hidden_states_png(result.network, data, result.machine, out.with_suffix(".png"))
+        )
+    dot = state_graph_dot(result.machine) if result.machine.kind == "finite" else None
+    if dot is not None:
+        with writing(out.with_suffix(".dot")):
+            write_text(out.with_suffix(".dot"), dot)
+        written.append(out.with_suffix(".dot"))
+    return written
