@@ -11,11 +11,11 @@ Usage: python benchmarks/ragged.py [TASK ...] [--n 4000] [--seed 0] [--jobs 1]
 
 from __future__ import annotations
 
-import argparse
 import time
 from concurrent.futures import ProcessPoolExecutor
 
 import numpy as np
+from common import task_args
 
 from mips.bench.judge import judge
 from mips.bench.runner import judge_seed
@@ -47,12 +47,7 @@ def run_one(name: str, n: int, seed: int) -> tuple[str, bool, str, float]:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("tasks", nargs="*", help="task names (default: all 62)")
-    parser.add_argument("--n", type=int, default=4000)
-    parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--jobs", type=int, default=1)
-    args = parser.parse_args()
+    args = task_args(__doc__)
     names = args.tasks or [t.name for t in all_tasks()]
     print(f"{'task':<28} {'correct':<8} {'result':<40} {'seconds':>8}")
     rows = []
