@@ -178,3 +178,14 @@ def test_parameters_are_keyword_only_and_stored_as_given():
     with pytest.raises(TypeError):
         IntegerRegressor(names)
     assert reg.fit([[1], [2]], [2, 4]) is reg and reg.feature_names is names
+
+
+def test_a_sign_is_not_read_as_a_quotient_by_a_divisor_past_the_data():
+    """Within -9..9, s // 10 is the sign test -(s < 0); beyond it steps again. The formula
+    chosen must keep agreeing with the sign outside the observed range."""
+    s = np.arange(-9, 10)
+    X = np.column_stack([s, np.arange(19) % 2])
+    r = IntegerRegressor(feature_names=["s", "x"], max_size=9, time_budget=4.0).fit(X, 2 * (s < 0))
+    wide = np.arange(-40, 41)
+    assert r.exact_
+    assert np.array_equal(r.expr_.evaluate(np.column_stack([wide, wide % 2])), 2 * (wide < 0))

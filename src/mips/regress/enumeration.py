@@ -247,6 +247,12 @@ class _Round:
                 shape[i] = sl.stop - sl.start
                 args.append(v[sl].reshape(shape))
             V = op.function(*args).reshape(-1, self.R)
+            if op.name == "floordiv":
+                # A divisor above every value it divides only tells the sign apart on the data;
+                # past the observed range the staircase steps again where no observation says
+                # it does. Such quotients are dropped (BOUND + 1 is filtered out as too large).
+                sign_only = np.abs(args[0]).max(axis=-1) < args[1].max(axis=-1)
+                V[sign_only.reshape(-1)] = BOUND + 1
             children = [ids[sl] for ids, sl in zip(operand_ids, block, strict=True)]
             self._consider(s, V, code, children, blocks)
             if s >= self.search.best_size:
