@@ -13,7 +13,7 @@ from mips.data import FORMATS, SequenceData
 from mips.tasks import all_tasks, get_task
 
 runner = CliRunner()
-COMMANDS = ["tasks", "data", "train", "synth", "bench", "report"]
+COMMANDS = ["tasks", "data", "train", "synth", "explain", "bench", "report"]
 KEEP = "# an earlier program the failed run must leave alone\n"
 
 
@@ -293,3 +293,52 @@ def test_coffee_machine_example_replays_every_trace(tmp_path: Path) -> None:
         rec = json.loads(line)
         assert program([[a] for a in rec["x"]]) == [[b] for b in rec["y"]]
     assert program([["coin"], ["button"]]) == [["nothing"], ["coffee"]]
+
+
+NETWORKS = Path(__file__).parent / "explain" / "data"
+
+
+def _pairs_file(tmp_path: Path) -> Path:
+    x = np.random.default_rng(1).integers(0, 3, (300, 8, 1))
+    y = x + np.concatenate([np.zeros_like(x[:, :1]), x[:, :-1]], axis=1)
+    return SequenceData(x, y).save(tmp_path / "pairs.npz")
+
+
+def test_explain_a_faithful_network_writes_the_program_and_exits_0(tmp_path: Path) -> None:
+    out = tmp_path / "pairs.py"
+    result = invoke(
+        "explain", "--network", NETWORKS / "lstm_pairs.safetensors",
+        "--data", _pairs_file(tmp_path), "--out", out,
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    assert "FAITHFUL" in result.stdout and "every sequence up to length 8" in result.stdout
+    assert out.exists() and out.with_suffix(".png").exists()
+
+
+def test_explain_shows_counterexamples_and_exits_1_where_the_network_differs(
+    tmp_path: Path,
+) -> None:
+    x = np.random.default_rng(1).integers(0, 2, (300, 10, 1))
+    data = SequenceData(x, np.cumsum(x, axis=1) % 2).save(tmp_path / "parity.csv")
+    result = invoke("explain", "--network", NETWORKS / "gru_parity.safetensors", "--data", data)
+    assert result.exit_code == 1, result.output
+    assert "NOT FAITHFUL" in result.stdout and "counterexample" in result.stdout
+    assert "s ^ x" in result.stdout
+
+
+def test_explain_bad_inputs_are_one_error_line(tmp_path: Path) -> None:
+    data = _pairs_file(tmp_path)
+    out = tmp_path / "program.py"
+    out.write_text(KEEP)
+    pickle = tmp_path / "net.pt"
+    pickle.write_bytes(b"\x80\x04K\x01.")
+    for network, fragment in (
+        (pickle, "never loaded"),
+        (tmp_path / "absent.safetensors", "no such file"),
+        (NETWORKS / "gru_parity.safetensors", "answers 1 class index"),
+    ):
+        wrong_shape = SequenceData(np.zeros((4, 3, 1), int), np.zeros((4, 3, 2), int))
+        fed = data if network.suffix == ".pt" else wrong_shape.save(tmp_path / "two.npz")
+        result = invoke("explain", "--network", network, "--data", fed, "--out", out)
+        assert_one_error_line(result, fragment)
+    assert out.read_text() == KEEP

@@ -22,6 +22,7 @@ from mips.console import (
     data_errors,
     fail,
     job_bar,
+    print_explanation,
     print_program,
     print_summary,
     print_suspects,
@@ -330,7 +331,7 @@ def synth(
         )
         raise typer.Exit(1)
     print_program(result.source)
-    pictures = write_pictures(result, seqs, out) if out is not None else []
+    pictures = write_pictures(result.network, result.machine, seqs, out) if out is not None else []
     suspects_file = (
         out.with_suffix(".suspects.csv") if out is not None and result.suspects else None
     )
@@ -352,6 +353,74 @@ def synth(
         if not verdict.correct:
             typer.echo(f"JUDGED WRONG: {verdict.summary()}", err=True)
             raise typer.Exit(1)
+
+
+@app.command()
+def explain(
+    network: Annotated[
+        Path,
+        typer.Option(
+            "--network",
+            help="The trained network as .safetensors: the state_dict of a module with .rnn "
+            "(torch.nn.RNN, GRU or LSTM, batch_first) and .head (Linear), with metadata cell "
+            "(rnn|gru|lstm), d_in, hidden, layers, d_out and output (round|argmax). Pickles "
+            "(.pt, .pth) are refused.",
+            show_default=False,
+        ),
+    ],
+    data: Annotated[
+        Path,
+        typer.Option(
+            "--data",
+            help=FORMATS_HELP + " Its inputs are fed to the network as floats; its labels "
+            "are only compared with the network's answers.",
+            show_default=False,
+        ),
+    ],
+    out: Annotated[
+        Path | None,
+        typer.Option(
+            "--out",
+            help="Write the program here (a .py file), with its hidden-state picture (.png) "
+            "and, for a finite machine, state graph (.dot) beside it.",
+            show_default=False,
+        ),
+    ] = None,
+    seed: SeedOpt = 0,
+) -> None:
+    """Read the program inside a recurrent network trained elsewhere, and check it against the
+    network on fresh, 5x longer and (small alphabets) every short sequence.
+
+    Exit status: 0 the program agrees with the network on everything checked; 1 no program was
+    read, or it disagrees somewhere (the counterexamples are printed); 2 bad input.
+    """
+    check_out_file(out)
+    from mips.explain import ExplainConfig, ExplainError, check_fit
+    from mips.explain import explain as explain_network
+    from mips.network.foreign import ForeignNetworkError, load_foreign
+
+    try:
+        net = load_foreign(network)
+    except ForeignNetworkError as e:
+        fail(str(e))
+    seqs, _ = _input_data(data, None, 0, seed)
+    try:
+        check_fit(net, seqs)
+    except ExplainError as e:
+        fail(f"{network}: {e}")
+    with progress_bars("explain"):
+        result = explain_network(net, seqs, config=ExplainConfig(seed=seed))
+    if not result.ok:
+        typer.echo(f"no program read from {network}: {result.reason}", err=True)
+        raise typer.Exit(1)
+    print_program(result.source)
+    pictures = write_pictures(net, result.machine, seqs, out) if out is not None else []
+    print_explanation(result, out, pictures)
+    if out is not None:
+        with writing(out):
+            write_text(out, result.source)
+    if not result.faithful:
+        raise typer.Exit(1)
 
 
 @app.command()

@@ -16,7 +16,9 @@ from mips.data import DataError, SequenceData
 from mips.io import write_atomic
 
 if TYPE_CHECKING:
+    from mips.explain import Explanation
     from mips.machine import StateMachine
+    from mips.network.artifact import Recurrent
     from mips.synthesis import Suspect, Synthesis
 
 Progress = Callable[[str, int, int], None]
@@ -133,6 +135,41 @@ def print_summary(
     stdout.print(grid)
 
 
+def print_explanation(result: Explanation, out: Path | None, pictures: list[Path]) -> None:
+    """The explanation in a few rows: network, machine, fidelity checks, counterexamples, labels."""
+    grid = Table.grid(padding=(0, 2))
+    grid.add_column(style="bold")
+    grid.add_column()
+    net = result.network
+    rows = [("network", f"{net.describe()}, {net.n_parameters()} parameters, state {net.hidden}")]
+    if result.chosen is not None:
+        rows.append(("form", result.chosen.program.form))
+        rows.append(("state machine", describe_machine(result.chosen.machine)))
+        rows.append(("held-out", result.chosen.verification.summary()))
+    if result.fidelity is not None:
+        verdict = "FAITHFUL" if result.faithful else "NOT FAITHFUL"
+        rows.append(("vs network", f"{verdict}: program and network compared"))
+        rows += [("", check.describe()) for check in result.fidelity.checks]
+        rows += [("counterexample", c.describe()) for c in result.fidelity.counterexamples]
+    if result.label_steps:
+        misses = result.label_misses
+        text = f"the network misses {len(misses)} of {result.label_steps} labelled steps"
+        if misses:
+            m = misses[0]
+            text += f" (first: sequence {m.sequence} step {m.step}, label {list(m.label)}, "
+            text += f"network {list(m.network)})"
+        rows.append(("labels", text))
+    seconds = ", ".join(f"{k} {v:.1f}" for k, v in result.seconds.items())
+    rows.append(("seconds", f"{seconds}; total {sum(result.seconds.values()):.1f}"))
+    if out is not None and result.ok:
+        rows.append(("program", str(out)))
+    if pictures:
+        rows.append(("pictures", ", ".join(map(str, pictures))))
+    for k, v in rows:
+        grid.add_row(k, Text(str(v)))
+    stdout.print(grid)
+
+
 @contextmanager
 def job_bar(description: str) -> Iterator[Callable[[int, int, dict], None]]:
     """One bar of finished jobs on stderr, and a line per job as it finishes; yields
@@ -237,16 +274,16 @@ def write_text(path: Path, text: str) -> None:
     write_atomic(path, text.encode("utf-8"))
 
 
-def write_pictures(result: Synthesis, data: SequenceData, out: Path) -> list[Path]:
+def write_pictures(
+    network: Recurrent, machine: StateMachine, data: SequenceData, out: Path
+) -> list[Path]:
     """Beside the program: the hidden states as PROGRAM.png, a finite machine as PROGRAM.dot."""
     from mips.pictures import hidden_states_png, state_graph_dot
 
     written = []
     with writing(out.with_suffix(".png")):
-        written.append(
-            hidden_states_png(result.network, data, result.machine, out.with_suffix(".png"))
-        )
-    dot = state_graph_dot(result.machine) if result.machine.kind == "finite" else None
+        written.append(hidden_states_png(network, data, machine, out.with_suffix(".png")))
+    dot = state_graph_dot(machine) if machine.kind == "finite" else None
     if dot is not None:
         with writing(out.with_suffix(".dot")):
             write_text(out.with_suffix(".dot"), dot)

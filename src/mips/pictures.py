@@ -11,7 +11,7 @@ import numpy as np
 from mips.data import SequenceData
 from mips.io import write_atomic
 from mips.machine import StateMachine
-from mips.network.artifact import TrainedNetwork
+from mips.network.artifact import Recurrent
 
 
 def _projection(points: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -27,7 +27,7 @@ def _projection(points: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 
 def hidden_states_png(
-    network: TrainedNetwork,
+    network: Recurrent,
     data: SequenceData,
     machine: StateMachine | None,
     path: str | Path,
@@ -55,7 +55,7 @@ def hidden_states_png(
     sc = ax.scatter(xy[:, 0], xy[:, 1], c=colour, s=8, cmap="viridis", alpha=0.7, linewidths=0)
     fig.colorbar(sc, ax=ax, label="output y_t (first component)")
     ax.scatter([0], [0], marker="*", s=160, c="red", label="h_{-1} = 0", zorder=3)
-    title = f"{network.arch.describe()}"
+    title = network.describe()
     if machine is not None:
         title += f"\n{machine.kind} reading, {machine.n_vars} state variable(s)"
         basis = np.asarray(machine.reading.basis, dtype=np.float64)

@@ -26,9 +26,9 @@ from mips.data import SequenceData, contradictions
 from mips.emit import emit_python
 from mips.extract import ExtractionError, extract
 from mips.machine import StateMachine
-from mips.network.artifact import TrainedNetwork
+from mips.network.artifact import Recurrent, TrainedNetwork
 from mips.program import Program
-from mips.regress import regress
+from mips.regress import RegressConfig, regress
 from mips.simplify import simplify
 from mips.synthesis import (
     Attempt,
@@ -41,7 +41,7 @@ from mips.synthesis import (
 )
 from mips.verify import verify
 
-__all__ = ["Attempt", "SynthConfig", "Synthesis", "synthesize"]
+__all__ = ["Attempt", "SynthConfig", "Synthesis", "read_programs", "synthesize"]
 
 
 def synthesize(
@@ -81,27 +81,37 @@ def synthesize(
                 machines = []
         first_machine = first_machine or (machines[0] if machines else None)
         with clock("regress+verify"):
-            attempts += _programs(net, machines, data, heldout, config, stage)
+            attempts += read_programs(
+                net,
+                machines,
+                data,
+                heldout,
+                stage.regress,
+                config.max_label_errors,
+                header_of=lambda n, m, p: header(n, m, p, config.seed, config.digest()),
+            )
         chosen = best_attempt(attempts)
         if chosen is not None and chosen.program.form == "formula":
             break
     return _result(config, clock, attempts, first_net, first_machine, errors, data)
 
 
-def _programs(
-    net: TrainedNetwork,
+def read_programs(
+    net: Recurrent,
     machines: list[StateMachine],
     data: SequenceData,
     heldout: SequenceData,
-    config: SynthConfig,
-    stage: SynthConfig,
+    config: RegressConfig,
+    max_label_errors: float,
+    header_of: Callable[[Recurrent, StateMachine, Program], str],
 ) -> list[Attempt]:
-    """Regress, emit and verify each machine in turn, up to the first verified formula."""
+    """Regress, emit and verify each machine in turn, up to the first verified formula; the
+    programs speak ``data``'s words and are verified on ``heldout``."""
     attempts = []
     for machine in machines:
-        program = _with_words(regress(machine, stage.regress), data)
-        source = emit_python(program, header(net, machine, program, config))
-        report = verify(source, program, machine, heldout, config.max_label_errors)
+        program = _with_words(regress(machine, config), data)
+        source = emit_python(program, header_of(net, machine, program))
+        report = verify(source, program, machine, heldout, max_label_errors)
         attempts.append(Attempt(net, machine, program, source, report))
         if report.verified and program.form == "formula":
             break

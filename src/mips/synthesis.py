@@ -14,7 +14,7 @@ import numpy as np
 from mips.extract import ExtractConfig
 from mips.io import dumps
 from mips.machine import StateMachine
-from mips.network.artifact import TrainedNetwork
+from mips.network.artifact import Recurrent, TrainedNetwork
 from mips.network.search import SearchConfig
 from mips.program import Program
 from mips.regress import RegressConfig
@@ -77,7 +77,7 @@ class SynthConfig:
 class Attempt:
     """One reading tried: the network read, the machine read from it, its program, the check."""
 
-    network: TrainedNetwork
+    network: Recurrent
     machine: StateMachine
     program: Program
     source: str
@@ -184,17 +184,17 @@ class Synthesis:
 
 
 def header(
-    network: TrainedNetwork, machine: StateMachine, program: Program, config: SynthConfig
+    network: Recurrent, machine: StateMachine, program: Program, seed: int, digest: str
 ) -> str:
-    """The emitted program's header: what made it, and with which settings."""
+    """The emitted program's header: what made it, and with which seed and config digest."""
     from mips import __version__
 
     rule = "" if machine.modulus is None else f", state mod {machine.modulus}"
     return (
-        f"Network: {network.arch.describe()}; state machine: {machine.kind} "
+        f"Network: {network.describe()}; state machine: {machine.kind} "
         f"({machine.reading.describe()}), {machine.n_rows} distinct transitions{rule}; "
         f"form: {program.form}.\n"
-        f"mips {__version__}, seed {config.seed}, config {config.digest()}."
+        f"mips {__version__}, seed {seed}, config {digest}."
     )
 
 

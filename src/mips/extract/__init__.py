@@ -35,7 +35,7 @@ from mips.extract.observables import named_machines
 from mips.extract.probes import behaviour_classes, horizon_labels
 from mips.extract.trajectory import ExtractConfig, ExtractionError, Trajectory
 from mips.machine import Reading, StateMachine
-from mips.network.artifact import TrainedNetwork
+from mips.network.artifact import Recurrent
 
 __all__ = [
     "NEAR_EXACT",
@@ -56,7 +56,7 @@ class Context:
     the readings were tried, why each one failed.
     """
 
-    def __init__(self, network: TrainedNetwork, traj: Trajectory, config: ExtractConfig) -> None:
+    def __init__(self, network: Recurrent, traj: Trajectory, config: ExtractConfig) -> None:
         self.network, self.traj, self.config = network, traj, config
         self.why: list[str] = []
 
@@ -200,7 +200,7 @@ NEAR_EXACT: tuple[Reader, ...] = (Reader("majority of probe classes", _majority)
 
 
 def extract(
-    network: TrainedNetwork,
+    network: Recurrent,
     data: SequenceData,
     config: ExtractConfig | None = None,
     readers: tuple[Reader, ...] = READERS,

@@ -15,7 +15,7 @@ import numpy as np
 
 from mips.extract.probes import probe_signatures, replay_labels
 from mips.extract.trajectory import ExtractConfig, Trajectory
-from mips.network.artifact import TrainedNetwork
+from mips.network.artifact import Recurrent
 
 # A class seen on fewer than this share of the states (and never on fewer than 3) is a drifted
 # copy of a frequent one, not a state of its own.
@@ -23,7 +23,7 @@ RARE = 0.002
 
 
 def majority_labels(
-    network: TrainedNetwork, traj: Trajectory, config: ExtractConfig
+    network: Recurrent, traj: Trajectory, config: ExtractConfig
 ) -> np.ndarray | None:
     """State labels (N, T + 1) of a machine read by majority from a near-exact network, or None
     when none replays the data."""

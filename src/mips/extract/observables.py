@@ -16,7 +16,7 @@ from mips.extract.trajectory import (
     row_ids,
 )
 from mips.machine import Reading, StateMachine
-from mips.network.artifact import TrainedNetwork
+from mips.network.artifact import Recurrent
 
 
 def _window(x: np.ndarray, k: int) -> np.ndarray:
@@ -28,7 +28,7 @@ def _window(x: np.ndarray, k: int) -> np.ndarray:
 
 
 def window_machines(
-    network: TrainedNetwork,
+    network: Recurrent,
     traj: Trajectory,
     labels: np.ndarray,
     source: str,
@@ -59,7 +59,7 @@ def window_machines(
 
 
 def output_machines(
-    network: TrainedNetwork, traj: Trajectory, labels: np.ndarray, source: str
+    network: Recurrent, traj: Trajectory, labels: np.ndarray, source: str
 ) -> list[StateMachine]:
     """The machine whose state after step t is the output y_t, if the state labels (N, T + 1)
     are in one-to-one correspondence with the outputs (a running minimum, a counter).
@@ -89,7 +89,7 @@ def output_machines(
 
 
 def named_machines(
-    network: TrainedNetwork,
+    network: Recurrent,
     traj: Trajectory,
     labels: np.ndarray,
     source: str,
@@ -105,7 +105,7 @@ def named_machines(
 
 
 def _complete_window(
-    network: TrainedNetwork, machine: StateMachine, k: int, max_probes: int
+    network: Recurrent, machine: StateMachine, k: int, max_probes: int
 ) -> StateMachine:
     """The window machine with a row for every (window, input), read by probing the network.
 

@@ -7,11 +7,11 @@ import itertools
 import numpy as np
 
 from mips.extract.trajectory import ExtractConfig, Trajectory, functional
-from mips.network.artifact import TrainedNetwork
+from mips.network.artifact import Recurrent
 
 
 def probe_classes(
-    network: TrainedNetwork, states: np.ndarray, symbols: np.ndarray, k: int, max_states: int
+    network: Recurrent, states: np.ndarray, symbols: np.ndarray, k: int, max_states: int
 ) -> np.ndarray | None:
     """A class for each row of ``states`` (M, H): the network's rounded outputs along every input
     sequence of length k from it. None when there are more than ``max_states`` distinct states."""
@@ -24,7 +24,7 @@ def probe_classes(
 
 
 def probe_signatures(
-    network: TrainedNetwork, states: np.ndarray, symbols: np.ndarray, k: int, max_states: int
+    network: Recurrent, states: np.ndarray, symbols: np.ndarray, k: int, max_states: int
 ) -> tuple[np.ndarray, np.ndarray] | None:
     """The network's rounded outputs along every input sequence of length k from each distinct
     row of ``states`` (M, H), and which distinct row each state is; None when there are more
@@ -45,7 +45,7 @@ def probe_signatures(
 
 
 def behaviour_classes(
-    network: TrainedNetwork, traj: Trajectory, config: ExtractConfig
+    network: Recurrent, traj: Trajectory, config: ExtractConfig
 ) -> np.ndarray | None:
     """Label every hidden state (N, T + 1) by what the network does from it, or None.
 
@@ -93,7 +93,7 @@ def replay_labels(
 
 
 def horizon_labels(
-    network: TrainedNetwork, traj: Trajectory, config: ExtractConfig
+    network: Recurrent, traj: Trajectory, config: ExtractConfig
 ) -> np.ndarray | None:
     """Labels (N, T + 1) from probing the network k steps ahead, staying inside its horizon.
 

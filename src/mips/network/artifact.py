@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 import numpy as np
 
@@ -61,6 +61,25 @@ class Architecture:
         return f"h={self.hidden} f={f}{'' if self.hidden_bias else ' (no bias)'} g={g}"
 
 
+class Recurrent(Protocol):
+    """What the extract stage reads: a network mips trained, or one trained elsewhere
+    (:class:`mips.network.foreign.ForeignNetwork`). ``readout`` gives real outputs whose rounding
+    is the network's integer answer."""
+
+    @property
+    def hidden(self) -> int: ...
+
+    def step(self, h: np.ndarray, x: np.ndarray) -> np.ndarray: ...
+
+    def readout(self, h: np.ndarray) -> np.ndarray: ...
+
+    def run(self, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]: ...
+
+    def predict(self, x: np.ndarray) -> np.ndarray: ...
+
+    def describe(self) -> str: ...
+
+
 def _mlp(a: np.ndarray, layers: list[tuple[np.ndarray, np.ndarray]]) -> np.ndarray:
     for i, (w, b) in enumerate(layers):
         a = a @ w + b
@@ -95,6 +114,9 @@ class TrainedNetwork:
     @property
     def hidden(self) -> int:
         return self.arch.hidden
+
+    def describe(self) -> str:
+        return self.arch.describe()
 
     def layers(self, name: str) -> list[tuple[np.ndarray, np.ndarray]]:
         """(weight, bias) pairs of MLP ``f`` or ``g``."""

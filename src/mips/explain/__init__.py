@@ -1,0 +1,211 @@
+"""Explain: the program inside a recurrent network that someone else trained.
+
+    network + the data's inputs -> the network's own answers -> extract -> regress -> emit
+    -> verify (held-out answers) -> fidelity (fresh, longer and every short sequence)
+
+The network is read as it is: no training and no simplification (that stage rewrites the weights
+of networks of mips's own form). The data supply the inputs, and the program is read from, and
+verified against, what the network answers on them; the labels are only compared with the
+network, to say where it is wrong about the data.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import asdict, dataclass, field
+from json import dumps
+from typing import Any
+
+import numpy as np
+
+from mips.data import SequenceData
+from mips.explain.fidelity import Check, Counterexample, Fidelity, FidelityConfig, fidelity
+from mips.extract import ExtractConfig, ExtractionError, extract
+from mips.machine import StateMachine
+from mips.network.foreign import ForeignNetwork, ForeignNetworkError, from_module
+from mips.regress import RegressConfig
+from mips.synthesis import Attempt, Clock, best_attempt, header
+from mips.verify import load_program
+
+__all__ = [
+    "Check",
+    "Counterexample",
+    "ExplainConfig",
+    "ExplainError",
+    "Explanation",
+    "Fidelity",
+    "FidelityConfig",
+    "LabelMiss",
+    "check_fit",
+    "explain",
+]
+
+# A regression network whose outputs lie this far from an integer is not answering integers.
+OFF_INTEGER, MAX_OFF_INTEGER = 0.3, 0.05
+
+
+class ExplainError(ValueError):
+    """The network and the data do not fit together (one line for the user)."""
+
+
+@dataclass(frozen=True)
+class ExplainConfig:
+    """Settings of one explanation; ``seed`` seeds the split and every sample drawn."""
+
+    seed: int = 0
+    test_fraction: float = 0.2
+    extract: ExtractConfig = field(default_factory=ExtractConfig)
+    regress: RegressConfig = field(default_factory=RegressConfig)
+    fidelity: FidelityConfig = field(default_factory=FidelityConfig)
+
+    def seeded(self) -> ExplainConfig:
+        """Each stage's seed spawned from ``seed``, as in :meth:`SynthConfig.seeded`."""
+        from dataclasses import replace
+
+        seeds = np.random.SeedSequence(self.seed).spawn(3)
+        a, b, c = (int(s.generate_state(1)[0]) for s in seeds)
+        return replace(
+            self,
+            extract=replace(self.extract, seed=a),
+            regress=replace(self.regress, seed=b),
+            fidelity=replace(self.fidelity, seed=c),
+        )
+
+    def digest(self) -> str:
+        """A short hash of the whole config: equal digests, equal settings."""
+        return hashlib.sha256(dumps(asdict(self), sort_keys=True).encode()).hexdigest()[:12]
+
+
+@dataclass(frozen=True)
+class LabelMiss:
+    """A labelled step where the network's own answer differs from the label."""
+
+    sequence: int
+    step: int
+    label: tuple[int, ...]
+    network: tuple[int, ...]
+
+
+@dataclass(frozen=True, eq=False)
+class Explanation:
+    """The result of :func:`explain`: the chosen program (or why none was read), its fidelity to
+    the network, and where the network disagrees with the data's labels."""
+
+    network: ForeignNetwork
+    config: ExplainConfig
+    seconds: dict[str, float]
+    chosen: Attempt | None = None
+    attempts: tuple[Attempt, ...] = ()
+    fidelity: Fidelity | None = None
+    label_steps: int = 0
+    label_misses: tuple[LabelMiss, ...] = ()
+    reason: str | None = None
+
+    @property
+    def ok(self) -> bool:
+        """A program was read and verified on the held-out answers."""
+        return self.chosen is not None
+
+    @property
+    def faithful(self) -> bool:
+        """The program agreed with the network on every sequence the fidelity checks drew."""
+        return self.fidelity is not None and self.fidelity.faithful
+
+    @property
+    def source(self) -> str | None:
+        return None if self.chosen is None else self.chosen.source
+
+    @property
+    def machine(self) -> StateMachine | None:
+        return None if self.chosen is None else self.chosen.machine
+
+
+def explain(
+    network: Any,
+    data: SequenceData,
+    output: str = "round",
+    config: ExplainConfig | None = None,
+) -> Explanation:
+    """The program that ``network`` computes on inputs like ``data``'s, and how faithful it is.
+
+    ``network`` is a :class:`ForeignNetwork` or a ``torch.nn.Module`` with ``.rnn`` (RNN, GRU or
+    LSTM, ``batch_first``) and ``.head`` (Linear), whose answer is ``round(out)`` or, with
+    ``output="argmax"``, the class ``argmax(out)``. Raises :class:`ExplainError` when the network
+    and the data do not fit together.
+    """
+    from mips.pipeline import read_programs
+
+    config = config or ExplainConfig()
+    stage = config.seeded()
+    try:
+        net = network if isinstance(network, ForeignNetwork) else from_module(network, output)
+    except ForeignNetworkError as e:
+        raise ExplainError(str(e)) from None
+    check_fit(net, data)
+    clock = Clock()
+    answers = SequenceData(data.x, net.predict(data.x), data.lengths, data.x_vocab)
+    misses = _label_misses(net, answers, data)
+    train, heldout = answers.split(config.test_fraction, config.seed)
+    with clock("extract"):
+        try:
+            machines = extract(net, train, stage.extract)
+        except ExtractionError as e:
+            return Explanation(net, config, clock.seconds, reason=str(e), **misses)
+    with clock("regress+verify"):
+        attempts = read_programs(
+            net,
+            machines,
+            answers,
+            heldout,
+            stage.regress,
+            0.0,
+            header_of=lambda n, m, p: header(n, m, p, config.seed, config.digest()),
+        )
+    chosen = best_attempt(attempts)
+    if chosen is None:
+        reason = "; ".join(a.describe() for a in attempts)
+        return Explanation(
+            net, config, clock.seconds, None, tuple(attempts), reason=reason, **misses
+        )
+    with clock("fidelity"):
+        run = load_program(chosen.source)
+        report = fidelity(run, chosen.program, net, data, stage.fidelity)
+    return Explanation(net, config, clock.seconds, chosen, tuple(attempts), report, **misses)
+
+
+def check_fit(net: ForeignNetwork, data: SequenceData) -> None:
+    """Raise :class:`ExplainError` unless ``net`` takes ``data``'s inputs and answers like its
+    labels: as many columns, class indices in range, outputs near integers for ``round``."""
+    spec = net.spec
+    if data.d_in != spec.d_in:
+        raise ExplainError(
+            f"the network takes {spec.d_in} input(s) per step, the data have {data.d_in}"
+        )
+    if data.d_out != net.d_out:
+        what = "1 class index" if spec.output == "argmax" else f"{net.d_out} output(s)"
+        raise ExplainError(f"the network answers {what} per step, the data have {data.d_out}")
+    if spec.output == "argmax":
+        labels = data.y[data.mask]
+        if labels.min() < 0 or labels.max() >= spec.d_out:
+            raise ExplainError(
+                f"labels must be class indices 0..{spec.d_out - 1} for output argmax, "
+                f"found {int(labels.min())}..{int(labels.max())}"
+            )
+        return
+    out = net.run(data.x)[0][data.mask]
+    off = float((np.abs(out - np.rint(out)) > OFF_INTEGER).mean())
+    if off > MAX_OFF_INTEGER:
+        raise ExplainError(
+            f"the network's outputs are not near integers ({off:.0%} lie more than "
+            f"{OFF_INTEGER} from one), so round(out) is no answer; was it trained for argmax?"
+        )
+
+
+def _label_misses(net: ForeignNetwork, answers: SequenceData, data: SequenceData) -> dict:
+    wrong = (answers.y != data.y).any(axis=2) & data.mask
+    seqs, steps = np.nonzero(wrong)
+    found = tuple(
+        LabelMiss(int(i), int(t), tuple(data.y[i, t].tolist()), tuple(answers.y[i, t].tolist()))
+        for i, t in zip(seqs.tolist(), steps.tolist(), strict=True)
+    )
+    return {"label_steps": data.steps, "label_misses": found}

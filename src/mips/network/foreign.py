@@ -1,0 +1,293 @@
+"""A recurrent network trained outside mips: a PyTorch RNN, GRU or LSTM with a linear head, in numpy.
+
+The module people train is ``head(rnn(x)[0])`` with ``rnn`` a ``torch.nn.RNN``, ``GRU`` or
+``LSTM`` (``batch_first=True``, zero initial state) and ``head`` a ``torch.nn.Linear``; its
+integer answer is ``round(out)`` (regression) or ``argmax(out)`` (classes). Here it is the same
+function on numpy arrays, with every layer's state (and an LSTM's cell state) side by side as the
+hidden state, so the extract stage reads it exactly as it reads a network mips trained.
+
+Weights come as the module's ``state_dict`` names (``rnn.weight_ih_l0``, ..., ``head.bias``),
+from a live module or from a safetensors file whose metadata gives the sizes; never from a pickle.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+if TYPE_CHECKING:
+    from mips.data import SequenceData
+
+CELLS = ("rnn", "gru", "lstm")
+OUTPUTS = ("round", "argmax")
+# Gate blocks per cell, in torch's row order of weight_ih / weight_hh.
+_GATES = {"rnn": 1, "gru": 3, "lstm": 4}
+_PICKLES = (".pt", ".pth", ".pkl", ".pickle", ".bin", ".ckpt")
+
+
+class ForeignNetworkError(ValueError):
+    """A network file or module that cannot be read as a recurrent network with a linear head."""
+
+
+@dataclass(frozen=True)
+class ForeignSpec:
+    """The module's sizes: ``cell(d_in, hidden, layers)`` then ``Linear(hidden, d_out)``."""
+
+    cell: str
+    d_in: int
+    hidden: int
+    layers: int
+    d_out: int
+    output: str = "round"
+    nonlinearity: str = "tanh"  # torch.nn.RNN only
+
+    def __post_init__(self) -> None:
+        if self.cell not in CELLS:
+            raise ForeignNetworkError(f"cell must be one of {', '.join(CELLS)}, not {self.cell!r}")
+        if self.output not in OUTPUTS:
+            raise ForeignNetworkError(f"output must be round or argmax, not {self.output!r}")
+        if self.nonlinearity not in ("tanh", "relu"):
+            raise ForeignNetworkError(f"nonlinearity must be tanh or relu: {self.nonlinearity!r}")
+        for name in ("d_in", "hidden", "layers", "d_out"):
+            if getattr(self, name) < 1:
+                raise ForeignNetworkError(f"{name} must be a positive integer")
+        if self.output == "argmax" and self.d_out < 2:
+            raise ForeignNetworkError("output argmax needs d_out >= 2 classes")
+
+    def shapes(self) -> dict[str, tuple[int, ...]]:
+        """Every state_dict entry's shape (biases included; a module built without them lacks
+        those keys, and they count as zero)."""
+        g, h = _GATES[self.cell], self.hidden
+        out: dict[str, tuple[int, ...]] = {}
+        for layer in range(self.layers):
+            fan_in = self.d_in if layer == 0 else h
+            out[f"rnn.weight_ih_l{layer}"] = (g * h, fan_in)
+            out[f"rnn.weight_hh_l{layer}"] = (g * h, h)
+            out[f"rnn.bias_ih_l{layer}"] = (g * h,)
+            out[f"rnn.bias_hh_l{layer}"] = (g * h,)
+        out["head.weight"] = (self.d_out, h)
+        out["head.bias"] = (self.d_out,)
+        return out
+
+    def metadata(self) -> dict[str, str]:
+        """The safetensors metadata that describes this module."""
+        return {
+            "cell": self.cell,
+            "d_in": str(self.d_in),
+            "hidden": str(self.hidden),
+            "layers": str(self.layers),
+            "d_out": str(self.d_out),
+            "output": self.output,
+            "nonlinearity": self.nonlinearity,
+        }
+
+
+def _sigmoid(a: np.ndarray) -> np.ndarray:
+    return 0.5 * (1.0 + np.tanh(0.5 * a))  # no overflow warnings for large |a|
+
+
+@dataclass(frozen=True, eq=False)
+class ForeignNetwork:
+    """The module as a function of numpy arrays: the same interface as ``TrainedNetwork``
+    (``hidden``, ``d_in``, ``d_out``, ``step``, ``readout``, ``run``, ``predict``)."""
+
+    spec: ForeignSpec
+    weights: dict[str, np.ndarray]
+
+    def __post_init__(self) -> None:
+        shapes = self.spec.shapes()
+        unknown = sorted(set(self.weights) - set(shapes))
+        if unknown:
+            raise ForeignNetworkError(
+                f"unexpected weights {', '.join(unknown[:3])} for a {self.spec.cell} with "
+                f"{self.spec.layers} layer(s) and a head named 'head'"
+            )
+        w = {}
+        for key, shape in shapes.items():
+            if key not in self.weights:
+                if "bias" in key:
+                    w[key] = np.zeros(shape)
+                    continue
+                raise ForeignNetworkError(f"missing weight {key!r}")
+            value = np.asarray(self.weights[key], dtype=np.float64)
+            if value.shape != shape:
+                raise ForeignNetworkError(
+                    f"{key} has shape {value.shape}, expected {shape} for cell={self.spec.cell}, "
+                    f"d_in={self.spec.d_in}, hidden={self.spec.hidden}, d_out={self.spec.d_out}"
+                )
+            if not np.isfinite(value).all():
+                raise ForeignNetworkError(f"{key} holds NaN or infinite values")
+            w[key] = value
+        object.__setattr__(self, "weights", w)
+
+    @property
+    def hidden(self) -> int:
+        """Size of the whole state: every layer's h, then (LSTM) every layer's c."""
+        per_layer = self.spec.hidden * self.spec.layers
+        return 2 * per_layer if self.spec.cell == "lstm" else per_layer
+
+    @property
+    def d_in(self) -> int:
+        return self.spec.d_in
+
+    @property
+    def d_out(self) -> int:
+        """Integer outputs per step: the head's outputs, or one class index."""
+        return 1 if self.spec.output == "argmax" else self.spec.d_out
+
+    def describe(self) -> str:
+        s = self.spec
+        return f"{s.cell.upper()} {s.layers}x{s.hidden}, head {s.d_out} ({s.output})"
+
+    def n_parameters(self) -> int:
+        return int(sum(v.size for v in self.weights.values()))
+
+    def _layer(self, layer: int, h: np.ndarray, c: np.ndarray | None, x: np.ndarray):
+        w = self.weights
+        gi = x @ w[f"rnn.weight_ih_l{layer}"].T + w[f"rnn.bias_ih_l{layer}"]
+        gh = h @ w[f"rnn.weight_hh_l{layer}"].T + w[f"rnn.bias_hh_l{layer}"]
+        if self.spec.cell == "rnn":
+            a = gi + gh
+            return (np.tanh(a) if self.spec.nonlinearity == "tanh" else np.maximum(a, 0.0)), None
+        if self.spec.cell == "gru":
+            i_r, i_z, i_n = np.split(gi, 3, axis=-1)
+            h_r, h_z, h_n = np.split(gh, 3, axis=-1)
+            r, z = _sigmoid(i_r + h_r), _sigmoid(i_z + h_z)
+            n = np.tanh(i_n + r * h_n)
+            return (1.0 - z) * n + z * h, None
+        i, f, g, o = np.split(gi + gh, 4, axis=-1)
+        c_new = _sigmoid(f) * c + _sigmoid(i) * np.tanh(g)
+        return _sigmoid(o) * np.tanh(c_new), c_new
+
+    def step(self, h: np.ndarray, x: np.ndarray) -> np.ndarray:
+        """One step of every layer: state (..., hidden) and input (..., d_in) -> next state."""
+        n, size = self.spec.layers, self.spec.hidden
+        a = np.asarray(x, dtype=np.float64)
+        hs, cs = [], []
+        for layer in range(n):
+            h_l = h[..., layer * size : (layer + 1) * size]
+            c_l = (
+                h[..., (n + layer) * size : (n + layer + 1) * size]
+                if self.spec.cell == "lstm"
+                else None
+            )
+            a, c_new = self._layer(layer, h_l, c_l, a)
+            hs.append(a)
+            if c_new is not None:
+                cs.append(c_new)
+        return np.concatenate(hs + cs, axis=-1)
+
+    def logits(self, h: np.ndarray) -> np.ndarray:
+        """The head's real outputs for states (..., hidden)."""
+        size, n = self.spec.hidden, self.spec.layers
+        top = h[..., (n - 1) * size : n * size]
+        return top @ self.weights["head.weight"].T + self.weights["head.bias"]
+
+    def readout(self, h: np.ndarray) -> np.ndarray:
+        """Real outputs whose rounding is the answer: the head's outputs, or the argmax class."""
+        out = self.logits(h)
+        if self.spec.output == "argmax":
+            return np.argmax(out, axis=-1)[..., None].astype(np.float64)
+        return out
+
+    def run(self, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Outputs (N, T, d_out) and states (N, T, hidden) for inputs x (N, T, d_in)."""
+        x = np.asarray(x, dtype=np.float64)
+        h = np.zeros((x.shape[0], self.hidden))
+        hs = np.empty((x.shape[0], x.shape[1], self.hidden))
+        for t in range(x.shape[1]):
+            h = self.step(h, x[:, t])
+            hs[:, t] = h
+        return self.readout(hs), hs
+
+    def predict(self, x: np.ndarray) -> np.ndarray:
+        """The network's integer answers (N, T, d_out)."""
+        return np.rint(self.run(x)[0]).astype(np.int64)
+
+    def is_exact(self, data: SequenceData, max_errors: float = 0.0) -> bool:
+        """Whether the answers match the labels on all but ``max_errors`` of the labelled steps."""
+        wrong = ((self.predict(data.x) != data.y).any(axis=2) & data.mask).sum()
+        return int(wrong) <= max_errors * data.steps
+
+    def wrong_steps(self, data: SequenceData) -> np.ndarray:
+        """(N, T) True where the answer misses the label; padding is never wrong."""
+        return (self.predict(data.x) != data.y).any(axis=2) & data.mask
+
+    def save(self, path: str | Path) -> Path:
+        """Write the weights, under their state_dict names, and the sizes as metadata."""
+        from safetensors.numpy import save_file
+
+        path = Path(path)
+        tensors = {k: np.ascontiguousarray(v, dtype=np.float32) for k, v in self.weights.items()}
+        save_file(tensors, path, metadata=self.spec.metadata())
+        return path
+
+
+def from_module(module: Any, output: str = "round") -> ForeignNetwork:
+    """Read a live ``torch.nn.Module`` with an ``rnn`` (RNN, GRU or LSTM, batch_first) and a
+    ``head`` (Linear)."""
+    import torch
+
+    rnn, head = getattr(module, "rnn", None), getattr(module, "head", None)
+    kinds = {torch.nn.RNN: "rnn", torch.nn.GRU: "gru", torch.nn.LSTM: "lstm"}
+    cell = next((name for cls, name in kinds.items() if type(rnn) is cls), None)
+    if cell is None or not isinstance(head, torch.nn.Linear):
+        raise ForeignNetworkError(
+            "the module needs .rnn (torch.nn.RNN, GRU or LSTM) and .head (torch.nn.Linear)"
+        )
+    if not rnn.batch_first or rnn.bidirectional or getattr(rnn, "proj_size", 0):
+        raise ForeignNetworkError("the rnn must be batch_first, one-directional, no projection")
+    spec = ForeignSpec(
+        cell,
+        rnn.input_size,
+        rnn.hidden_size,
+        rnn.num_layers,
+        head.out_features,
+        output,
+        getattr(rnn, "nonlinearity", "tanh"),
+    )
+    weights = {k: v.detach().cpu().double().numpy() for k, v in module.state_dict().items()}
+    return ForeignNetwork(spec, weights)
+
+
+def load_foreign(path: str | Path) -> ForeignNetwork:
+    """Read a network saved as safetensors with its sizes in the metadata; refuse pickles."""
+    path = Path(path)
+    if path.suffix.lower() in _PICKLES:
+        raise ForeignNetworkError(
+            f"{path}: a pickled checkpoint is never loaded (unpickling runs code); save the "
+            "module's state_dict with safetensors.torch.save_file(module.state_dict(), "
+            "'net.safetensors', metadata={...}) instead"
+        )
+    if not path.is_file():
+        raise ForeignNetworkError(f"{path}: no such file")
+    from safetensors import safe_open
+    from safetensors.numpy import load_file
+
+    try:
+        with safe_open(str(path), framework="numpy") as f:
+            meta = f.metadata() or {}
+        weights = load_file(path)
+    except Exception as e:  # safetensors raises its own types for a damaged or foreign file
+        raise ForeignNetworkError(f"{path}: not a safetensors file ({e})") from None
+    needed = ("cell", "d_in", "hidden", "layers", "d_out", "output")
+    missing = [k for k in needed if k not in meta]
+    if missing:
+        raise ForeignNetworkError(f"{path}: metadata lacks {', '.join(missing)}")
+    try:
+        sizes = {k: int(meta[k]) for k in ("d_in", "hidden", "layers", "d_out")}
+    except ValueError:
+        raise ForeignNetworkError(f"{path}: d_in, hidden, layers, d_out must be integers") from None
+    try:
+        spec = ForeignSpec(
+            meta["cell"].lower(),
+            **sizes,
+            output=meta["output"].lower(),
+            nonlinearity=meta.get("nonlinearity", "tanh").lower(),
+        )
+        return ForeignNetwork(spec, weights)
+    except ForeignNetworkError as e:
+        raise ForeignNetworkError(f"{path}: {e}") from None
