@@ -272,6 +272,8 @@ class _Round:
         V = V[first]
         small = np.abs(V).max(axis=1) <= BOUND
         V, first = V[small], first[small]
+        if not len(first):
+            return
         parts = np.unravel_index(first, [len(c) for c in children])
         args = np.full((len(first), 3), -1, np.int64)
         for i, (ids, part) in enumerate(zip(children, parts, strict=True)):
