@@ -295,7 +295,7 @@ def test_coffee_machine_example_replays_every_trace(tmp_path: Path) -> None:
     assert program([["coin"], ["button"]]) == [["nothing"], ["coffee"]]
 
 
-NETWORKS = Path(__file__).parent / "explain" / "data"
+NETWORKS = Path(__file__).parent / "explanation" / "data"
 
 
 def _pairs_file(tmp_path: Path) -> Path:

@@ -2,7 +2,7 @@
 
 from mips.data import DataError, SequenceData
 
-__all__ = ["DataError", "SequenceData", "SynthConfig", "synthesize"]
+__all__ = ["DataError", "SequenceData", "SynthConfig", "explain", "synthesize"]
 __version__ = "0.1.0"
 
 
@@ -12,6 +12,10 @@ def __getattr__(name: str):
         from mips.pipeline import synthesize
 
         return synthesize
+    if name == "explain":
+        from mips.explanation import explain
+
+        return explain
     if name == "SynthConfig":
         from mips.synthesis import SynthConfig
 

@@ -395,8 +395,8 @@ def explain(
     read, or it disagrees somewhere (the counterexamples are printed); 2 bad input.
     """
     check_out_file(out)
-    from mips.explain import ExplainConfig, ExplainError, check_fit
-    from mips.explain import explain as explain_network
+    from mips.explanation import ExplainConfig, ExplainError, check_fit
+    from mips.explanation import explain as explain_network
     from mips.network.foreign import ForeignNetworkError, load_foreign
 
     try:

@@ -16,7 +16,7 @@ from mips.data import DataError, SequenceData
 from mips.io import write_atomic
 
 if TYPE_CHECKING:
-    from mips.explain import Explanation
+    from mips.explanation import Explanation
     from mips.machine import StateMachine
     from mips.network.artifact import Recurrent
     from mips.synthesis import Suspect, Synthesis

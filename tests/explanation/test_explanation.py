@@ -1,4 +1,4 @@
-"""mips.explain on networks trained outside mips (tests/explain/data/make_networks.py)."""
+"""mips.explain on networks trained outside mips (tests/explanation/data/make_networks.py)."""
 
 from dataclasses import replace
 from pathlib import Path
@@ -8,7 +8,7 @@ import pytest
 import torch
 
 from mips.data import SequenceData
-from mips.explain import ExplainConfig, ExplainError, FidelityConfig, explain
+from mips.explanation import ExplainConfig, ExplainError, FidelityConfig, explain
 from mips.network.foreign import ForeignNetwork, load_foreign
 from mips.verify import load_program
 
@@ -119,3 +119,9 @@ def test_data_that_do_not_fit_the_network(gru) -> None:
     )
     with pytest.raises(ExplainError, match="not near integers"):
         explain(spread, data)
+
+
+def test_mips_explain_is_the_function() -> None:
+    import mips
+
+    assert mips.explain is explain

@@ -1,6 +1,6 @@
 """Train the two small networks the explain tests read, the way people train them elsewhere.
 
-Usage: python tests/explain/data/make_networks.py   (about a minute on 2 cores; seeded)
+Usage: python tests/explanation/data/make_networks.py   (about a minute on 2 cores; seeded)
 
 - gru_parity.safetensors: a 1-layer GRU, 16 units, answering argmax over 2 classes: whether the
   1s seen so far are odd in number (inputs 0/1).

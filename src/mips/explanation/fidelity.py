@@ -93,16 +93,15 @@ def fidelity(
     plan.append((f"{config.long_factor}x longer", config.long, config.long_factor * data.length))
     for name, n, length in plan:
         x = rows[rng.integers(len(rows), size=(n, length))]
-        checks.append(_compare(name, x, run, program, network, found))
+        checks.append(_compare(name, x, run, program, network, found, config.counterexamples))
     length = 0
     while len(symbols) ** (length + 1) <= config.exhaustive_budget:
         length += 1
     if length:
         x = np.array(list(itertools.product(symbols.tolist(), repeat=length)), dtype=np.int64)
         name = f"every sequence up to length {length}"
-        checks.append(
-            _compare(name, x.reshape(-1, length, data.d_in), run, program, network, found)
-        )
+        x = x.reshape(-1, length, data.d_in)
+        checks.append(_compare(name, x, run, program, network, found, config.counterexamples))
     shortest = sorted(found, key=lambda c: (len(c.inputs), str(c.inputs)))
     unique = list(dict.fromkeys(shortest))[: config.counterexamples]
     return Fidelity(tuple(checks), tuple(unique))
@@ -115,30 +114,46 @@ def _compare(
     program: Program,
     network: Recurrent,
     found: list[Counterexample],
+    keep: int,
 ) -> Check:
-    """Run both on ``x`` (N, T, d_in); every step is compared, since each is a prefix's output."""
+    """Run both on ``x`` (N, T, d_in); every step is compared, since each is a prefix's output.
+    Disagreements are cut to the prefix that ends at the first differing step; where the
+    program raised, only the first ``keep`` are (each costs a run per prefix)."""
     want = network.predict(x).tolist()
-    wrong = 0
+    wrong = raised = 0
     for seq, expected in zip(x.tolist(), want, strict=True):
-        words = program.symbols_in(seq)
-        try:
-            got = run(words)
-        except Exception as e:  # a program that fails on an input disagrees there
-            got = f"raised {type(e).__name__}"
-        expected = program.symbols_out(expected)
+        words, expected = program.symbols_in(seq), program.symbols_out(expected)
+        got = _run(run, words)
         if got == expected:
             continue
         wrong += 1
-        t = _first_difference(got, expected)
-        value = tuple(got[t]) if isinstance(got, list) and t < len(got) else str(got)
-        found.append(Counterexample(tuple(map(tuple, words[: t + 1])), tuple(expected[t]), value))
+        whole = isinstance(got, list) and len(got) == len(expected)
+        raised += not whole
+        if whole or raised <= keep:
+            found.append(_shortest(run, words, expected, got))
     return Check(name, len(x), x.shape[1], wrong)
 
 
-def _first_difference(got: object, want: list) -> int:
-    if not isinstance(got, list):
-        return 0
-    for t, (g, w) in enumerate(zip(got, want, strict=False)):
-        if g != w:
-            return t
-    return min(len(got), len(want) - 1)
+def _run(run: Run, words: list[list[object]]) -> list | str:
+    try:
+        return run(words)
+    except Exception as e:  # a program that fails on an input disagrees there
+        return f"raised {type(e).__name__}"
+
+
+def _shortest(run: Run, words: list, expected: list, got: list | str) -> Counterexample:
+    """The disagreement cut to its first differing step; a program that raised is run on
+    longer and longer prefixes until it raises or differs."""
+    if isinstance(got, list) and len(got) == len(expected):
+        t = next(t for t, (g, w) in enumerate(zip(got, expected, strict=True)) if g != w)
+        value: tuple[object, ...] | str = tuple(got[t])
+    else:
+        for t in range(len(words)):
+            prefix = _run(run, words[: t + 1])
+            if not isinstance(prefix, list) or len(prefix) != t + 1:
+                value = prefix if isinstance(prefix, str) else f"returned {prefix!r}"[:60]
+                break
+            if prefix[t] != expected[t]:
+                value = tuple(prefix[t])
+                break
+    return Counterexample(tuple(map(tuple, words[: t + 1])), tuple(expected[t]), value)

@@ -1,4 +1,4 @@
-"""Explain: the program inside a recurrent network that someone else trained.
+"""Explanation: the program inside a recurrent network that someone else trained.
 
     network + the data's inputs -> the network's own answers -> extract -> regress -> emit
     -> verify (held-out answers) -> fidelity (fresh, longer and every short sequence)
@@ -19,7 +19,7 @@ from typing import Any
 import numpy as np
 
 from mips.data import SequenceData
-from mips.explain.fidelity import Check, Counterexample, Fidelity, FidelityConfig, fidelity
+from mips.explanation.fidelity import Check, Counterexample, Fidelity, FidelityConfig, fidelity
 from mips.extract import ExtractConfig, ExtractionError, extract
 from mips.machine import StateMachine
 from mips.network.foreign import ForeignNetwork, ForeignNetworkError, from_module
