@@ -145,7 +145,16 @@ def print_explanation(result: Explanation, out: Path | None, pictures: list[Path
     if result.chosen is not None:
         rows.append(("form", result.chosen.program.form))
         rows.append(("state machine", describe_machine(result.chosen.machine)))
-        rows.append(("held-out", result.chosen.verification.summary()))
+        report = result.chosen.verification
+        rows.append(("held-out", report.summary()))
+        if result.by_majority:
+            rows.append(
+                (
+                    "by majority",
+                    "no machine gives all the network's answers on the data; this one differs on "
+                    f"{report.heldout_wrong_steps} of {report.heldout_steps} held-out steps",
+                )
+            )
     if result.fidelity is not None:
         verdict = "FAITHFUL" if result.faithful else "NOT FAITHFUL"
         rows.append(("vs network", f"{verdict}: program and network compared"))

@@ -125,3 +125,20 @@ def test_mips_explain_is_the_function() -> None:
     import mips
 
     assert mips.explain is explain
+
+
+def test_a_network_that_is_not_quite_a_machine_is_read_by_majority() -> None:
+    """This LSTM answers the running sum mod 3 except on about 0.1% of its training steps: no
+    machine replays all its answers, the majority machine is the sum, and the report shows
+    where the network differs from it."""
+    net = load_foreign(DATA / "lstm_mod3.safetensors")
+    x = np.random.default_rng(1).integers(0, 3, (600, 8, 1))
+    e = explain(net, SequenceData(x, np.cumsum(x, axis=1) % 3), config=QUICK)
+    assert e.ok and e.by_majority and not e.faithful
+    run = load_program(e.source)
+    longer = np.random.default_rng(2).integers(0, 3, (30, 25, 1))
+    for seq, want in zip(longer.tolist(), (np.cumsum(longer, axis=1) % 3).tolist(), strict=True):
+        assert run(seq) == want
+    for c in e.fidelity.counterexamples:
+        x = np.array([[list(step) for step in c.inputs]])
+        assert net.predict(x)[0, -1].tolist() == list(c.network) != list(c.program)

@@ -49,12 +49,29 @@ def test_a_near_exact_network_is_read_as_the_machine_it_nearly_is():
         np.rint(net.readout(traj.hidden[:, 1:].reshape(-1, 10))).reshape(1500, 10) != traj.y[..., 0]
     )
     assert 0 < wrong.any(axis=1).mean() < 0.05  # the network is wrong on some sequences
-    labels = majority_labels(net, traj, ExtractConfig())
-    assert labels is not None
+    found = majority_labels(net, traj, ExtractConfig())
+    assert found is not None
+    labels, outputs = found
+    assert np.array_equal(outputs, traj.y)  # no tolerance: the machine replays the labels
     machine, _ = finite_from_labels(labels, traj, ExtractConfig(), Reading("t", "t"))
     assert machine.reading.n_states == 9 and machine.modulus == 9
     longer = np.random.default_rng(3).integers(0, 9, (100, 40, 1))
     assert np.array_equal(machine.run(longer), np.cumsum(longer, axis=1) % 9)
+
+
+def test_read_from_its_own_answers_the_machine_outvotes_them_within_a_tolerance():
+    """explain reads a network from its own answers, wrong steps included: no machine replays
+    them all, but within a tolerance the majority machine is read and its outputs differ from
+    the network's exactly where the network slipped."""
+    net = NearlyASumMod9(0)
+    x = np.random.default_rng(2).integers(0, 9, (1500, 10, 1))
+    labelled = trajectory(net, x)
+    answers = np.rint(net.readout(labelled.hidden[:, 1:].reshape(-1, 10))).reshape(1500, 10, 1)
+    traj = Trajectory(x, answers.astype(np.int64), labelled.hidden)
+    assert majority_labels(net, traj, ExtractConfig()) is None
+    labels, outputs = majority_labels(net, traj, ExtractConfig(majority_tolerance=0.01))
+    assert np.array_equal(outputs, labelled.y)
+    assert 0 < (outputs != traj.y).mean() < 0.01
 
 
 def test_a_network_far_from_the_data_gives_no_machine():
@@ -63,6 +80,7 @@ def test_a_network_far_from_the_data_gives_no_machine():
     traj = trajectory(net, x)
     wrong = Trajectory(x, (np.cumsum(x, axis=1) + 1) % 9, traj.hidden)  # another task's labels
     assert majority_labels(net, wrong, ExtractConfig()) is None
+    assert majority_labels(net, wrong, ExtractConfig(majority_tolerance=0.01)) is None
 
 
 def test_extract_reads_a_near_exact_network_by_majority():

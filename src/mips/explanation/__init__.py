@@ -6,13 +6,16 @@
 The network is read as it is: no training and no simplification (that stage rewrites the weights
 of networks of mips's own form). The data supply the inputs, and the program is read from, and
 verified against, what the network answers on them; the labels are only compared with the
-network, to say where it is wrong about the data.
+network, to say where it is wrong about the data. A network whose answers are not all those of
+one machine is read by majority (see :mod:`mips.extract.majority`), within
+``ExplainConfig.max_disagreement`` of its answers, and the fidelity report shows where it
+differs.
 """
 
 from __future__ import annotations
 
 import hashlib
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from json import dumps
 from typing import Any
 
@@ -20,7 +23,7 @@ import numpy as np
 
 from mips.data import SequenceData
 from mips.explanation.fidelity import Check, Counterexample, Fidelity, FidelityConfig, fidelity
-from mips.extract import ExtractConfig, ExtractionError, extract
+from mips.extract import NEAR_EXACT, READERS, ExtractConfig, ExtractionError, extract
 from mips.machine import StateMachine
 from mips.network.foreign import ForeignNetwork, ForeignNetworkError, from_module
 from mips.regress import RegressConfig
@@ -57,11 +60,13 @@ class ExplainConfig:
     extract: ExtractConfig = field(default_factory=ExtractConfig)
     regress: RegressConfig = field(default_factory=RegressConfig)
     fidelity: FidelityConfig = field(default_factory=FidelityConfig)
+    # When no machine replays every answer of the network (it is not quite a machine on the
+    # data), one read by majority may differ from its answers on this share of the steps; the
+    # fidelity report then shows where.
+    max_disagreement: float = 0.01
 
     def seeded(self) -> ExplainConfig:
         """Each stage's seed spawned from ``seed``, as in :meth:`SynthConfig.seeded`."""
-        from dataclasses import replace
-
         seeds = np.random.SeedSequence(self.seed).spawn(3)
         a, b, c = (int(s.generate_state(1)[0]) for s in seeds)
         return replace(
@@ -100,6 +105,12 @@ class Explanation:
     label_steps: int = 0
     label_misses: tuple[LabelMiss, ...] = ()
     reason: str | None = None
+
+    @property
+    def by_majority(self) -> bool:
+        """The program was read by majority: the network's answers on the data are not all
+        those of one machine, and the program differs from some of them."""
+        return self.chosen is not None and self.chosen.verification.max_label_errors > 0
 
     @property
     def ok(self) -> bool:
@@ -146,24 +157,39 @@ def explain(
     answers = SequenceData(data.x, net.predict(data.x), data.lengths, data.x_vocab)
     misses = _label_misses(net, answers, data)
     train, heldout = answers.split(config.test_fraction, config.seed)
-    with clock("extract"):
-        try:
-            machines = extract(net, train, stage.extract)
-        except ExtractionError as e:
-            return Explanation(net, config, clock.seconds, reason=str(e), **misses)
-    with clock("regress+verify"):
-        attempts = read_programs(
-            net,
-            machines,
-            answers,
-            heldout,
-            stage.regress,
-            0.0,
-            header_of=lambda n, m, p: header(n, m, p, config.seed, config.digest()),
-        )
+    # A large network's hidden states seldom cluster into few states: an incomplete machine over
+    # its clusters is a table of the data, slow to regress and seldom verified, so the majority
+    # reading goes before it.
+    last = tuple(r for r in READERS if r.name == "incomplete finite")
+    readings = [(stage.extract, tuple(r for r in READERS if r not in last), 0.0)]
+    if config.max_disagreement:
+        near = replace(stage.extract, majority_tolerance=config.max_disagreement)
+        readings.append((near, NEAR_EXACT, config.max_disagreement))
+    readings.append((stage.extract, last, 0.0))
+    attempts: list[Attempt] = []
+    why = []
+    for extract_config, readers, tolerance in readings:
+        with clock("extract"):
+            try:
+                machines = extract(net, train, extract_config, readers)
+            except ExtractionError as e:
+                why.append(str(e))
+                continue
+        with clock("regress+verify"):
+            attempts += read_programs(
+                net,
+                machines,
+                answers,
+                heldout,
+                stage.regress,
+                tolerance,
+                header_of=lambda n, m, p: header(n, m, p, config.seed, config.digest()),
+            )
+        if best_attempt(attempts) is not None:
+            break
     chosen = best_attempt(attempts)
     if chosen is None:
-        reason = "; ".join(a.describe() for a in attempts)
+        reason = "; ".join([*why, *(a.describe() for a in attempts)])
         return Explanation(
             net, config, clock.seconds, None, tuple(attempts), reason=reason, **misses
         )

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from dataclasses import replace as dc_replace
 from functools import cached_property
 
 import numpy as np
@@ -185,13 +186,16 @@ READERS: tuple[Reader, ...] = (
 
 
 def _majority(ctx: Context, found: list[StateMachine]) -> list[StateMachine]:
-    labels = majority_labels(ctx.network, ctx.traj, ctx.config)
-    if labels is None:
+    read = majority_labels(ctx.network, ctx.traj, ctx.config)
+    if read is None:
         return []
+    labels, outputs = read
+    # Within a tolerance the machine's own outputs stand in for the answers it outvoted.
+    traj = dc_replace(ctx.traj, y=outputs)
     source = "probed states, by majority"
-    read = finite_from_labels(labels, ctx.traj, ctx.config, Reading("majority", source))
-    named = named_machines(ctx.network, ctx.traj, labels, source, ctx.config)
-    return [*named, *([] if read is None or read[0] is None else [read[0]])]
+    machine = finite_from_labels(labels, traj, ctx.config, Reading("majority", source))
+    named = named_machines(ctx.network, traj, labels, source, ctx.config)
+    return [*named, *([] if machine is None or machine[0] is None else [machine[0]])]
 
 
 # A network that is not exact on the data is read only this way: the readers above take each

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from mips.extract.probes import probe_signatures, replay_labels
+from mips.extract.probes import probe_signatures, replay
 from mips.extract.trajectory import ExtractConfig, Trajectory
 from mips.network.artifact import Recurrent
 
@@ -24,9 +24,10 @@ RARE = 0.002
 
 def majority_labels(
     network: Recurrent, traj: Trajectory, config: ExtractConfig
-) -> np.ndarray | None:
-    """State labels (N, T + 1) of a machine read by majority from a near-exact network, or None
-    when none replays the data."""
+) -> tuple[np.ndarray, np.ndarray] | None:
+    """State labels (N, T + 1) and outputs (N, T, d_out) of a machine read by majority from a
+    near-exact network, or None when none replays the data: its outputs may differ from the
+    data's on at most ``config.majority_tolerance`` of the real steps (0: none)."""
     n, t1, h = traj.hidden.shape
     # Padding repeats a sequence's last input, so every symbol here is a real one.
     symbols, x_ids = np.unique(traj.x.reshape(-1, traj.x.shape[-1]), axis=0, return_inverse=True)
@@ -43,8 +44,14 @@ def majority_labels(
     # The machine's outputs are the network's own; the data only confirm them (below).
     y_net = np.rint(network.readout(traj.hidden[:, 1:].reshape(-1, h))).astype(np.int64)
     trans = _majority_transitions(classes, x_ids, y_net, traj)
-    labels = replay_labels(trans, classes[:, 0], x_ids, traj.y, traj.lengths)
-    return None if labels is None else np.unique(labels, return_inverse=True)[1].reshape(n, t1)
+    found = replay(trans, classes[:, 0], x_ids, traj.lengths)
+    if found is None:
+        return None
+    labels, outputs = found
+    differ = traj.rows((outputs != traj.y).any(axis=2).reshape(-1))
+    if differ.sum() > config.majority_tolerance * len(differ):
+        return None
+    return np.unique(labels, return_inverse=True)[1].reshape(n, t1), outputs
 
 
 def _merge_rare(signatures: np.ndarray, of_state: np.ndarray, traj: Trajectory) -> np.ndarray:

@@ -66,6 +66,34 @@ def behaviour_classes(
     return None if classes is None else classes.reshape(n, t1)
 
 
+def replay(
+    trans: dict[tuple[int, int], tuple[int, tuple[int, ...]]],
+    start: np.ndarray,
+    x_ids: np.ndarray,
+    lengths: np.ndarray | None = None,
+) -> tuple[np.ndarray, np.ndarray] | None:
+    """Labels (N, T + 1) and outputs (N, T, d_out) from running ``trans`` from ``start`` on
+    symbol ids (N, T); None if a transition is missing. A sequence shorter than T
+    (``lengths``) keeps its last label and output over its padding."""
+    n, t_len = x_ids.shape
+    labels = np.empty((n, t_len + 1), dtype=np.int64)
+    labels[:, 0] = start
+    d_out = len(next(iter(trans.values()))[1]) if trans else 0
+    outputs = np.zeros((n, t_len, d_out), dtype=np.int64)
+    ends = [t_len] * n if lengths is None else lengths.tolist()
+    for i, seq in enumerate(x_ids.tolist()):
+        c = int(start[i])
+        for t, s in enumerate(seq[: ends[i]]):
+            step = trans.get((c, s))
+            if step is None:
+                return None
+            c = labels[i, t + 1] = step[0]
+            outputs[i, t] = step[1]
+        labels[i, ends[i] + 1 :] = c
+        outputs[i, ends[i] :] = outputs[i, ends[i] - 1]
+    return labels, outputs
+
+
 def replay_labels(
     trans: dict[tuple[int, int], tuple[int, tuple[int, ...]]],
     start: np.ndarray,
@@ -73,23 +101,16 @@ def replay_labels(
     y: np.ndarray,
     lengths: np.ndarray | None = None,
 ) -> np.ndarray | None:
-    """Labels (N, T + 1) from running ``trans`` from ``start`` on symbol ids (N, T); None if a
-    transition is missing or emits other outputs than ``y`` (N, T, d_out). A sequence shorter
-    than T (``lengths``) keeps its last label over its padding."""
-    n, t_len = x_ids.shape
-    labels = np.empty((n, t_len + 1), dtype=np.int64)
-    labels[:, 0] = start
-    outputs = y.tolist()
-    ends = [t_len] * n if lengths is None else lengths.tolist()
-    for i, seq in enumerate(x_ids.tolist()):
-        c = int(start[i])
-        for t, s in enumerate(seq[: ends[i]]):
-            step = trans.get((c, s))
-            if step is None or step[1] != tuple(outputs[i][t]):
-                return None
-            c = labels[i, t + 1] = step[0]
-        labels[i, ends[i] + 1 :] = c
-    return labels
+    """The labels of :func:`replay`; None if a transition is missing or emits other outputs
+    than ``y`` (N, T, d_out) at a real step."""
+    found = replay(trans, start, x_ids, lengths)
+    if found is None:
+        return None
+    labels, outputs = found
+    if lengths is None:
+        return labels if np.array_equal(outputs, y) else None
+    real = np.arange(x_ids.shape[1])[None, :] < lengths[:, None]
+    return labels if np.array_equal(outputs[real], y[real]) else None
 
 
 def horizon_labels(

@@ -22,6 +22,10 @@ class ExtractConfig:
     max_probed_states: int = 50_000
     max_probe_symbols: int = 256
     max_window: int = 4
+    # Share of steps where a machine read by majority may answer otherwise than the data it is
+    # read from: 0 when those are labels (synth); above 0 when they are the answers of a network
+    # that is itself not quite a machine (explain), whose deviations are then reported.
+    majority_tolerance: float = 0.0
     seed: int = 0
 
 
