@@ -3,8 +3,9 @@
 The module people train is ``head(rnn(x)[0])`` with ``rnn`` a ``torch.nn.RNN``, ``GRU`` or
 ``LSTM`` (``batch_first=True``, zero initial state) and ``head`` a ``torch.nn.Linear``; its
 integer answer is ``round(out)`` (regression) or ``argmax(out)`` (classes). Here it is the same
-function on numpy arrays, with every layer's state (and an LSTM's cell state) side by side as the
-hidden state, so the extract stage reads it exactly as it reads a network mips trained.
+function from numpy arrays to numpy arrays (run step by step by torch's cells, in float32), with
+every layer's state (and an LSTM's cell state) side by side as the hidden state, so the extract
+stage reads it exactly as it reads a network mips trained.
 
 Weights come as the module's ``state_dict`` names (``rnn.weight_ih_l0``, ..., ``head.bias``),
 from a live module or from a safetensors file whose metadata gives the sizes; never from a pickle.
@@ -13,6 +14,7 @@ from a live module or from a safetensors file whose metadata gives the sizes; ne
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -85,10 +87,6 @@ class ForeignSpec:
         }
 
 
-def _sigmoid(a: np.ndarray) -> np.ndarray:
-    return 0.5 * (1.0 + np.tanh(0.5 * a))  # no overflow warnings for large |a|
-
-
 @dataclass(frozen=True, eq=False)
 class ForeignNetwork:
     """The module as a function of numpy arrays: the same interface as ``TrainedNetwork``
@@ -145,40 +143,50 @@ class ForeignNetwork:
     def n_parameters(self) -> int:
         return int(sum(v.size for v in self.weights.values()))
 
-    def _layer(self, layer: int, h: np.ndarray, c: np.ndarray | None, x: np.ndarray):
-        w = self.weights
-        gi = x @ w[f"rnn.weight_ih_l{layer}"].T + w[f"rnn.bias_ih_l{layer}"]
-        gh = h @ w[f"rnn.weight_hh_l{layer}"].T + w[f"rnn.bias_hh_l{layer}"]
-        if self.spec.cell == "rnn":
-            a = gi + gh
-            return (np.tanh(a) if self.spec.nonlinearity == "tanh" else np.maximum(a, 0.0)), None
-        if self.spec.cell == "gru":
-            i_r, i_z, i_n = np.split(gi, 3, axis=-1)
-            h_r, h_z, h_n = np.split(gh, 3, axis=-1)
-            r, z = _sigmoid(i_r + h_r), _sigmoid(i_z + h_z)
-            n = np.tanh(i_n + r * h_n)
-            return (1.0 - z) * n + z * h, None
-        i, f, g, o = np.split(gi + gh, 4, axis=-1)
-        c_new = _sigmoid(f) * c + _sigmoid(i) * np.tanh(g)
-        return _sigmoid(o) * np.tanh(c_new), c_new
+    @cached_property
+    def _cells(self) -> list[Any]:
+        """One torch cell per layer holding this network's weights, in float32 as trained."""
+        import torch
+
+        kinds = {"rnn": torch.nn.RNNCell, "gru": torch.nn.GRUCell, "lstm": torch.nn.LSTMCell}
+        cells = []
+        for layer in range(self.spec.layers):
+            fan_in = self.spec.d_in if layer == 0 else self.spec.hidden
+            extra = {"nonlinearity": self.spec.nonlinearity} if self.spec.cell == "rnn" else {}
+            cell = kinds[self.spec.cell](fan_in, self.spec.hidden, **extra)
+            names = ("weight_ih", "weight_hh", "bias_ih", "bias_hh")
+            cell.load_state_dict(
+                {n: torch.tensor(self.weights[f"rnn.{n}_l{layer}"]) for n in names}
+            )
+            cells.append(cell.requires_grad_(False))
+        return cells
+
+    def _step(self, h: Any, a: Any) -> Any:
+        """One step of every layer on torch tensors: states (B, hidden), inputs (B, d_in)."""
+        import torch
+
+        n, size = self.spec.layers, self.spec.hidden
+        hs, cs = [], []
+        for layer, cell in enumerate(self._cells):
+            h_l = h[:, layer * size : (layer + 1) * size]
+            if self.spec.cell == "lstm":
+                c_l = h[:, (n + layer) * size : (n + layer + 1) * size]
+                a, c_new = cell(a, (h_l, c_l))
+                cs.append(c_new)
+            else:
+                a = cell(a, h_l)
+            hs.append(a)
+        return torch.cat(hs + cs, dim=1)
 
     def step(self, h: np.ndarray, x: np.ndarray) -> np.ndarray:
         """One step of every layer: state (..., hidden) and input (..., d_in) -> next state."""
-        n, size = self.spec.layers, self.spec.hidden
-        a = np.asarray(x, dtype=np.float64)
-        hs, cs = [], []
-        for layer in range(n):
-            h_l = h[..., layer * size : (layer + 1) * size]
-            c_l = (
-                h[..., (n + layer) * size : (n + layer + 1) * size]
-                if self.spec.cell == "lstm"
-                else None
-            )
-            a, c_new = self._layer(layer, h_l, c_l, a)
-            hs.append(a)
-            if c_new is not None:
-                cs.append(c_new)
-        return np.concatenate(hs + cs, axis=-1)
+        import torch
+
+        h = np.asarray(h, dtype=np.float32)
+        a = np.asarray(x, dtype=np.float32).reshape(-1, self.spec.d_in)
+        with torch.no_grad():
+            out = self._step(torch.from_numpy(h.reshape(-1, self.hidden)), torch.from_numpy(a))
+        return out.numpy().astype(np.float64).reshape(h.shape)
 
     def logits(self, h: np.ndarray) -> np.ndarray:
         """The head's real outputs for states (..., hidden)."""
@@ -195,13 +203,18 @@ class ForeignNetwork:
 
     def run(self, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Outputs (N, T, d_out) and states (N, T, hidden) for inputs x (N, T, d_in)."""
-        x = np.asarray(x, dtype=np.float64)
-        h = np.zeros((x.shape[0], self.hidden))
-        hs = np.empty((x.shape[0], x.shape[1], self.hidden))
-        for t in range(x.shape[1]):
-            h = self.step(h, x[:, t])
-            hs[:, t] = h
-        return self.readout(hs), hs
+        import torch
+
+        xt = torch.from_numpy(np.asarray(x, dtype=np.float32))
+        h = xt.new_zeros((xt.shape[0], self.hidden))
+        hs = []
+        with torch.no_grad():
+            for t in range(xt.shape[1]):
+                h = self._step(h, xt[:, t])
+                hs.append(h)
+        states = torch.stack(hs, dim=1).numpy() if hs else np.zeros((*xt.shape[:2], self.hidden))
+        states = states.astype(np.float64)
+        return self.readout(states), states
 
     def predict(self, x: np.ndarray) -> np.ndarray:
         """The network's integer answers (N, T, d_out)."""
