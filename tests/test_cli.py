@@ -311,7 +311,7 @@ def test_explain_a_faithful_network_writes_the_program_and_exits_0(tmp_path: Pat
         "--data", _pairs_file(tmp_path), "--out", out,
     )  # fmt: skip
     assert result.exit_code == 0, result.output
-    assert "FAITHFUL" in result.stdout and "every sequence up to length 8" in result.stdout
+    assert "FAITHFUL" in result.stdout and "every sequence up to length 7" in result.stdout
     assert out.exists() and out.with_suffix(".png").exists()
 
 

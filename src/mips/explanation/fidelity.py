@@ -24,11 +24,11 @@ Run = Callable[[list[list[object]]], object]
 class FidelityConfig:
     """How many sequences each check draws, and the size of the exhaustive check."""
 
-    fresh: int = 10_000
-    long: int = 1_000
+    fresh: int = 2_000
+    long: int = 500
     long_factor: int = 5
-    # Sequences of one length in the exhaustive check: 2 symbols reach length 14, 4 reach 7.
-    exhaustive_budget: int = 16_384
+    # Sequences of one length in the exhaustive check: 2 symbols reach length 12, 4 reach 6.
+    exhaustive_budget: int = 4_096
     counterexamples: int = 5
     seed: int = 0
 
