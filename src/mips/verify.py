@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import gc
 import itertools
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from typing import Any
 
@@ -60,6 +62,20 @@ class Verification:
         return s + ("" if self.counterexample is None else f"; e.g. {self.counterexample}")
 
 
+@contextmanager
+def paused_gc() -> Iterator[None]:
+    """No cyclic garbage collection inside: running programs on ``tolist`` of (N, T, d) arrays
+    builds millions of small lists, each batch of which would start a full collection over
+    every object torch made (most of the time a check took). None of those lists form cycles."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
 def load_program(source: str) -> Callable[[list[list[int]]], list[list[int]]]:
     """Execute emitted source in a fresh namespace and return its ``program`` function."""
     namespace: dict[str, Any] = {"__name__": "mips_program"}
@@ -90,7 +106,17 @@ def verify(
     """Check ``source`` on ``heldout`` (each sequence its own length), against the IR, and
     against ``machine`` exhaustively. With ``max_label_errors``, the program may contradict that
     fraction of the held-out labels and still be verified."""
-    fn = load_program(source)
+    with paused_gc():
+        return _verify(load_program(source), program, machine, heldout, max_label_errors)
+
+
+def _verify(
+    fn: Callable[[list[list[int]]], list[list[int]]],
+    program: Program,
+    machine: StateMachine,
+    heldout: SequenceData,
+    max_label_errors: float,
+) -> Verification:
     wrong = ir_wrong = wrong_steps = 0
     example = None
     for codes, y_codes in heldout.sequences():

@@ -85,12 +85,12 @@ def test_a_live_torch_module_explains_like_its_saved_file(gru) -> None:
 
     module = Net()
     module.load_state_dict({k: torch.tensor(v) for k, v in gru.weights.items()})
-    e = explain(module.float(), parity_data(200), output="argmax", config=QUICK)
+    e = explain(module.float(), parity_data(100), output="argmax", config=QUICK)
     assert e.ok and e.machine.reading.n_states == 2
 
 
 def test_labels_the_network_gets_wrong_are_listed(gru) -> None:
-    data = parity_data(200)
+    data = parity_data(100)
     y = data.y.copy()
     y[3, 4, 0] ^= 1
     e = explain(gru, SequenceData(data.x, y), config=QUICK)
@@ -132,7 +132,7 @@ def test_a_network_that_is_not_quite_a_machine_is_read_by_majority() -> None:
     machine replays all its answers, the majority machine is the sum, and the report shows
     where the network differs from it."""
     net = load_foreign(DATA / "lstm_mod3.safetensors")
-    x = np.random.default_rng(1).integers(0, 3, (600, 8, 1))
+    x = np.random.default_rng(1).integers(0, 3, (400, 8, 1))
     e = explain(net, SequenceData(x, np.cumsum(x, axis=1) % 3), config=QUICK)
     assert e.ok and e.by_majority and not e.faithful
     run = load_program(e.source)

@@ -16,6 +16,7 @@ import numpy as np
 from mips.data import SequenceData
 from mips.network.artifact import Recurrent
 from mips.program import Program
+from mips.verify import paused_gc
 
 Run = Callable[[list[list[object]]], object]
 
@@ -84,7 +85,13 @@ def fidelity(
     config: FidelityConfig | None = None,
 ) -> Fidelity:
     """Compare ``run`` (the emitted program, speaking the data's symbols) with ``network``."""
-    config = config or FidelityConfig()
+    with paused_gc():
+        return _fidelity(run, program, network, data, config or FidelityConfig())
+
+
+def _fidelity(
+    run: Run, program: Program, network: Recurrent, data: SequenceData, config: FidelityConfig
+) -> Fidelity:
     rng = np.random.default_rng(config.seed)
     rows = data.x[data.mask]  # every input step the data holds, as drawn
     symbols = np.unique(rows, axis=0)
