@@ -24,7 +24,7 @@ import numpy as np
 import torch
 
 from mips.data import SequenceData
-from mips.explain import explain
+from mips.explanation import explain
 from mips.network.foreign import ForeignNetwork, from_module
 from mips.tasks import get_task
 from mips.verify import load_program
