@@ -27,3 +27,31 @@ def test_pictures(tmp_path):
     dot = state_graph_dot(machine)
     assert dot is not None and dot.startswith("digraph") and "->" in dot
     assert dot.count("doublecircle") == 1 and dot.count("shape=circle") == 1
+
+
+def test_padding_is_not_drawn_as_states(tmp_path, monkeypatch):
+    from matplotlib.axes import Axes
+
+    net = TrainedNetwork(
+        Architecture(1),
+        1,
+        1,
+        {
+            "f.0.weight": np.array([[1.0], [1.0]]),
+            "f.0.bias": np.zeros(1),
+            "g.0.weight": np.array([[1.0]]),
+            "g.0.bias": np.zeros(1),
+        },
+    )
+    x = np.random.default_rng(0).integers(0, 3, (50, 6, 1))
+    lengths = np.random.default_rng(1).integers(1, 7, 50)
+    data = SequenceData(x, np.cumsum(x, axis=1), lengths)
+    drawn = []
+    scatter = Axes.scatter
+    monkeypatch.setattr(
+        Axes,
+        "scatter",
+        lambda ax, a, b, **kw: drawn.append(len(np.atleast_1d(a))) or scatter(ax, a, b, **kw),
+    )
+    hidden_states_png(net, data, None, tmp_path / "states.png")
+    assert drawn[0] == data.steps < data.n * data.length

@@ -45,13 +45,14 @@ def hidden_states_png(
         idx = np.sort(np.random.default_rng(seed).choice(data.n, max_sequences, replace=False))
         data = data.subset(idx)
     _, hidden = network.run(data.x)
-    flat = hidden.reshape(-1, network.hidden)
+    real = data.mask  # a padded step is no state of the network's
+    flat = hidden[real]
     xy, m = _projection(flat)
     if xy.shape[1] == 1:  # one hidden unit: spread the states over time instead
-        steps = np.tile(np.arange(hidden.shape[1]), data.n)
+        steps = np.broadcast_to(np.arange(hidden.shape[1]), real.shape)[real]
         xy = np.column_stack([xy[:, 0], steps])
     fig, ax = plt.subplots(figsize=(6, 5), dpi=100)
-    colour = data.y[..., 0].reshape(-1)
+    colour = data.y[..., 0][real]
     sc = ax.scatter(xy[:, 0], xy[:, 1], c=colour, s=8, cmap="viridis", alpha=0.7, linewidths=0)
     fig.colorbar(sc, ax=ax, label="output y_t (first component)")
     ax.scatter([0], [0], marker="*", s=160, c="red", label="h_{-1} = 0", zorder=3)
