@@ -386,7 +386,9 @@ def explain(
             show_default=False,
         ),
     ] = None,
-    seed: SeedOpt = 0,
+    seed: Annotated[
+        int, typer.Option("--seed", help="Seed for the split and the sequences the checks draw.")
+    ] = 0,
 ) -> None:
     """Read the program inside a recurrent network trained elsewhere, and check it against the
     network on fresh, 5x longer and (small alphabets) every short sequence.
