@@ -64,3 +64,13 @@ def test_reading_describes_how_states_are_named():
         "clusters, named by the last 2 inputs"
     )
     assert Reading("f", "probed states").describe() == "probed states"
+
+
+def test_trace_gives_the_state_after_each_step_and_stops_where_replay_stops():
+    m = max_machine()
+    seqs = np.array([[[1], [0], [2], [1]], [[0], [3], [1], [2]]])
+    states, out, known = m.trace(seqs)
+    assert states[0, :, 0].tolist() == [1, 1, 2, 2] and known.tolist() == [True, False]
+    assert states[1, :, 0].tolist() == [0, 0, 0, 0]  # stopped at input 3, never observed
+    replayed, replay_known = m.replay(seqs)
+    assert np.array_equal(out, replayed) and np.array_equal(known, replay_known)

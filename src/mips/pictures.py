@@ -34,8 +34,9 @@ def hidden_states_png(
     max_sequences: int = 400,
     seed: int = 0,
 ) -> Path:
-    """Scatter the hidden states (all steps, coloured by the output they emit) with h_{-1} marked
-    and, for a lattice reading, its basis vectors drawn from the origin."""
+    """Scatter the hidden states (all real steps, coloured by the finite state they were read as,
+    else by the output they emit) with h_{-1} marked and, for a lattice reading, its basis
+    vectors drawn from the origin."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -52,9 +53,13 @@ def hidden_states_png(
         steps = np.broadcast_to(np.arange(hidden.shape[1]), real.shape)[real]
         xy = np.column_stack([xy[:, 0], steps])
     fig, ax = plt.subplots(figsize=(6, 5), dpi=100)
-    colour = data.y[..., 0][real]
+    colour, label = data.y[..., 0][real], "output y_t (first component)"
+    if machine is not None and machine.kind == "finite" and machine.n_vars == 1:
+        states, _, known = machine.trace(data.x)
+        if known.all():  # each hidden state coloured by the machine state it was read as
+            colour, label = states[..., 0][real], "state read"
     sc = ax.scatter(xy[:, 0], xy[:, 1], c=colour, s=8, cmap="viridis", alpha=0.7, linewidths=0)
-    fig.colorbar(sc, ax=ax, label="output y_t (first component)")
+    fig.colorbar(sc, ax=ax, label=label)
     ax.scatter([0], [0], marker="*", s=160, c="red", label="h_{-1} = 0", zorder=3)
     title = network.describe()
     if machine is not None:
