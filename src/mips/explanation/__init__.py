@@ -139,10 +139,10 @@ def explain(
 ) -> Explanation:
     """The program that ``network`` computes on inputs like ``data``'s, and how faithful it is.
 
-    ``network`` is a :class:`ForeignNetwork` or a ``torch.nn.Module`` with ``.rnn`` (RNN, GRU or
-    LSTM, ``batch_first``) and ``.head`` (Linear), whose answer is ``round(out)`` or, with
-    ``output="argmax"``, the class ``argmax(out)``. Raises :class:`ExplainError` when the network
-    and the data do not fit together.
+    ``network`` is a ``torch.nn.Module`` with ``.rnn`` (RNN, GRU or LSTM, ``batch_first``) and
+    ``.head`` (Linear), whose answer is ``round(out)`` or, with ``output="argmax"``, the class
+    ``argmax(out)``; or a :class:`ForeignNetwork`, which says its output itself. Raises
+    :class:`ExplainError` when the network and the data do not fit together.
     """
     from mips.pipeline import read_programs
 
@@ -155,7 +155,7 @@ def explain(
     check_fit(net, data)
     clock = Clock()
     answers = SequenceData(data.x, net.predict(data.x), data.lengths, data.x_vocab)
-    misses = _label_misses(net, answers, data)
+    misses = _label_misses(answers, data)
     train, heldout = answers.split(config.test_fraction, config.seed)
     # A large network's hidden states seldom cluster into few states: an incomplete machine over
     # its clusters is a table of the data, slow to regress and seldom verified, so the majority
@@ -191,12 +191,21 @@ def explain(
     if chosen is None:
         reason = "; ".join([*why, *(a.describe() for a in attempts)])
         return Explanation(
-            net, config, clock.seconds, None, tuple(attempts), reason=reason, **misses
+            net,
+            config,
+            clock.seconds,
+            None,
+            tuple(attempts),
+            reason=reason,
+            label_steps=data.steps,
+            label_misses=misses,
         )
     with clock("fidelity"):
         run = load_program(chosen.source)
         report = fidelity(run, chosen.program, net, data, stage.fidelity)
-    return Explanation(net, config, clock.seconds, chosen, tuple(attempts), report, **misses)
+    return Explanation(
+        net, config, clock.seconds, chosen, tuple(attempts), report, data.steps, misses
+    )
 
 
 def check_fit(net: ForeignNetwork, data: SequenceData) -> None:
@@ -227,11 +236,10 @@ def check_fit(net: ForeignNetwork, data: SequenceData) -> None:
         )
 
 
-def _label_misses(net: ForeignNetwork, answers: SequenceData, data: SequenceData) -> dict:
+def _label_misses(answers: SequenceData, data: SequenceData) -> tuple[LabelMiss, ...]:
     wrong = (answers.y != data.y).any(axis=2) & data.mask
     seqs, steps = np.nonzero(wrong)
-    found = tuple(
+    return tuple(
         LabelMiss(int(i), int(t), tuple(data.y[i, t].tolist()), tuple(answers.y[i, t].tolist()))
         for i, t in zip(seqs.tolist(), steps.tolist(), strict=True)
     )
-    return {"label_steps": data.steps, "label_misses": found}
