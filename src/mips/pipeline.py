@@ -24,7 +24,7 @@ import numpy as np
 
 from mips.data import SequenceData, contradictions
 from mips.emit import emit_python
-from mips.extract import ExtractionError, extract
+from mips.extract import NEAR_EXACT, ExtractionError, extract
 from mips.machine import StateMachine
 from mips.network.artifact import Recurrent, TrainedNetwork
 from mips.program import Program
@@ -74,11 +74,7 @@ def synthesize(
     for net, answers in _simplified(networks, train, stage, clock):
         first_net = first_net or net
         with clock("extract"):
-            try:
-                machines = extract(net, answers, stage.extract)
-            except ExtractionError as e:
-                errors.append(str(e))
-                machines = []
+            machines = _read(net, answers, stage, errors)
         first_machine = first_machine or (machines[0] if machines else None)
         with clock("regress+verify"):
             attempts += read_programs(
@@ -116,6 +112,25 @@ def read_programs(
         if report.verified and program.form == "formula":
             break
     return attempts
+
+
+def _read(
+    net: TrainedNetwork, answers: SequenceData, stage: SynthConfig, errors: list[str]
+) -> list[StateMachine]:
+    """The machines read from ``net``; with ``max_label_errors``, when no reader takes all the
+    network's answers as those of one machine, the machine read by majority within that share
+    of them (the network that fits noisy labels may itself slip on a few steps)."""
+    try:
+        return extract(net, answers, stage.extract)
+    except ExtractionError as e:
+        errors.append(str(e))
+    if not stage.max_label_errors:
+        return []
+    near = replace(stage.extract, majority_tolerance=stage.max_label_errors)
+    try:
+        return extract(net, answers, near, NEAR_EXACT)
+    except ExtractionError:
+        return []
 
 
 def _result(
