@@ -185,7 +185,10 @@ def one(name: str, seed: int, with_lstar: bool) -> dict:
     row["mips_s"] = time.perf_counter() - t0
     if e.ok:
         machine = e.machine
-        row["mips_states"] = machine.reading.n_states if machine.kind == "finite" else machine.kind
+        # Distinct states the machine was read to visit: a lattice of two bits mod 2 has 4.
+        visited = np.unique(np.concatenate([machine.z_prev, machine.z_next]), axis=0)
+        row["mips_states"] = len(visited)
+        row["mips_kind"] = machine.kind
         row["mips_form"] = e.chosen.program.form
         row["mips_faithful"] = e.faithful
         row["mips_every"], row["mips_random"] = checks(net, symbols, load_program(e.source), rng)

@@ -99,3 +99,35 @@ def test_extract_reads_a_near_exact_network_by_majority():
     assert machines and all(m.reading.source == "probed states, by majority" for m in machines)
     longer = np.random.default_rng(3).integers(0, 9, (100, 40, 1))
     assert np.array_equal(machines[-1].run(longer), np.cumsum(longer, axis=1) % 9)
+
+
+class EvenZerosAndOnes:
+    """Accepts when both the 0s and the 1s seen are even in number: the states 'both even' and
+    'both odd' answer alike (reject) on every next input, and differ only one input later."""
+
+    hidden = 4
+
+    def step(self, h: np.ndarray, x: np.ndarray) -> np.ndarray:
+        state = np.where(np.abs(h).sum(axis=1) == 0, 0, np.argmax(h, axis=1))
+        zeros, ones = state // 2, state % 2
+        x = np.asarray(x)[:, 0].astype(int)
+        nxt = 2 * (zeros ^ (x == 0)) + (ones ^ (x == 1))
+        return np.eye(4)[nxt] + 0.1  # never all zero: h_{-1} = 0 alone is the start
+
+    def readout(self, h: np.ndarray) -> np.ndarray:
+        return (np.argmax(h, axis=1) == 0)[:, None].astype(float)
+
+
+def test_states_one_step_probes_cannot_tell_apart_are_read_with_longer_probes():
+    net = EvenZerosAndOnes()
+    x = np.random.default_rng(0).integers(0, 2, (300, 8, 1))
+    h = [np.zeros((300, 4))]
+    for t in range(8):
+        h.append(net.step(h[-1], x[:, t]))
+    hidden = np.stack(h, axis=1)
+    y = np.rint(net.readout(hidden[:, 1:].reshape(-1, 4))).reshape(300, 8, 1).astype(np.int64)
+    traj = Trajectory(x, y, hidden)
+    assert majority_labels(net, traj, ExtractConfig(max_window=1)) is None
+    labels, outputs = majority_labels(net, traj, ExtractConfig())
+    assert np.array_equal(outputs, y)
+    assert len(np.unique(labels[:, 1:])) == 4

@@ -32,10 +32,29 @@ def majority_labels(
     # Padding repeats a sequence's last input, so every symbol here is a real one.
     symbols, x_ids = np.unique(traj.x.reshape(-1, traj.x.shape[-1]), axis=0, return_inverse=True)
     x_ids = x_ids.reshape(n, t1 - 1)
-    if len(symbols) > config.max_probe_symbols:
-        return None
+    # The shortest probes that tell the states apart: states that answer alike on the next
+    # input may still differ one input later (both parities even, or both odd).
+    for k in range(1, config.max_window + 1):
+        if len(symbols) ** k > config.max_probe_symbols:
+            break
+        read = _read(network, traj, config, symbols, x_ids, k)
+        if read is not None:
+            return read
+    return None
+
+
+def _read(
+    network: Recurrent,
+    traj: Trajectory,
+    config: ExtractConfig,
+    symbols: np.ndarray,
+    x_ids: np.ndarray,
+    k: int,
+) -> tuple[np.ndarray, np.ndarray] | None:
+    """The majority machine over states classed by their answers to every k-step probe."""
+    n, t1, h = traj.hidden.shape
     found = probe_signatures(
-        network, traj.hidden.reshape(-1, h), symbols.astype(np.float64), 1, config.max_probed_states
+        network, traj.hidden.reshape(-1, h), symbols.astype(np.float64), k, config.max_probed_states
     )
     if found is None:
         return None
