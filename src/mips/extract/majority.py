@@ -53,8 +53,11 @@ def _read(
 ) -> tuple[np.ndarray, np.ndarray] | None:
     """The majority machine over states classed by their answers to every k-step probe."""
     n, t1, h = traj.hidden.shape
+    # Every state runs |symbols|^k probes: fewer states are probed as k grows, so that the
+    # probe runs stay within what one-step probes of max_probed_states would take.
+    budget = config.max_probed_states // len(symbols) ** (k - 1)
     found = probe_signatures(
-        network, traj.hidden.reshape(-1, h), symbols.astype(np.float64), k, config.max_probed_states
+        network, traj.hidden.reshape(-1, h), symbols.astype(np.float64), k, budget
     )
     if found is None:
         return None
