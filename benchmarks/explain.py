@@ -8,7 +8,8 @@ Adam at 3e-3, batches of 64, until every training label is right or 3,000 steps.
 Each network is read twice: by ``mips.explain`` (its data: the training inputs and labels) and by
 AALpy's L* (a Mealy machine, the network as the system under learning, a random W-method
 equivalence oracle). Both are then compared with the network on the same sequences: every
-sequence of length 12 (so every prefix up to 12) and 10,000 random ones of length 50.
+sequence of length 12 (so every prefix up to 12; with more symbols, the longest length with at
+most 4,096 sequences) and 10,000 random ones of length 50.
 
 Usage: python benchmarks/explain.py [NAME ...] [--seed 0] [--no-lstar]
        (L* needs the optional dependency: pip install 'mips[peer]')
@@ -118,8 +119,10 @@ def train(data: SequenceData, shape: tuple[str, int, int], output: str, seed: in
 
 def checks(net: ForeignNetwork, symbols: np.ndarray, run, rng) -> tuple[float, float]:
     """Share of sequences where ``run`` (a list of input rows -> a list of output rows) agrees
-    with the network at every step: all of length CHECK_LENGTH, and RANDOM random ones."""
-    every = np.array(list(itertools.product(range(len(symbols)), repeat=CHECK_LENGTH)))
+    with the network at every step: every one of a length, and RANDOM random ones."""
+    # 4,096 sequences of one length: length 12 for 2 symbols, 6 for 4.
+    length = max(1, int(np.log(2**CHECK_LENGTH) / np.log(len(symbols)) + 1e-9))
+    every = np.array(list(itertools.product(range(len(symbols)), repeat=length)))
     random = rng.integers(0, len(symbols), (RANDOM, RANDOM_LENGTH))
     shares = []
     for ids in (every, random):
