@@ -151,16 +151,23 @@ class StateMachine:
         A sequence stops at its first transition that neither the table nor a rule knows; its
         remaining outputs are 0.
         """
-        _, out, known = self.trace(x)
+        _, out, known = self._walk(x, keep_states=False)
         return out, known
 
     def trace(self, x: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """:meth:`replay` with the state after each step (N, T, n_vars) in front (0 past a
         transition the machine does not know)."""
+        states, out, known = self._walk(x, keep_states=True)
+        return states, out, known
+
+    def _walk(
+        self, x: np.ndarray, keep_states: bool
+    ) -> tuple[np.ndarray | None, np.ndarray, np.ndarray]:
+        # Replay sits on verification's hot path: the states are written only when asked for.
         x = np.asarray(x, dtype=np.int64)
         n, t = x.shape[:2]
         out = np.zeros((n, t, self.y.shape[1]), dtype=np.int64)
-        states = np.zeros((n, t, self.n_vars), dtype=np.int64)
+        states = np.zeros((n, t, self.n_vars), dtype=np.int64) if keep_states else None
         if self.next_rule is not None and self.out_rule is not None:
             # The rules hold on every row of the table, so they alone replay every sequence.
             z = np.broadcast_to(np.array(self.initial, dtype=np.int64), (n, self.n_vars))
@@ -169,7 +176,8 @@ class StateMachine:
                 z, out[:, step] = f @ self.next_rule, f @ self.out_rule
                 if self.modulus is not None:
                     z, out[:, step] = z % self.modulus, out[:, step] % self.modulus
-                states[:, step] = z
+                if states is not None:
+                    states[:, step] = z
             return states, out, np.ones(n, dtype=bool)
         table = self.table()
         known = np.ones(n, dtype=bool)
@@ -181,7 +189,8 @@ class StateMachine:
                     known[i] = False
                     break
                 z, out[i, step] = row
-                states[i, step] = z
+                if states is not None:
+                    states[i, step] = z
         return states, out, known
 
     def run(self, x: np.ndarray) -> np.ndarray:
