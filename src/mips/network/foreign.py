@@ -16,12 +16,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
-
-if TYPE_CHECKING:
-    from mips.data import SequenceData
 
 CELLS = ("rnn", "gru", "lstm")
 OUTPUTS = ("round", "argmax")
@@ -219,15 +216,6 @@ class ForeignNetwork:
     def predict(self, x: np.ndarray) -> np.ndarray:
         """The network's integer answers (N, T, d_out)."""
         return np.rint(self.run(x)[0]).astype(np.int64)
-
-    def is_exact(self, data: SequenceData, max_errors: float = 0.0) -> bool:
-        """Whether the answers match the labels on all but ``max_errors`` of the labelled steps."""
-        wrong = ((self.predict(data.x) != data.y).any(axis=2) & data.mask).sum()
-        return int(wrong) <= max_errors * data.steps
-
-    def wrong_steps(self, data: SequenceData) -> np.ndarray:
-        """(N, T) True where the answer misses the label; padding is never wrong."""
-        return (self.predict(data.x) != data.y).any(axis=2) & data.mask
 
     def save(self, path: str | Path) -> Path:
         """Write the weights, under their state_dict names, and the sizes as metadata."""
