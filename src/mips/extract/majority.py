@@ -31,13 +31,17 @@ def majority_labels(
     n, t1, h = traj.hidden.shape
     # Padding repeats a sequence's last input, so every symbol here is a real one.
     symbols, x_ids = np.unique(traj.x.reshape(-1, traj.x.shape[-1]), axis=0, return_inverse=True)
+    if len(symbols) > config.max_probe_symbols:
+        return None
     x_ids = x_ids.reshape(n, t1 - 1)
+    # The machine's outputs are the network's own; the data only confirm them (in _read).
+    y_net = np.rint(network.readout(traj.hidden[:, 1:].reshape(-1, h))).astype(np.int64)
     # The shortest probes that tell the states apart: states that answer alike on the next
     # input may still differ one input later (both parities even, or both odd).
     for k in range(1, config.max_window + 1):
         if len(symbols) ** k > config.max_probe_symbols:
             break
-        read = _read(network, traj, config, symbols, x_ids, k)
+        read = _read(network, traj, config, symbols, x_ids, y_net, k)
         if read is not None:
             return read
     return None
@@ -49,6 +53,7 @@ def _read(
     config: ExtractConfig,
     symbols: np.ndarray,
     x_ids: np.ndarray,
+    y_net: np.ndarray,
     k: int,
 ) -> tuple[np.ndarray, np.ndarray] | None:
     """The majority machine over states classed by their answers to every k-step probe."""
@@ -63,8 +68,6 @@ def _read(
         return None
     signatures, of_state = found
     classes = _merge_rare(signatures, of_state, traj).reshape(n, t1)
-    # The machine's outputs are the network's own; the data only confirm them (below).
-    y_net = np.rint(network.readout(traj.hidden[:, 1:].reshape(-1, h))).astype(np.int64)
     trans = _majority_transitions(classes, x_ids, y_net, traj)
     found = replay(trans, classes[:, 0], x_ids, traj.lengths)
     if found is None:
