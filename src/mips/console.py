@@ -109,20 +109,13 @@ def print_summary(
 ) -> None:
     """The synthesis in a few rows: form, network, machine, checks, seconds, files written."""
     net, machine, program = result.network, result.machine, result.program_ir
-    grid = Table.grid(padding=(0, 2))
-    grid.add_column(style="bold")
-    grid.add_column()
     rows = [
         ("form", result.form),
         ("network", describe_network(net) if net else "-"),
         ("state machine", describe_machine(machine) if machine else "-"),
         ("state vars", (", ".join(program.state) or "none") if program else "-"),
         ("verified", result.verification.summary() if result.verification else "-"),
-        (
-            "seconds",
-            ", ".join(f"{k} {v:.1f}" for k, v in result.seconds.items())
-            + f"; total {sum(result.seconds.values()):.1f}",
-        ),
+        ("seconds", _seconds(result.seconds)),
     ]
     if out is not None:
         rows.append(("program", str(out)))
@@ -130,16 +123,11 @@ def print_summary(
         rows.append(("network dir", str(save_network)))
     if pictures:
         rows.append(("pictures", ", ".join(map(str, pictures))))
-    for k, v in rows:
-        grid.add_row(k, Text(str(v)))
-    stdout.print(grid)
+    _print_rows(rows)
 
 
 def print_explanation(result: Explanation, out: Path | None, pictures: list[Path]) -> None:
     """The explanation in a few rows: network, machine, fidelity checks, counterexamples, labels."""
-    grid = Table.grid(padding=(0, 2))
-    grid.add_column(style="bold")
-    grid.add_column()
     net = result.network
     rows = [("network", f"{net.describe()}, {net.n_parameters()} parameters, state {net.hidden}")]
     if result.chosen is not None:
@@ -168,12 +156,24 @@ def print_explanation(result: Explanation, out: Path | None, pictures: list[Path
             text += f" (first: sequence {m.sequence} step {m.step}, label {list(m.label)}, "
             text += f"network {list(m.network)})"
         rows.append(("labels", text))
-    seconds = ", ".join(f"{k} {v:.1f}" for k, v in result.seconds.items())
-    rows.append(("seconds", f"{seconds}; total {sum(result.seconds.values()):.1f}"))
+    rows.append(("seconds", _seconds(result.seconds)))
     if out is not None and result.ok:
         rows.append(("program", str(out)))
     if pictures:
         rows.append(("pictures", ", ".join(map(str, pictures))))
+    _print_rows(rows)
+
+
+def _seconds(seconds: dict[str, float]) -> str:
+    parts = ", ".join(f"{k} {v:.1f}" for k, v in seconds.items())
+    return f"{parts}; total {sum(seconds.values()):.1f}"
+
+
+def _print_rows(rows: list[tuple[str, object]]) -> None:
+    """Rows of (label, value) as a two-column grid on stdout, labels in bold."""
+    grid = Table.grid(padding=(0, 2))
+    grid.add_column(style="bold")
+    grid.add_column()
     for k, v in rows:
         grid.add_row(k, Text(str(v)))
     stdout.print(grid)
