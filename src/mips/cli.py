@@ -249,18 +249,20 @@ def train(
     except NoExactNetwork as e:
         typer.echo(f"no exact network: {e}", err=True)
         raise typer.Exit(1) from None
+    from mips.network import TrainedNetwork, save_network
+
     active = ""
-    if l1 > 0:
+    if l1 > 0 and isinstance(net, TrainedNetwork):  # a scale-up network is kept as trained
         from mips.network.train import sparsify
 
         net = sparsify(net, seqs, l1=l1, seed=seed)
         zeros = net.metrics.get("zero_weights", 0)
         active = f", {net.n_parameters() - zeros} active after L1"
     with writing(out):
-        net.save(out)
+        save_network(net, out)
     m = net.metrics
     say(
-        f"{net.arch.describe()} (hidden {net.hidden}, {net.n_parameters()} parameters{active}): "
+        f"{net.describe()} (hidden {net.hidden}, {net.n_parameters()} parameters{active}): "
         f"exact after {m.get('steps')} steps, {m.get('seconds')} s search, held-out "
         f"accuracy {m.get('heldout_accuracy', float('nan')):.2%}; saved to {out}"
     )
@@ -323,8 +325,10 @@ def synth(
     with progress_bars("synthesize") as progress:
         result = synthesize(seqs, config, progress)
     if save_network is not None and result.network is not None:
+        from mips.network import save_network as save
+
         with writing(save_network):
-            result.network.save(save_network)
+            save(result.network, save_network)
     if not result.ok:
         typer.echo(
             f"synthesis failed at the {result.failed_stage} stage: {result.reason}", err=True

@@ -97,7 +97,7 @@ def describe_machine(machine: StateMachine) -> str:
 
 def describe_network(net) -> str:
     """Its architecture, and how near exact it was when it was not exact."""
-    text = f"{net.arch.describe()} (hidden {net.hidden})"
+    text = f"{net.describe()} (hidden {net.hidden})"
     if net.metrics.get("exact", True):
         return text
     share = net.metrics["sequence_accuracy"]

@@ -48,7 +48,7 @@ def synthesize(
     data: SequenceData,
     config: SynthConfig | None = None,
     progress: Callable[[str, int, int], None] | None = None,
-    network: TrainedNetwork | None = None,
+    network: Recurrent | None = None,
 ) -> Synthesis:
     """Train (or take) a network on ``data``, read its state machine, and emit a verified program."""
     from mips.network.search import NoExactNetwork, search_ranked
@@ -115,7 +115,7 @@ def read_programs(
 
 
 def _read(
-    net: TrainedNetwork, answers: SequenceData, stage: SynthConfig, errors: list[str]
+    net: Recurrent, answers: SequenceData, stage: SynthConfig, errors: list[str]
 ) -> list[StateMachine]:
     """The machines read from ``net``; with ``max_label_errors``, when no reader takes all the
     network's answers as those of one machine, the machine read by majority within that share
@@ -137,7 +137,7 @@ def _result(
     config: SynthConfig,
     clock: Clock,
     attempts: list[Attempt],
-    first_net: TrainedNetwork | None,
+    first_net: Recurrent | None,
     first_machine: StateMachine | None,
     errors: list[str],
     data: SequenceData,
@@ -164,17 +164,21 @@ def _result(
 
 
 def _simplified(
-    networks: list[TrainedNetwork], data: SequenceData, config: SynthConfig, clock: Clock
-) -> Iterator[tuple[TrainedNetwork, SequenceData]]:
+    networks: list[Recurrent], data: SequenceData, config: SynthConfig, clock: Clock
+) -> Iterator[tuple[Recurrent, SequenceData]]:
     """The networks to read, in order, simplified lazily: a larger runner-up, or an unsimplified
     network, is only read when what came before gave no verified formula. Each comes with the
-    data to read it on: ``data``, or with ``max_label_errors`` the network's own answers."""
+    data to read it on: ``data``, or with ``max_label_errors`` the network's own answers. Only
+    networks of mips's own form are simplified; a scale-up network is read as trained."""
     for candidate in networks:
         answers = data
         if config.max_label_errors:  # the labels it misses are the suspects, not its errors
             # Output codes stay codes here: the words go back on when the program is emitted,
             # and a code the network made up has no word.
             answers = SequenceData(data.x, candidate.predict(data.x), data.lengths, data.x_vocab)
+        if not isinstance(candidate, TrainedNetwork):
+            yield candidate, answers
+            continue
         with clock("simplify"):
             simplified = simplify(candidate, answers, config.simplify)
         yield simplified.network, answers

@@ -14,7 +14,7 @@ import numpy as np
 from mips.extract import ExtractConfig
 from mips.io import dumps
 from mips.machine import StateMachine
-from mips.network.artifact import Recurrent, TrainedNetwork
+from mips.network.artifact import Recurrent
 from mips.network.search import SearchConfig
 from mips.program import Program
 from mips.regress import RegressConfig
@@ -121,7 +121,7 @@ class Synthesis:
     seconds: dict[str, float]
     chosen: Attempt | None = None
     attempts: tuple[Attempt, ...] = ()
-    network: TrainedNetwork | None = None
+    network: Recurrent | None = None
     machine: StateMachine | None = None
     failed_stage: str | None = None
     reason: str | None = None
@@ -169,7 +169,7 @@ class Synthesis:
             "ok": self.ok,
             "form": self.form,
             "hidden": net.hidden if net else None,
-            "architecture": net.arch.describe() if net else None,
+            "architecture": net.describe() if net else None,
             "network_exact": net.metrics.get("exact", True) if net else None,
             "state_vars": len(program.state) if program else None,
             "machine": self.machine.kind if self.machine else None,

@@ -64,7 +64,10 @@ class Architecture:
 class Recurrent(Protocol):
     """What the extract stage reads: a network mips trained, or one trained elsewhere
     (:class:`mips.network.foreign.ForeignNetwork`). ``readout`` gives real outputs whose rounding
-    is the network's integer answer."""
+    is the network's integer answer; ``metrics`` says how it was trained (empty when not by
+    mips)."""
+
+    metrics: dict[str, Any]
 
     @property
     def hidden(self) -> int: ...

@@ -13,7 +13,8 @@ from a live module or from a safetensors file whose metadata gives the sizes; ne
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import json
+from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
 from typing import Any
@@ -42,6 +43,12 @@ class ForeignSpec:
     d_out: int
     output: str = "round"
     nonlinearity: str = "tanh"  # torch.nn.RNN only
+    # One-hot inputs: each input column's symbols, in order; the rnn sees their one-hot codes side
+    # by side, so d_in is their total. Empty: the rnn sees the integers themselves.
+    symbols_in: tuple[tuple[int, ...], ...] = ()
+    # With output "argmax": each output column's values; the head's outputs are one block of
+    # classes per column. Empty: one column whose classes are 0..d_out-1.
+    symbols_out: tuple[tuple[int, ...], ...] = ()
 
     def __post_init__(self) -> None:
         if self.cell not in CELLS:
@@ -55,6 +62,12 @@ class ForeignSpec:
                 raise ForeignNetworkError(f"{name} must be a positive integer")
         if self.output == "argmax" and self.d_out < 2:
             raise ForeignNetworkError("output argmax needs d_out >= 2 classes")
+        if self.symbols_in and sum(map(len, self.symbols_in)) != self.d_in:
+            raise ForeignNetworkError("symbols_in must hold d_in symbols in all")
+        if self.symbols_out and (
+            self.output != "argmax" or sum(map(len, self.symbols_out)) != self.d_out
+        ):
+            raise ForeignNetworkError("symbols_out needs output argmax and d_out values in all")
 
     def shapes(self) -> dict[str, tuple[int, ...]]:
         """Every state_dict entry's shape (biases included; a module built without them lacks
@@ -81,6 +94,11 @@ class ForeignSpec:
             "d_out": str(self.d_out),
             "output": self.output,
             "nonlinearity": self.nonlinearity,
+            **{
+                name: json.dumps(getattr(self, name))
+                for name in ("symbols_in", "symbols_out")
+                if getattr(self, name)
+            },
         }
 
 
@@ -91,6 +109,8 @@ class ForeignNetwork:
 
     spec: ForeignSpec
     weights: dict[str, np.ndarray]
+    # How it was trained, when mips trained it (the network stage's scale-up family).
+    metrics: dict[str, Any] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         shapes = self.spec.shapes()
@@ -126,19 +146,24 @@ class ForeignNetwork:
 
     @property
     def d_in(self) -> int:
-        return self.spec.d_in
+        """Integer inputs per step: the rnn's inputs, or the one-hot encoded columns."""
+        return len(self.spec.symbols_in) or self.spec.d_in
 
     @property
     def d_out(self) -> int:
-        """Integer outputs per step: the head's outputs, or one class index."""
+        """Integer outputs per step: the head's outputs, or one class per output column."""
+        if self.spec.symbols_out:
+            return len(self.spec.symbols_out)
         return 1 if self.spec.output == "argmax" else self.spec.d_out
 
     def describe(self) -> str:
         s = self.spec
-        return f"{s.cell.upper()} {s.layers}x{s.hidden}, head {s.d_out} ({s.output})"
+        one_hot = " one-hot in," if s.symbols_in else ""
+        return f"{s.cell.upper()} {s.layers}x{s.hidden},{one_hot} head {s.d_out} ({s.output})"
 
-    def n_parameters(self) -> int:
-        return int(sum(v.size for v in self.weights.values()))
+    def encode(self, x: np.ndarray) -> np.ndarray:
+        """What the rnn sees for integer inputs (..., d_in)."""
+        return encode(x, self.spec.symbols_in)
 
     @cached_property
     def _cells(self) -> list[Any]:
@@ -180,7 +205,7 @@ class ForeignNetwork:
         import torch
 
         h = np.asarray(h, dtype=np.float32)
-        a = np.asarray(x, dtype=np.float32).reshape(-1, self.spec.d_in)
+        a = self.encode(x).reshape(-1, self.spec.d_in)
         with torch.no_grad():
             out = self._step(torch.from_numpy(h.reshape(-1, self.hidden)), torch.from_numpy(a))
         return out.numpy().astype(np.float64).reshape(h.shape)
@@ -194,15 +219,22 @@ class ForeignNetwork:
     def readout(self, h: np.ndarray) -> np.ndarray:
         """Real outputs whose rounding is the answer: the head's outputs, or the argmax class."""
         out = self.logits(h)
-        if self.spec.output == "argmax":
+        if self.spec.output == "round":
+            return out
+        if not self.spec.symbols_out:
             return np.argmax(out, axis=-1)[..., None].astype(np.float64)
-        return out
+        columns, start = [], 0
+        for values in self.spec.symbols_out:
+            block = out[..., start : start + len(values)]
+            columns.append(np.asarray(values, dtype=np.float64)[np.argmax(block, axis=-1)])
+            start += len(values)
+        return np.stack(columns, axis=-1)
 
     def run(self, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Outputs (N, T, d_out) and states (N, T, hidden) for inputs x (N, T, d_in)."""
         import torch
 
-        xt = torch.from_numpy(np.asarray(x, dtype=np.float32))
+        xt = torch.from_numpy(self.encode(x))
         h = xt.new_zeros((xt.shape[0], self.hidden))
         hs = []
         with torch.no_grad():
@@ -225,6 +257,16 @@ class ForeignNetwork:
         tensors = {k: np.ascontiguousarray(v, dtype=np.float32) for k, v in self.weights.items()}
         save_file(tensors, path, metadata=self.spec.metadata())
         return path
+
+
+def encode(x: np.ndarray, symbols_in: tuple[tuple[int, ...], ...]) -> np.ndarray:
+    """Integer inputs (..., columns) as float32, one-hot per column when ``symbols_in`` lists
+    each column's symbols (a symbol outside its column's list is all zeros)."""
+    x = np.asarray(x)
+    if not symbols_in:
+        return x.astype(np.float32)
+    codes = [x[..., j, None] == np.asarray(symbols) for j, symbols in enumerate(symbols_in)]
+    return np.concatenate(codes, axis=-1).astype(np.float32)
 
 
 def from_module(module: Any, output: str = "round") -> ForeignNetwork:
@@ -288,7 +330,21 @@ def load_foreign(path: str | Path) -> ForeignNetwork:
             **sizes,
             output=meta["output"].lower(),
             nonlinearity=meta.get("nonlinearity", "tanh").lower(),
+            symbols_in=_symbols(meta.get("symbols_in")),
+            symbols_out=_symbols(meta.get("symbols_out")),
         )
         return ForeignNetwork(spec, weights)
     except ForeignNetworkError as e:
         raise ForeignNetworkError(f"{path}: {e}") from None
+
+
+def _symbols(text: str | None) -> tuple[tuple[int, ...], ...]:
+    """A ``symbols_in``/``symbols_out`` metadata entry: a JSON list of lists of integers."""
+    if text is None:
+        return ()
+    try:
+        return tuple(tuple(int(v) for v in column) for column in json.loads(text))
+    except (ValueError, TypeError):
+        raise ForeignNetworkError(
+            "symbols_in and symbols_out must be lists of integer lists"
+        ) from None

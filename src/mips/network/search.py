@@ -2,8 +2,10 @@
 
 The linear family is solved in closed form (``realize``: least squares and Ho–Kalman), which gives
 the minimal linear hidden size outright. Each nonlinear family (ReLU transition; ReLU transition and
-readout; a wide last resort) then trains all hidden sizes below the best found so far, several
-seeds each, as one packed computation, so the search order is the size order.
+readout; a wide one) then trains all hidden sizes below the best found so far, several seeds each,
+as one packed computation, so the search order is the size order. When none of them is exact, the
+scale-up family (``scaleup``: a GRU or ReLU network of 32 to 64 units with one-hot inputs) trains
+until one is: a larger network the readers read at any size beats no network.
 """
 
 from __future__ import annotations
@@ -13,9 +15,13 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass, field, replace
 
 from mips.data import SequenceData
-from mips.network.artifact import Architecture, TrainedNetwork
+from mips.network.artifact import Architecture, Recurrent, TrainedNetwork
+from mips.network.foreign import ForeignNetwork
 from mips.network.realize import realize
+from mips.network.scaleup import ScaleUpConfig, train_scaled
 from mips.network.train import CandidateResult, TrainConfig, train_pack
+
+SCALE_UP = "scale-up"
 
 
 @dataclass(frozen=True)
@@ -27,7 +33,7 @@ class SearchConfig:
     max_hidden_nonlinear: int = 5
     seeds_per_size: int = 4
     width: int = 16
-    families: tuple[str, ...] = ("linear", "relu", "relu-readout", "relu-wide")
+    families: tuple[str, ...] = ("linear", "relu", "relu-readout", "relu-wide", SCALE_UP)
     test_fraction: float = 0.2
     seed: int = 0
     # When no network is exact: read the inexact ones right on at least this share of held-out
@@ -35,11 +41,12 @@ class SearchConfig:
     # machine is read by majority (extract.majority) and the program must still verify.
     near_exact: float = 0.98
     train: TrainConfig = field(default_factory=TrainConfig)
+    scale_up: ScaleUpConfig = field(default_factory=ScaleUpConfig)
 
     def __post_init__(self) -> None:
-        unknown = set(self.families) - {"linear", *FAMILIES}
+        unknown = set(self.families) - {"linear", SCALE_UP, *FAMILIES}
         if unknown:
-            known = sorted({"linear", *FAMILIES})
+            known = sorted({"linear", SCALE_UP, *FAMILIES})
             raise ValueError(f"unknown families {sorted(unknown)}; known: {known}")
         if self.max_hidden < 1 or self.seeds_per_size < 1:
             raise ValueError("max_hidden and seeds_per_size must be positive")
@@ -59,7 +66,8 @@ class Family:
     below_linear: bool = True
 
 
-# The trained families, in search order; "linear" is solved in closed form and comes first.
+# The trained families, in search order; "linear" is solved in closed form and comes first, and
+# SCALE_UP comes last, only when none of these is exact.
 FAMILIES: dict[str, Family] = {
     "relu": Family(lambda h, w: Architecture(h, 2, w)),
     "relu-readout": Family(lambda h, w: Architecture(h, 2, w, 2, w)),
@@ -94,7 +102,7 @@ def search(
     data: SequenceData,
     config: SearchConfig | None = None,
     progress: Callable[[str, int, int], None] | None = None,
-) -> TrainedNetwork:
+) -> TrainedNetwork | ForeignNetwork:
     """Find and return the smallest network that is exact on ``data``, split by the config into
     a training and a held-out part.
 
@@ -107,8 +115,8 @@ def search(
     if not net.metrics["exact"]:
         share = net.metrics["sequence_accuracy"]
         raise NoExactNetwork(
-            f"no network with hidden size <= {config.max_hidden} was exact on the held-out split "
-            f"(the closest, {net.arch.describe()}, was right on {share:.1%} of its sequences)"
+            f"no network was exact on the held-out split (the closest, {net.describe()}, was "
+            f"right on {share:.1%} of its sequences)"
         )
     return net
 
@@ -118,7 +126,7 @@ def search_ranked(
     test: SequenceData,
     config: SearchConfig | None = None,
     progress: Callable[[str, int, int], None] | None = None,
-) -> list[TrainedNetwork]:
+) -> list[Recurrent]:
     """The smallest exact network of each family that found one, smallest first.
 
     The smallest network is not always the most readable: a family's runner-up can keep its
@@ -133,6 +141,8 @@ def search_ranked(
     closest: list[_Found] = []  # each family's inexact candidate right on most sequences
     trained = total_steps = 0
     for fam_index, family in enumerate(config.families):
+        if family == SCALE_UP:
+            continue
         limit = config.max_hidden if family == "linear" else config.max_hidden_nonlinear
         cap = limit if best is None else min(limit, best.result.arch.hidden - 1)
         linear = best is not None and best.family == "linear"
@@ -162,27 +172,39 @@ def search_ranked(
         "seconds": round(time.perf_counter() - t0, 3),
     }
     if best is None:
-        return _near_exact(closest, train, config, search_metrics)
+        near: list[Recurrent] = [f.network(train, config, search_metrics) for f in closest]
+        if SCALE_UP in config.families:
+            scaled = train_scaled(
+                train,
+                test,
+                config.scale_up,
+                config.seed,
+                config.train.max_label_errors,
+                progress,
+            )
+            for net in scaled:
+                net.metrics["seconds"] = round(time.perf_counter() - t0, 3)
+            if scaled[0].metrics["exact"]:
+                return scaled[:1]
+            near += scaled
+        return _near_exact(near, config)
     ranked = sorted(found, key=lambda f: (f.result.arch.rank(), f.result.steps, f.result.seed))
     return [f.network(train, config, search_metrics) for f in ranked]
 
 
-def _near_exact(
-    closest: list[_Found], train: SequenceData, config: SearchConfig, search_metrics: dict
-) -> list[TrainedNetwork]:
+def _near_exact(closest: list[Recurrent], config: SearchConfig) -> list[Recurrent]:
     """The inexact networks right on at least ``config.near_exact`` of held-out sequences, the
     most often right first; raises :class:`NoExactNetwork` when there are none."""
-    near = [f for f in closest if f.result.sequence_accuracy >= config.near_exact]
+    near = [n for n in closest if n.metrics["sequence_accuracy"] >= config.near_exact]
     if not near:
-        share = max((f.result.sequence_accuracy for f in closest), default=0.0)
+        share = max((n.metrics["sequence_accuracy"] for n in closest), default=0.0)
         raise NoExactNetwork(
-            f"no network with hidden size <= {config.max_hidden} in families "
-            f"{', '.join(config.families)} was exact on the held-out split (the closest was "
+            f"no network in families {', '.join(config.families)} was exact on the held-out "
+            f"split (the closest was "
             f"right on {share:.1%} of its sequences, below the {config.near_exact:.0%} read "
             "as near-exact)"
         )
-    near.sort(key=lambda f: (-f.result.sequence_accuracy, f.result.arch.rank()))
-    return [f.network(train, config, search_metrics) for f in near]
+    return sorted(near, key=lambda n: -n.metrics["sequence_accuracy"])
 
 
 @dataclass(frozen=True, eq=False)

@@ -1,0 +1,84 @@
+"""The scale-up family: a standard GRU or ReLU network, one-hot inputs, trained until exact."""
+
+import numpy as np
+import pytest
+
+from mips.data import SequenceData
+from mips.network import save_network
+from mips.network.foreign import ForeignNetwork, load_foreign
+from mips.network.scaleup import ScaleUpConfig, scaled_spec, train_scaled
+from mips.network.search import SearchConfig, search_ranked
+
+
+def _data(rule, low, high, n=400, length=6, seed=0) -> SequenceData:
+    x = np.random.default_rng(seed).integers(low, high + 1, (n, length, 1))
+    return SequenceData(x, rule(x))
+
+
+@pytest.fixture(scope="module")
+def sum_mod_3() -> SequenceData:
+    return _data(lambda x: np.cumsum(x, axis=1) % 3, 0, 2)
+
+
+def test_few_output_values_are_classified_by_a_gru_many_are_regressed_by_relu():
+    few = scaled_spec(_data(lambda x: np.cumsum(x, axis=1) % 3, 0, 2), 8, 32)
+    assert (few.cell, few.output, few.symbols_in, few.symbols_out) == (
+        "gru",
+        "argmax",
+        ((0, 1, 2),),
+        ((0, 1, 2),),
+    )
+    assert (few.d_in, few.d_out) == (3, 3)
+    many = scaled_spec(_data(lambda x: np.cumsum(x, axis=1), 0, 9), 8, 32)
+    assert (many.cell, many.nonlinearity, many.output, many.symbols_out) == (
+        "rnn",
+        "relu",
+        "round",
+        (),
+    )
+    assert many.symbols_in == (tuple(range(10)),)
+    # A column of more symbols than the one-hot limit is fed as the integer itself.
+    raw = scaled_spec(_data(lambda x: np.cumsum(x, axis=1) % 2, 0, 40), 8, 32)
+    assert (raw.symbols_in, raw.d_in) == ((), 1)
+
+
+def test_a_gru_becomes_exact_on_a_sum_mod_3_and_saves_for_explain(sum_mod_3, tmp_path):
+    train, test = sum_mod_3.split(0.25, 0)
+    config = ScaleUpConfig(sizes=(8,), seeds=1, steps=3000, eval_every=50, lr=1e-2)
+    nets = train_scaled(train, test, config, seed=0)
+    assert len(nets) == 1 and nets[0].metrics["exact"]
+    net = nets[0]
+    assert np.array_equal(net.predict(sum_mod_3.x), sum_mod_3.y)
+    saved = load_foreign(save_network(net, tmp_path / "net") / "network.safetensors")
+    assert saved.spec == net.spec
+    assert np.array_equal(saved.predict(sum_mod_3.x), sum_mod_3.y)
+
+
+def test_inexact_candidates_come_back_most_often_right_first(sum_mod_3):
+    train, test = sum_mod_3.split(0.25, 0)
+    config = ScaleUpConfig(sizes=(2,), seeds=2, steps=20, eval_every=10)
+    nets = train_scaled(train, test, config, seed=0)
+    assert len(nets) == 2 and not any(n.metrics["exact"] for n in nets)
+    shares = [n.metrics["sequence_accuracy"] for n in nets]
+    assert shares == sorted(shares, reverse=True)
+
+
+def test_the_search_scales_up_only_when_no_small_network_is_exact(monkeypatch, sum_mod_3):
+    import mips.network.search as search_module
+
+    calls = []
+
+    def scaled(train, test, config, seed, max_errors, progress):
+        calls.append(config.sizes)
+        return train_scaled(train, test, ScaleUpConfig(sizes=(8,), seeds=1, lr=1e-2), seed)
+
+    monkeypatch.setattr(search_module, "train_scaled", scaled)
+    train, test = sum_mod_3.split(0.2, 0)
+    ranked = search_ranked(train, test, SearchConfig(families=("linear", "scale-up")))
+    assert calls and isinstance(ranked[0], ForeignNetwork) and ranked[0].metrics["exact"]
+    assert ranked[0].metrics["family"] == "scale-up"
+    running = _data(lambda x: np.cumsum(x, axis=1), 0, 3)
+    train, test = running.split(0.2, 0)
+    calls.clear()
+    search_ranked(train, test, SearchConfig(families=("linear", "scale-up")))
+    assert not calls  # the closed-form linear network is exact
