@@ -3,9 +3,10 @@
 The linear family is solved in closed form (``realize``: least squares and Ho–Kalman), which gives
 the minimal linear hidden size outright. Each nonlinear family (ReLU transition; ReLU transition and
 readout; a wide one) then trains all hidden sizes below the best found so far, several seeds each,
-as one packed computation, so the search order is the size order. When none of them is exact, the
-scale-up family (``scaleup``: a GRU or ReLU network of 32 to 64 units with one-hot inputs) trains
-until one is: a larger network the readers read at any size beats no network.
+as one packed computation, so the search order is the size order. When no small network is exact,
+the scale-up family (``scaleup``: a GRU or ReLU network of 32 to 64 units with one-hot inputs)
+trains until one is, and ends the search: a larger network the readers read at any size beats
+minutes more of searching for a small one.
 """
 
 from __future__ import annotations
@@ -33,7 +34,10 @@ class SearchConfig:
     max_hidden_nonlinear: int = 5
     seeds_per_size: int = 4
     width: int = 16
-    families: tuple[str, ...] = ("linear", "relu", "relu-readout", "relu-wide", SCALE_UP)
+    # SCALE_UP runs only when no family before it found an exact network, and ends the search
+    # when it finds one: it is exact within seconds where the wide family, slower by minutes,
+    # is the last resort.
+    families: tuple[str, ...] = ("linear", "relu", "relu-readout", SCALE_UP, "relu-wide")
     test_fraction: float = 0.2
     seed: int = 0
     # When no network is exact: read the inexact ones right on at least this share of held-out
@@ -139,9 +143,21 @@ def search_ranked(
     best: _Found | None = None
     found: list[_Found] = []
     closest: list[_Found] = []  # each family's inexact candidate right on most sequences
+    scaled: list[ForeignNetwork] = []  # the scale-up family's candidates, when it ran
     trained = total_steps = 0
     for fam_index, family in enumerate(config.families):
         if family == SCALE_UP:
+            if best is None:
+                scaled = train_scaled(
+                    train,
+                    test,
+                    config.scale_up,
+                    config.seed,
+                    config.train.max_label_errors,
+                    progress,
+                )
+                if scaled[0].metrics["exact"]:
+                    break
             continue
         limit = config.max_hidden if family == "linear" else config.max_hidden_nonlinear
         cap = limit if best is None else min(limit, best.result.arch.hidden - 1)
@@ -171,23 +187,13 @@ def search_ranked(
         "search_steps": total_steps,
         "seconds": round(time.perf_counter() - t0, 3),
     }
+    for net in scaled:
+        net.metrics["seconds"] = search_metrics["seconds"]
+    if best is None and scaled and scaled[0].metrics["exact"]:
+        return scaled[:1]
     if best is None:
-        near: list[Recurrent] = [f.network(train, config, search_metrics) for f in closest]
-        if SCALE_UP in config.families:
-            scaled = train_scaled(
-                train,
-                test,
-                config.scale_up,
-                config.seed,
-                config.train.max_label_errors,
-                progress,
-            )
-            for net in scaled:
-                net.metrics["seconds"] = round(time.perf_counter() - t0, 3)
-            if scaled[0].metrics["exact"]:
-                return scaled[:1]
-            near += scaled
-        return _near_exact(near, config)
+        near = [f.network(train, config, search_metrics) for f in closest]
+        return _near_exact([*near, *scaled], config)
     ranked = sorted(found, key=lambda f: (f.result.arch.rank(), f.result.steps, f.result.seed))
     return [f.network(train, config, search_metrics) for f in ranked]
 
