@@ -82,3 +82,17 @@ def test_the_search_scales_up_only_when_no_small_network_is_exact(monkeypatch, s
     calls.clear()
     search_ranked(train, test, SearchConfig(families=("linear", "scale-up")))
     assert not calls  # the closed-form linear network is exact
+
+
+def test_word_outputs_are_classified_before_small_networks_regress_their_codes():
+    from mips.data import Vocabulary
+    from mips.network.search import _order
+
+    families = SearchConfig().families
+    x = np.zeros((4, 3, 1), dtype=np.int64)
+    numbers = SequenceData(x, x)
+    words = SequenceData(x, x, y_vocab=(Vocabulary(("coffee", "nothing")),))
+    assert [f for _, f in _order(families, numbers)] == list(families)
+    ordered = _order(families, words)
+    assert [f for _, f in ordered][:2] == ["linear", "scale-up"]
+    assert sorted(ordered) == list(enumerate(families))  # each keeps its place for its seed

@@ -145,7 +145,7 @@ def search_ranked(
     closest: list[_Found] = []  # each family's inexact candidate right on most sequences
     scaled: list[ForeignNetwork] = []  # the scale-up family's candidates, when it ran
     trained = total_steps = 0
-    for fam_index, family in enumerate(config.families):
+    for fam_index, family in _order(config.families, train):
         if family == SCALE_UP:
             if best is None:
                 scaled = train_scaled(
@@ -196,6 +196,17 @@ def search_ranked(
         return _near_exact([*near, *scaled], config)
     ranked = sorted(found, key=lambda f: (f.result.arch.rank(), f.result.steps, f.result.seed))
     return [f.network(train, config, search_metrics) for f in ranked]
+
+
+def _order(families: tuple[str, ...], data: SequenceData) -> list[tuple[int, str]]:
+    """The families with their places in ``families``, in search order. Outputs that are words
+    have no order a regression could use (their codes are alphabetical), so when any output
+    column is words the scale-up family, which classifies them, comes right after the closed
+    form."""
+    order = list(enumerate(families))
+    if SCALE_UP in families and any(v is not None for v in data.y_vocab or ()):
+        order.sort(key=lambda p: p[1] not in ("linear", SCALE_UP))
+    return order
 
 
 def _near_exact(closest: list[Recurrent], config: SearchConfig) -> list[Recurrent]:
