@@ -72,3 +72,27 @@ def test_a_few_wrong_labels_are_tolerated_and_reported_as_suspects():
     found = {(s.sequence, s.step) for s in noisy.suspects}
     assert found == set(flipped)
     assert all(s.label[0] == s.value[0] + 7 for s in noisy.suspects)
+
+
+def test_with_wrong_labels_the_verified_formula_contradicting_fewest_labels_wins():
+    from types import SimpleNamespace
+
+    from mips.pipeline import _fewest_contradictions
+
+    x = np.arange(12).reshape(4, 3, 1)
+    y = x.copy()
+    y[2, 1] += 1  # one wrong label
+    data = SequenceData(x, y)
+
+    def attempt(shift_at: int | None, verified: bool = True, form: str = "formula"):
+        def run(seq):  # the identity, off by one wherever the input is shift_at
+            return [[v[0] + (v[0] == shift_at)] for v in seq]
+
+        program = SimpleNamespace(form=form, run=run)
+        return SimpleNamespace(program=program, verification=SimpleNamespace(verified=verified))
+
+    memorised, clean = attempt(0), attempt(None)
+    unverified, table = attempt(None, verified=False), attempt(None, form="table")
+    chosen = _fewest_contradictions([memorised, unverified, clean, table], "formula", data)
+    assert chosen is clean
+    assert _fewest_contradictions([memorised, table], "formula", data) is memorised

@@ -85,6 +85,7 @@ def synthesize(
                 stage.regress,
                 config.max_label_errors,
                 header_of=lambda n, m, p: header(n, m, p, config.seed, config.digest()),
+                every=bool(config.max_label_errors),
             )
         chosen = best_attempt(attempts)
         if chosen is not None and chosen.program.form == "formula":
@@ -100,16 +101,17 @@ def read_programs(
     config: RegressConfig,
     max_label_errors: float,
     header_of: Callable[[Recurrent, StateMachine, Program], str],
+    every: bool = False,
 ) -> list[Attempt]:
-    """Regress, emit and verify each machine in turn, up to the first verified formula; the
-    programs speak ``data``'s words and are verified on ``heldout``."""
+    """Regress, emit and verify each machine in turn, up to the first verified formula (or
+    ``every`` machine); the programs speak ``data``'s words and are verified on ``heldout``."""
     attempts = []
     for machine in machines:
         program = _with_words(regress(machine, config), data)
         source = emit_python(program, header_of(net, machine, program))
         report = verify(source, program, machine, heldout, max_label_errors)
         attempts.append(Attempt(net, machine, program, source, report))
-        if report.verified and program.form == "formula":
+        if report.verified and program.form == "formula" and not every:
             break
     return attempts
 
@@ -117,20 +119,22 @@ def read_programs(
 def _read(
     net: Recurrent, answers: SequenceData, stage: SynthConfig, errors: list[str]
 ) -> list[StateMachine]:
-    """The machines read from ``net``; with ``max_label_errors``, when no reader takes all the
-    network's answers as those of one machine, the machine read by majority within that share
-    of them (the network that fits noisy labels may itself slip on a few steps)."""
+    """The machines read from ``net``; with ``max_label_errors``, also the machine read by
+    majority within that share of the network's answers. The network that fits noisy labels may
+    learn a few of them, as a rare state of its own; the majority reading merges such a state
+    into the frequent one it behaves like, and the program that contradicts fewest labels wins."""
+    machines = []
     try:
-        return extract(net, answers, stage.extract)
+        machines = extract(net, answers, stage.extract)
     except ExtractionError as e:
         errors.append(str(e))
     if not stage.max_label_errors:
-        return []
+        return machines
     near = replace(stage.extract, majority_tolerance=stage.max_label_errors)
     try:
-        return extract(net, answers, near, NEAR_EXACT)
+        return machines + extract(net, answers, near, NEAR_EXACT)
     except ExtractionError:
-        return []
+        return machines
 
 
 def _result(
@@ -142,9 +146,12 @@ def _result(
     errors: list[str],
     data: SequenceData,
 ) -> Synthesis:
-    """The best verified attempt; else the stage that failed (no machine read: extract; no
-    machine's program verified: verify) and why."""
+    """The best verified attempt (with ``max_label_errors``, the formula that contradicts fewest
+    labels); else the stage that failed (no machine read: extract; no machine's program
+    verified: verify) and why."""
     chosen = best_attempt(attempts)
+    if chosen is not None and config.max_label_errors:
+        chosen = _fewest_contradictions(attempts, chosen.program.form, data)
     if chosen is not None:
         suspects = _suspects(chosen, data) if config.max_label_errors else ()
         return Synthesis(config, clock.seconds, chosen, tuple(attempts), suspects=suspects)
@@ -193,6 +200,25 @@ def _with_words(program: Program, data: SequenceData) -> Program:
     words_in = tuple(None if v is None else v.words for v in data.x_vocab or (None,) * data.d_in)
     words_out = tuple(None if v is None else v.words for v in data.y_vocab or (None,) * data.d_out)
     return replace(program, words_in=words_in, words_out=words_out)
+
+
+def _fewest_contradictions(attempts: list[Attempt], form: str, data: SequenceData) -> Attempt:
+    """Of the verified attempts of ``form``, the first of those contradicting fewest labels."""
+    candidates = [a for a in attempts if a.verification.verified and a.program.form == form]
+    return min(candidates, key=lambda a: _contradicted(a.program, data))
+
+
+def _contradicted(program: Program, data: SequenceData) -> int:
+    """Labelled steps ``program`` contradicts (a step it cannot answer counts as one)."""
+    wrong = 0
+    for x, y in data.sequences():
+        try:
+            got = program.run(x)
+        except KeyError:  # a lookup table without this row
+            wrong += len(y)
+            continue
+        wrong += sum(g != w for g, w in zip(got, y, strict=True))
+    return wrong
 
 
 def _suspects(chosen: Attempt, data: SequenceData) -> tuple[Suspect, ...]:
