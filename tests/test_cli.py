@@ -278,7 +278,7 @@ def test_synth_with_wrong_labels_writes_the_suspects(tmp_path: Path) -> None:
     assert rows[1] == f'700,6,"{label}","{label - 7}",7.0'
 
 
-@pytest.mark.slow  # the network search: about 1.5 CPU-minutes
+@pytest.mark.slow  # the network search: about 20 CPU-seconds
 def test_coffee_machine_example_replays_every_trace(tmp_path: Path) -> None:
     import json
 
