@@ -129,7 +129,7 @@ def _train_one(
     y = torch.tensor(train.y)
     mask = torch.tensor(train.mask)
     gen = torch.Generator().manual_seed(seed)
-    best: tuple[float, int, dict[str, np.ndarray]] = (-1.0, 0, {})
+    best: tuple[float, float, int, dict[str, np.ndarray]] = (-1.0, 0.0, 0, {})
     last_gain = 0
     step = 0
     for step in range(1, config.steps + 1):
@@ -145,12 +145,13 @@ def _train_one(
         net = ForeignNetwork(spec, _weights(module))
         share, errors = _score(net, test)
         if share > best[0]:
-            best, last_gain = (share, step, net.weights), step
+            best, last_gain = (share, 1.0 - errors, step, net.weights), step
         if errors <= max_label_errors and _score(net, train)[1] <= max_label_errors:
-            return _done(net, step, True, 1.0)
+            return _done(net, step, True, 1.0, 1.0 - errors)
         if step - last_gain >= config.patience:
             break
-    return _done(ForeignNetwork(spec, best[2]), best[1], False, best[0])
+    share, accuracy, at, weights = best
+    return _done(ForeignNetwork(spec, weights), at, False, share, accuracy)
 
 
 def _loss(out: torch.Tensor, y: torch.Tensor, mask: torch.Tensor, spec: ForeignSpec):
@@ -176,6 +177,8 @@ def _score(net: ForeignNetwork, data: SequenceData) -> tuple[float, float]:
     return float(1.0 - wrong.any(-1).mean()), float(wrong.sum() / data.mask.sum())
 
 
-def _done(net: ForeignNetwork, step: int, exact: bool, share: float) -> ForeignNetwork:
-    net.metrics.update(exact=exact, steps=step, sequence_accuracy=share)
+def _done(
+    net: ForeignNetwork, step: int, exact: bool, share: float, accuracy: float
+) -> ForeignNetwork:
+    net.metrics.update(exact=exact, steps=step, sequence_accuracy=share, heldout_accuracy=accuracy)
     return net
