@@ -165,6 +165,9 @@ class ForeignNetwork:
         """What the rnn sees for integer inputs (..., d_in)."""
         return encode(x, self.spec.symbols_in)
 
+    def n_parameters(self) -> int:
+        return int(sum(v.size for v in self.weights.values()))
+
     @cached_property
     def _cells(self) -> list[Any]:
         """One torch cell per layer holding this network's weights, in float32 as trained."""
