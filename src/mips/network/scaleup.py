@@ -37,9 +37,9 @@ class ScaleUpConfig:
     seeds: int = 2
     steps: int = 4000
     batch_size: int = 64
-    # Adam's step for the GRU classifiers: at 1e-2 a 32-unit GRU was exact 2-4 times sooner than
-    # at 3e-3 on each of 11 tasks (modular sums, windows, run lengths, counters, a language);
-    # batches of 256 were slower per second at either step.
+    # Adam's step for the GRU classifiers: at 1e-2 a 32-unit GRU was exact 1.6 to 8 times
+    # sooner than at 3e-3 on each of 11 tasks (modular sums, windows, run lengths, counters, a
+    # language); batches of 256 were slower on 9 of them.
     lr: float = 1e-2
     # ...and for the ReLU regressors, which at 1e-2 stalled short of exact on a gated sum that
     # 3e-3 fitted.
