@@ -85,7 +85,8 @@ def synthesize(
                 stage.regress,
                 config.max_label_errors,
                 header_of=lambda n, m, p: header(n, m, p, config.seed, config.digest()),
-                every=bool(config.max_label_errors),
+                # Noisy labels with only finite readings: the majority reading competes.
+                every=bool(config.max_label_errors) and all(m.kind == "finite" for m in machines),
             )
         chosen = best_attempt(attempts)
         if chosen is not None and chosen.program.form == "formula":
@@ -128,7 +129,8 @@ def _read(
         machines = extract(net, answers, stage.extract)
     except ExtractionError as e:
         errors.append(str(e))
-    if not stage.max_label_errors:
+    # The majority reading is a finite one: it competes only with finite readings.
+    if not stage.max_label_errors or any(m.kind != "finite" for m in machines):
         return machines
     near = replace(stage.extract, majority_tolerance=stage.max_label_errors)
     try:
