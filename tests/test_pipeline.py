@@ -93,6 +93,7 @@ def test_with_wrong_labels_the_verified_formula_contradicting_fewest_labels_wins
 
     memorised, clean = attempt(0), attempt(None)
     unverified, table = attempt(None, verified=False), attempt(None, form="table")
-    chosen = _fewest_contradictions([memorised, unverified, clean, table], "formula", data)
-    assert chosen is clean
-    assert _fewest_contradictions([memorised, table], "formula", data) is memorised
+    chosen, found = _fewest_contradictions([memorised, unverified, clean, table], "formula", data)
+    assert chosen is clean and found.count == 1 and found.steps[0][:2] == (2, 1)
+    chosen, found = _fewest_contradictions([memorised, table], "formula", data)
+    assert chosen is memorised and found.count == len(found.steps) > 0

@@ -18,7 +18,7 @@ answers, and the labelled steps the program contradicts are returned as suspects
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from dataclasses import replace
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -153,10 +153,11 @@ def _result(
     verified: verify) and why."""
     chosen = best_attempt(attempts)
     if chosen is not None and config.max_label_errors:
-        chosen = _fewest_contradictions(attempts, chosen.program.form, data)
-    if chosen is not None:
-        suspects = _suspects(chosen, data) if config.max_label_errors else ()
+        chosen, found = _fewest_contradictions(attempts, chosen.program.form, data)
+        suspects = _suspects(chosen.network, found, data)
         return Synthesis(config, clock.seconds, chosen, tuple(attempts), suspects=suspects)
+    if chosen is not None:
+        return Synthesis(config, clock.seconds, chosen, tuple(attempts))
     if first_machine is None:
         return Synthesis(
             config, clock.seconds, network=first_net, failed_stage="extract", reason=errors[0]
@@ -204,37 +205,48 @@ def _with_words(program: Program, data: SequenceData) -> Program:
     return replace(program, words_in=words_in, words_out=words_out)
 
 
-def _fewest_contradictions(attempts: list[Attempt], form: str, data: SequenceData) -> Attempt:
-    """Of the verified attempts of ``form``, the first of those contradicting fewest labels."""
-    candidates = [a for a in attempts if a.verification.verified and a.program.form == form]
-    return min(candidates, key=lambda a: _contradicted(a.program, data))
+@dataclass(frozen=True)
+class _Contradicted:
+    """Where a program contradicts the labels: each (sequence, step, label, program's value),
+    and how many labelled steps it could not answer (a lookup table without their row)."""
+
+    steps: tuple[tuple[int, int, tuple[int, ...], tuple[int, ...]], ...]
+    unanswered: int
+
+    @property
+    def count(self) -> int:
+        return len(self.steps) + self.unanswered
 
 
-def _contradicted(program: Program, data: SequenceData) -> int:
-    """Labelled steps ``program`` contradicts (a step it cannot answer counts as one)."""
-    wrong = 0
-    for x, y in data.sequences():
-        try:
-            got = program.run(x)
-        except KeyError:  # a lookup table without this row
-            wrong += len(y)
-            continue
-        wrong += sum(g != w for g, w in zip(got, y, strict=True))
-    return wrong
-
-
-def _suspects(chosen: Attempt, data: SequenceData) -> tuple[Suspect, ...]:
-    """The labelled steps the chosen program contradicts, most suspect first: those where the
-    network's real-valued output lies farthest from the label."""
-    y_net, _ = chosen.network.run(data.x)
-    found = []
+def _contradicted_steps(program: Program, data: SequenceData) -> _Contradicted:
+    steps, unanswered = [], 0
     for i, (x, y) in enumerate(data.sequences()):
         try:
-            got = chosen.program.run(x)
-        except KeyError:  # a lookup table without this row: no value to compare
+            got = program.run(x)
+        except KeyError:
+            unanswered += len(y)
             continue
-        for t, (g, w) in enumerate(zip(got, y, strict=True)):
-            if g != w:
-                distance = float(np.abs(y_net[i, t] - np.asarray(w)).max())
-                found.append(Suspect(i, t, tuple(w), tuple(g), round(distance, 3)))
-    return tuple(sorted(found, key=lambda s: (-s.distance, s.sequence, s.step)))
+        steps += [(i, t, w, g) for t, (g, w) in enumerate(zip(got, y, strict=True)) if g != w]
+    return _Contradicted(tuple(steps), unanswered)
+
+
+def _fewest_contradictions(
+    attempts: list[Attempt], form: str, data: SequenceData
+) -> tuple[Attempt, _Contradicted]:
+    """Of the verified attempts of ``form``, the first of those contradicting fewest labels."""
+    candidates = [a for a in attempts if a.verification.verified and a.program.form == form]
+    scored = [(a, _contradicted_steps(a.program, data)) for a in candidates]
+    return min(scored, key=lambda p: p[1].count)
+
+
+def _suspects(network: Recurrent, found: _Contradicted, data: SequenceData) -> tuple[Suspect, ...]:
+    """The labelled steps the chosen program contradicts, most suspect first: those where the
+    network's real-valued output lies farthest from the label."""
+    y_net, _ = network.run(data.x)
+    suspects = [
+        Suspect(
+            i, t, tuple(w), tuple(g), round(float(np.abs(y_net[i, t] - np.asarray(w)).max()), 3)
+        )
+        for i, t, w, g in found.steps
+    ]
+    return tuple(sorted(suspects, key=lambda s: (-s.distance, s.sequence, s.step)))

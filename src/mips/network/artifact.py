@@ -83,6 +83,11 @@ class Recurrent(Protocol):
     def describe(self) -> str: ...
 
 
+def wrong_steps(net: Recurrent, data: SequenceData) -> np.ndarray:
+    """(N, T) True where ``net``'s answer misses the label; padding is never wrong."""
+    return (net.predict(data.x) != data.y).any(axis=2) & data.mask
+
+
 def _mlp(a: np.ndarray, layers: list[tuple[np.ndarray, np.ndarray]]) -> np.ndarray:
     for i, (w, b) in enumerate(layers):
         a = a @ w + b
@@ -160,7 +165,7 @@ class TrainedNetwork:
 
     def wrong_steps(self, data: SequenceData) -> np.ndarray:
         """(N, T) True where a rounded output misses the label; padding is never wrong."""
-        return (self.predict(data.x) != data.y).any(axis=2) & data.mask
+        return wrong_steps(self, data)
 
     def n_parameters(self) -> int:
         return int(sum(v.size for v in self.weights.values()))

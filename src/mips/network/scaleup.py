@@ -18,7 +18,6 @@ network is an ordinary ``torch.nn.GRU`` or ``RNN`` with a linear head, returned 
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -26,6 +25,7 @@ import numpy as np
 import torch
 
 from mips.data import SequenceData
+from mips.network.artifact import wrong_steps
 from mips.network.foreign import ForeignNetwork, ForeignSpec, encode
 
 
@@ -104,13 +104,12 @@ def train_scaled(
     splits (missing at most ``max_label_errors`` of each split's labelled steps). Returns that
     one alone, or when none is exact every candidate at its best evaluation, the most often right
     first; each carries ``metrics`` (``exact``, ``sequence_accuracy``, ``steps``, ...)."""
-    t0 = time.perf_counter()
     seeds = np.random.SeedSequence([seed, 0x6A7E]).generate_state(len(config.sizes) * config.seeds)
     found = []
     for i, hidden in enumerate(h for h in config.sizes for _ in range(config.seeds)):
         spec = scaled_spec(train, hidden, config.max_symbols)
         net = _train_one(spec, train, test, config, int(seeds[i]), max_label_errors, progress)
-        net.metrics.update(family="scale-up", seed=int(seeds[i]), seconds=time.perf_counter() - t0)
+        net.metrics.update(family="scale-up", seed=int(seeds[i]))
         if net.metrics["exact"]:
             return [net]
         found.append(net)
@@ -180,7 +179,7 @@ def _weights(module: _Module) -> dict[str, np.ndarray]:
 
 def _score(net: ForeignNetwork, data: SequenceData) -> tuple[float, float]:
     """Share of sequences right at every labelled step; share of labelled steps missed."""
-    wrong = (net.predict(data.x) != data.y).any(-1) & data.mask
+    wrong = wrong_steps(net, data)
     return float(1.0 - wrong.any(-1).mean()), float(wrong.sum() / data.mask.sum())
 
 
