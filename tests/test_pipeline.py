@@ -26,10 +26,12 @@ def test_a_runner_up_network_is_read_when_the_smallest_gives_no_program(
     net = counter_network
     x = np.random.default_rng(1).integers(0, 20, (500, 8, 1))
     data = SequenceData(x, np.cumsum(x, axis=1))
-    monkeypatch.setattr(search_module, "search_ranked", lambda *a, **k: [net(0.3)])
+    monkeypatch.setattr(search_module, "search_rounds", lambda *a, **k: iter([[net(0.3)]]))
     alone = synthesize(data)
     assert alone.failed_stage == "extract" and "no machine read by majority" in alone.reason
-    monkeypatch.setattr(search_module, "search_ranked", lambda *a, **k: [net(0.3), net(0.0)])
+    monkeypatch.setattr(
+        search_module, "search_rounds", lambda *a, **k: iter([[net(0.3), net(0.0)]])
+    )
     synthesis = synthesize(data)
     assert synthesis.ok and synthesis.form == "formula", synthesis.reason
     assert synthesis.network.weights["f.0.bias"][0] == 0.0

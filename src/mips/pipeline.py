@@ -51,7 +51,7 @@ def synthesize(
     network: Recurrent | None = None,
 ) -> Synthesis:
     """Train (or take) a network on ``data``, read its state machine, and emit a verified program."""
-    from mips.network.search import NoExactNetwork, search_ranked
+    from mips.network.search import NoExactNetwork, search_rounds
 
     config = config or SynthConfig()
     stage = config.seeded()
@@ -60,37 +60,40 @@ def synthesize(
     if clash.fraction > config.max_label_errors:
         return Synthesis(config, clock.seconds, failed_stage="data", reason=clash.describe(data))
     train, heldout = data.split(stage.search.test_fraction, stage.search.seed)
-    try:
-        with clock("network"):
-            networks = (
-                [network] if network else search_ranked(train, heldout, stage.search, progress)
-            )
-    except NoExactNetwork as e:
-        return Synthesis(config, clock.seconds, failed_stage="network", reason=str(e))
-
+    # The search comes in rounds: near-exact networks may be read before slower families train.
+    rounds = iter([[network]]) if network else search_rounds(train, heldout, stage.search, progress)
     attempts: list[Attempt] = []
     errors: list[str] = []
     first_net, first_machine = None, None
-    for net, answers in _simplified(networks, train, stage, clock):
-        first_net = first_net or net
-        with clock("extract"):
-            machines = _read(net, answers, stage, errors)
-        first_machine = first_machine or (machines[0] if machines else None)
-        with clock("regress+verify"):
-            attempts += read_programs(
-                net,
-                machines,
-                data,
-                heldout,
-                stage.regress,
-                config.max_label_errors,
-                header_of=lambda n, m, p: header(n, m, p, config.seed, config.digest()),
-                # Noisy labels with only finite readings: the majority reading competes.
-                every=bool(config.max_label_errors) and all(m.kind == "finite" for m in machines),
-            )
-        chosen = best_attempt(attempts)
-        if chosen is not None and chosen.program.form == "formula":
+    while True:
+        try:
+            with clock("network"):
+                networks = next(rounds, None)
+        except NoExactNetwork as e:  # raised only when no round came before
+            return Synthesis(config, clock.seconds, failed_stage="network", reason=str(e))
+        if networks is None:
             break
+        for net, answers in _simplified(networks, train, stage, clock):
+            first_net = first_net or net
+            with clock("extract"):
+                machines = _read(net, answers, stage, errors)
+            first_machine = first_machine or (machines[0] if machines else None)
+            with clock("regress+verify"):
+                attempts += read_programs(
+                    net,
+                    machines,
+                    data,
+                    heldout,
+                    stage.regress,
+                    config.max_label_errors,
+                    header_of=lambda n, m, p: header(n, m, p, config.seed, config.digest()),
+                    # Noisy labels with only finite readings: the majority reading competes.
+                    every=bool(config.max_label_errors)
+                    and all(m.kind == "finite" for m in machines),
+                )
+            chosen = best_attempt(attempts)
+            if chosen is not None and chosen.program.form == "formula":
+                return _result(config, clock, attempts, first_net, first_machine, errors, data)
     return _result(config, clock, attempts, first_net, first_machine, errors, data)
 
 

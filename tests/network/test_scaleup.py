@@ -96,3 +96,25 @@ def test_word_outputs_are_classified_before_small_networks_regress_their_codes()
     ordered = _order(families, words)
     assert [f for _, f in ordered][:2] == ["linear", "scale-up"]
     assert sorted(ordered) == list(enumerate(families))  # each keeps its place for its seed
+
+
+def test_near_exact_scale_up_networks_are_a_round_before_the_wide_family_trains(
+    monkeypatch, sum_mod_3
+):
+    import mips.network.search as search_module
+    from mips.network.search import search_rounds
+
+    near = train_scaled(*sum_mod_3.split(0.2, 0), ScaleUpConfig(sizes=(2,), seeds=1, steps=10), 0)
+    near[0].metrics["sequence_accuracy"] = 0.99  # near-exact, whatever it scored
+    trained = []
+    monkeypatch.setattr(search_module, "train_scaled", lambda *a, **k: near)
+    monkeypatch.setattr(search_module, "_train_family", lambda *a, **k: trained.append(a[2]) or [])
+    train, test = _data(lambda x: np.cumsum(x, axis=1) % 3 * (x > 0), 0, 2).split(0.2, 0)
+    config = SearchConfig(families=("scale-up", "relu-wide"), near_exact=0.98)
+    rounds = search_rounds(train, test, config)
+    assert next(rounds) == near and trained == []  # read before the wide family trains
+    assert list(rounds) == [] and trained == ["relu-wide"]  # nothing new to read after it
+    assert search_ranked(train, test, config) == near
+    near[0].metrics["sequence_accuracy"] = 0.5
+    with pytest.raises(search_module.NoExactNetwork):
+        next(search_rounds(train, test, config))

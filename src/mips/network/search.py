@@ -12,7 +12,7 @@ minutes more of searching for a small one.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass, field, replace
 
 from mips.data import SequenceData
@@ -142,12 +142,29 @@ def search_ranked(
     states try them in this order. When none is exact, the near-exact ones (``metrics["exact"]``
     False), most often right first; raises :class:`NoExactNetwork` when there are none either.
     """
+    rounds = list(search_rounds(train, test, config, progress))
+    if rounds[-1][0].metrics["exact"]:
+        return rounds[-1]
+    return sorted((n for r in rounds for n in r), key=lambda n: -n.metrics["sequence_accuracy"])
+
+
+def search_rounds(
+    train: SequenceData,
+    test: SequenceData,
+    config: SearchConfig | None = None,
+    progress: Callable[[str, int, int], None] | None = None,
+) -> Iterator[list[Recurrent]]:
+    """:func:`search_ranked`'s networks, in rounds a caller may stop after: when the scale-up
+    family leaves only near-exact networks, they come first, as a round of their own, before
+    the families after it train; reading them takes seconds where those families take minutes.
+    The last round is :func:`search_ranked`'s list, less the networks already given."""
     config = config or SearchConfig()
     t0 = time.perf_counter()
     best: _Found | None = None
     found: list[_Found] = []
     closest: list[_Found] = []  # each family's inexact candidate right on most sequences
     scaled: list[ForeignNetwork] = []  # the scale-up family's candidates, when it ran
+    given: list[Recurrent] = []
     trained = total_steps = 0
     for fam_index, family in _order(config.families, train):
         if family == SCALE_UP:
@@ -162,6 +179,9 @@ def search_ranked(
                 )
                 if scaled[0].metrics["exact"]:
                     break
+                given = _near_exact(scaled, config, raises=False)
+                if given:
+                    yield given
             continue
         limit = config.max_hidden if family == "linear" else config.max_hidden_nonlinear
         cap = limit if best is None else min(limit, best.result.arch.hidden - 1)
@@ -176,7 +196,7 @@ def search_ranked(
             pack_seed = config.seed * 7919 + fam_index
             shrink = best is not None
             results = _train_family(train, test, family, cap, pack_seed, config, shrink, progress)
-            total_steps += max(r.steps for r in results)
+            total_steps += max((r.steps for r in results), default=0)
         trained += len(results)
         inexact = [r for r in results if not r.exact]
         if inexact:
@@ -196,12 +216,16 @@ def search_ranked(
     for net in scaled:
         net.metrics["seconds"] = search_metrics["seconds"]
     if best is None and scaled and scaled[0].metrics["exact"]:
-        return scaled[:1]
-    if best is None:
+        yield scaled[:1]
+    elif best is None:
         near = [f.network(train, config, search_metrics) for f in closest]
-        return _near_exact([*near, *scaled], config)
-    ranked = sorted(found, key=lambda f: (f.result.arch.rank(), f.result.steps, f.result.seed))
-    return [f.network(train, config, search_metrics) for f in ranked]
+        ready = _near_exact([*near, *scaled], config, raises=not given)
+        rest = [n for n in ready if all(n is not g for g in given)]
+        if rest:
+            yield rest
+    else:
+        ranked = sorted(found, key=lambda f: (f.result.arch.rank(), f.result.steps, f.result.seed))
+        yield [f.network(train, config, search_metrics) for f in ranked]
 
 
 def _order(families: tuple[str, ...], data: SequenceData) -> list[tuple[int, str]]:
@@ -215,11 +239,14 @@ def _order(families: tuple[str, ...], data: SequenceData) -> list[tuple[int, str
     return order
 
 
-def _near_exact(closest: list[Recurrent], config: SearchConfig) -> list[Recurrent]:
+def _near_exact(
+    closest: list[Recurrent], config: SearchConfig, raises: bool = True
+) -> list[Recurrent]:
     """The inexact networks right on at least ``config.near_exact`` of held-out sequences, the
-    most often right first; raises :class:`NoExactNetwork` when there are none."""
+    most often right first; when there are none, raises :class:`NoExactNetwork` (or with
+    ``raises`` False, returns none)."""
     near = [n for n in closest if n.metrics["sequence_accuracy"] >= config.near_exact]
-    if not near:
+    if not near and raises:
         share = max((n.metrics["sequence_accuracy"] for n in closest), default=0.0)
         raise NoExactNetwork(
             f"no network in families {', '.join(config.families)} was exact on the held-out "
