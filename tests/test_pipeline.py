@@ -87,10 +87,10 @@ def test_with_wrong_labels_the_verified_formula_contradicting_fewest_labels_wins
     data = SequenceData(x, y)
 
     def attempt(shift_at: int | None, verified: bool = True, form: str = "formula"):
-        def run(seq):  # the identity, off by one wherever the input is shift_at
-            return [[v[0] + (v[0] == shift_at)] for v in seq]
+        def run_batch(x, lengths):  # the identity, off by one wherever the input is shift_at
+            return x + (x == shift_at), np.ones(len(x), dtype=bool)
 
-        program = SimpleNamespace(form=form, run=run)
+        program = SimpleNamespace(form=form, run_batch=run_batch)
         return SimpleNamespace(program=program, verification=SimpleNamespace(verified=verified))
 
     memorised, clean = attempt(0), attempt(None)

@@ -98,3 +98,24 @@ def test_a_state_read_through_another_update_stays():
         (f("y", ("b",), expr=var(0)),),
     )
     assert program.without_dead_state().state == ("a", "b")
+
+
+def test_a_batch_runs_as_each_sequence_alone_and_a_missing_row_fails_only_its_sequence():
+    # A counter mod 3 by table (rows for inputs 0 and 1 only) feeding a parity formula.
+    table = tuple(((s, x), (s + x) % 3) for s in range(3) for x in range(2))
+    upd = Formula("s_new", ("s", "x"), table=table)
+    out = Formula("y", ("s", "x", "s_new"), expr=Expr("xor", (var(2), var(1))))
+    program = Program(("x",), ("s",), (0,), (upd,), (out,))
+    x = np.random.default_rng(1).integers(0, 2, (30, 9, 1))
+    x[3, 4] = 2  # a row the table lacks
+    x[5, 8] = 2  # ...but past this sequence's length
+    lengths = np.full(30, 9)
+    lengths[5] = 8
+    out_all, answered = program.run_batch(x, lengths)
+    assert answered.tolist() == [i != 3 for i in range(30)]
+    for i, (seq, k) in enumerate(zip(x.tolist(), lengths, strict=True)):
+        if i == 3:
+            with pytest.raises(KeyError):
+                program.run(seq[:k])
+        else:
+            assert out_all[i, :k].tolist() == program.run(seq[:k])

@@ -222,15 +222,13 @@ class _Contradicted:
 
 
 def _contradicted_steps(program: Program, data: SequenceData) -> _Contradicted:
-    steps, unanswered = [], 0
-    for i, (x, y) in enumerate(data.sequences()):
-        try:
-            got = program.run(x)
-        except KeyError:
-            unanswered += len(y)
-            continue
-        steps += [(i, t, w, g) for t, (g, w) in enumerate(zip(got, y, strict=True)) if g != w]
-    return _Contradicted(tuple(steps), unanswered)
+    out, answered = program.run_batch(data.x, data.seq_lengths)
+    wrong = (out != data.y).any(axis=2) & data.mask & answered[:, None]
+    steps = tuple(
+        (int(i), int(t), tuple(data.y[i, t].tolist()), tuple(out[i, t].tolist()))
+        for i, t in zip(*np.nonzero(wrong), strict=True)
+    )
+    return _Contradicted(steps, int(data.seq_lengths[~answered].sum()))
 
 
 def _fewest_contradictions(

@@ -117,25 +117,49 @@ class Program:
 
         Trees are evaluated with numpy (int64); a table raises KeyError on a row it lacks.
         """
-        tables = {
-            f.target: dict(f.table) for f in (*self.updates, *self.outputs) if f.table is not None
+        out, answered = self.run_batch(np.array([seq], dtype=np.int64).reshape(1, len(seq), -1))
+        if not answered[0]:
+            raise KeyError("a lookup table lacks a row this sequence reaches")
+        return out[0].tolist()
+
+    def run_batch(
+        self, x: np.ndarray, lengths: np.ndarray | None = None
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Execute the IR on every sequence of ``x`` (N, T, d_in) at once, each formula
+        evaluated once per step over all N sequences: the outputs (N, T, d_out), and (N,)
+        whether each sequence was answered (False: a table lacks a row it reaches within its
+        ``lengths``; its outputs are then all 0)."""
+        n, t_len = x.shape[:2]
+        lengths = np.full(n, t_len) if lengths is None else np.asarray(lengths)
+        answered = np.ones(n, dtype=bool)
+        env = {
+            s: np.full(n, v, dtype=np.int64) for s, v in zip(self.state, self.initial, strict=True)
         }
-        env = dict(zip(self.state, self.initial, strict=True))
 
-        def value(f: Formula) -> int:
-            row = tuple(env[n] for n in f.features)
-            if f.expr is None:
-                return tables[f.target][row]
-            return int(f.expr.evaluate(np.array([row], dtype=np.int64))[0])
+        def value(f: Formula, live: np.ndarray) -> np.ndarray:
+            rows = np.column_stack([env[name] for name in f.features] or [np.zeros((n, 0))])
+            if f.expr is not None:
+                return f.expr.evaluate(rows.astype(np.int64))
+            table = dict(f.table)
+            out = np.zeros(n, dtype=np.int64)
+            for i, row in enumerate(map(tuple, rows.tolist())):
+                if row in table:
+                    out[i] = table[row]
+                elif live[i]:
+                    answered[i] = False
+            return out
 
-        out = []
-        for step in seq:
-            env.update(zip(self.inputs, (int(v) for v in step), strict=True))
-            new = [value(u) for u in self.updates]
+        out = np.zeros((n, t_len, len(self.outputs)), dtype=np.int64)
+        for t in range(t_len):
+            live = (t < lengths) & answered
+            env.update(zip(self.inputs, x[:, t].T, strict=True))
+            new = [value(u, live) for u in self.updates]
             env.update(zip((new_name(s) for s in self.state), new, strict=True))
-            out.append([value(o) for o in self.outputs])
+            for j, o in enumerate(self.outputs):
+                out[:, t, j] = value(o, live)
             env.update(zip(self.state, new, strict=True))
-        return out
+        out[~answered] = 0
+        return out, answered
 
     def symbols_in(self, seq: list[list[int]]) -> list[list[object]]:
         """Input codes as the user writes them (words where a column has a vocabulary)."""
