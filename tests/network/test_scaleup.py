@@ -72,7 +72,7 @@ def test_the_search_scales_up_only_when_no_small_network_is_exact(monkeypatch, s
         calls.append(config.sizes)
         return train_scaled(train, test, ScaleUpConfig(sizes=(8,), seeds=1, lr=1e-2), seed)
 
-    monkeypatch.setattr(search_module, "train_scaled", scaled)
+    monkeypatch.setattr(search_module, "scaled_candidates", scaled)
     train, test = sum_mod_3.split(0.2, 0)
     ranked = search_ranked(train, test, SearchConfig(families=("linear", "scale-up")))
     assert calls and isinstance(ranked[0], ForeignNetwork) and ranked[0].metrics["exact"]
@@ -98,23 +98,31 @@ def test_word_outputs_are_classified_before_small_networks_regress_their_codes()
     assert sorted(ordered) == list(enumerate(families))  # each keeps its place for its seed
 
 
-def test_near_exact_scale_up_networks_are_a_round_before_the_wide_family_trains(
+def test_each_near_exact_scale_up_network_is_a_round_before_anything_else_trains(
     monkeypatch, sum_mod_3
 ):
     import mips.network.search as search_module
     from mips.network.search import search_rounds
 
-    near = train_scaled(*sum_mod_3.split(0.2, 0), ScaleUpConfig(sizes=(2,), seeds=1, steps=10), 0)
-    near[0].metrics["sequence_accuracy"] = 0.99  # near-exact, whatever it scored
+    config = ScaleUpConfig(sizes=(2,), seeds=2, steps=10)
+    first, second = train_scaled(*sum_mod_3.split(0.2, 0), config, 0)
     trained = []
-    monkeypatch.setattr(search_module, "train_scaled", lambda *a, **k: near)
+
+    def candidates(*args, **kwargs):
+        for net in (first, second):
+            trained.append("scale-up")
+            yield net
+
+    monkeypatch.setattr(search_module, "scaled_candidates", candidates)
     monkeypatch.setattr(search_module, "_train_family", lambda *a, **k: trained.append(a[2]) or [])
     train, test = _data(lambda x: np.cumsum(x, axis=1) % 3 * (x > 0), 0, 2).split(0.2, 0)
     config = SearchConfig(families=("scale-up", "relu-wide"), near_exact=0.98)
+    first.metrics["sequence_accuracy"], second.metrics["sequence_accuracy"] = 0.99, 0.985
     rounds = search_rounds(train, test, config)
-    assert next(rounds) == near and trained == []  # read before the wide family trains
-    assert list(rounds) == [] and trained == ["relu-wide"]  # nothing new to read after it
-    assert search_ranked(train, test, config) == near
-    near[0].metrics["sequence_accuracy"] = 0.5
+    assert next(rounds) == [first] and trained == ["scale-up"]  # read before the next trains
+    assert next(rounds) == [second] and trained == ["scale-up"] * 2
+    assert list(rounds) == [] and trained[-1] == "relu-wide"  # nothing new to read after it
+    assert search_ranked(train, test, config) == [first, second]
+    first.metrics["sequence_accuracy"] = second.metrics["sequence_accuracy"] = 0.5
     with pytest.raises(search_module.NoExactNetwork):
         next(search_rounds(train, test, config))

@@ -18,7 +18,7 @@ network is an ordinary ``torch.nn.GRU`` or ``RNN`` with a linear head, returned 
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 import numpy as np
@@ -104,16 +104,30 @@ def train_scaled(
     splits (missing at most ``max_label_errors`` of each split's labelled steps). Returns that
     one alone, or when none is exact every candidate at its best evaluation, the most often right
     first; each carries ``metrics`` (``exact``, ``sequence_accuracy``, ``steps``, ...)."""
-    seeds = np.random.SeedSequence([seed, 0x6A7E]).generate_state(len(config.sizes) * config.seeds)
     found = []
-    for i, hidden in enumerate(h for h in config.sizes for _ in range(config.seeds)):
-        spec = scaled_spec(train, hidden, config.max_symbols)
-        net = _train_one(spec, train, test, config, int(seeds[i]), max_label_errors, progress)
-        net.metrics.update(family="scale-up", seed=int(seeds[i]))
+    for net in scaled_candidates(train, test, config, seed, max_label_errors, progress):
         if net.metrics["exact"]:
             return [net]
         found.append(net)
     return sorted(found, key=lambda n: -n.metrics["sequence_accuracy"])
+
+
+def scaled_candidates(
+    train: SequenceData,
+    test: SequenceData,
+    config: ScaleUpConfig,
+    seed: int,
+    max_label_errors: float = 0.0,
+    progress: Callable[[str, int, int], None] | None = None,
+) -> Iterator[ForeignNetwork]:
+    """:func:`train_scaled`'s candidates one at a time, as each is trained, so that a caller may
+    read a near-exact one before the next trains."""
+    seeds = np.random.SeedSequence([seed, 0x6A7E]).generate_state(len(config.sizes) * config.seeds)
+    for i, hidden in enumerate(h for h in config.sizes for _ in range(config.seeds)):
+        spec = scaled_spec(train, hidden, config.max_symbols)
+        net = _train_one(spec, train, test, config, int(seeds[i]), max_label_errors, progress)
+        net.metrics.update(family="scale-up", seed=int(seeds[i]))
+        yield net
 
 
 def _train_one(

@@ -19,7 +19,7 @@ from mips.data import SequenceData
 from mips.network.artifact import Architecture, Recurrent, TrainedNetwork
 from mips.network.foreign import ForeignNetwork
 from mips.network.realize import realize
-from mips.network.scaleup import ScaleUpConfig, train_scaled
+from mips.network.scaleup import ScaleUpConfig, scaled_candidates
 from mips.network.train import CandidateResult, TrainConfig, train_pack
 
 SCALE_UP = "scale-up"
@@ -145,7 +145,7 @@ def search_ranked(
     rounds = list(search_rounds(train, test, config, progress))
     if rounds[-1][0].metrics["exact"]:
         return rounds[-1]
-    return sorted((n for r in rounds for n in r), key=lambda n: -n.metrics["sequence_accuracy"])
+    return _near_exact([n for r in rounds for n in r], config)
 
 
 def search_rounds(
@@ -154,10 +154,10 @@ def search_rounds(
     config: SearchConfig | None = None,
     progress: Callable[[str, int, int], None] | None = None,
 ) -> Iterator[list[Recurrent]]:
-    """:func:`search_ranked`'s networks, in rounds a caller may stop after: when the scale-up
-    family leaves only near-exact networks, they come first, as a round of their own, before
-    the families after it train; reading them takes seconds where those families take minutes.
-    The last round is :func:`search_ranked`'s list, less the networks already given."""
+    """:func:`search_ranked`'s networks, in rounds a caller may stop after: each near-exact
+    candidate of the scale-up family is a round of its own as soon as it is trained, before the
+    next candidate and the families after it train; reading it takes seconds where they take
+    minutes. The last round is :func:`search_ranked`'s list, less the networks already given."""
     config = config or SearchConfig()
     t0 = time.perf_counter()
     best: _Found | None = None
@@ -169,19 +169,17 @@ def search_rounds(
     for fam_index, family in _order(config.families, train):
         if family == SCALE_UP:
             if best is None:
-                scaled = train_scaled(
-                    train,
-                    test,
-                    config.scale_up,
-                    config.seed,
-                    config.train.max_label_errors,
-                    progress,
-                )
-                if scaled[0].metrics["exact"]:
+                args = (config.scale_up, config.seed, config.train.max_label_errors, progress)
+                for net in scaled_candidates(train, test, *args):
+                    scaled.append(net)
+                    if net.metrics["exact"]:
+                        break
+                    if net.metrics["sequence_accuracy"] >= config.near_exact:
+                        given.append(net)
+                        yield [net]
+                if scaled and scaled[-1].metrics["exact"]:
+                    scaled = scaled[-1:]
                     break
-                given = _near_exact(scaled, config, raises=False)
-                if given:
-                    yield given
             continue
         limit = config.max_hidden if family == "linear" else config.max_hidden_nonlinear
         cap = limit if best is None else min(limit, best.result.arch.hidden - 1)
