@@ -117,7 +117,8 @@ class Program:
 
         Trees are evaluated with numpy (int64); a table raises KeyError on a row it lacks.
         """
-        out, answered = self.run_batch(np.array([seq], dtype=np.int64).reshape(1, len(seq), -1))
+        x = np.array(seq, dtype=np.int64).reshape(1, len(seq), len(self.inputs))
+        out, answered = self.run_batch(x)
         if not answered[0]:
             raise KeyError("a lookup table lacks a row this sequence reaches")
         return out[0].tolist()
