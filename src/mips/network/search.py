@@ -6,7 +6,8 @@ readout; a wide one) then trains all hidden sizes below the best found so far, s
 as one packed computation, so the search order is the size order. When no small network is exact,
 the scale-up family (``scaleup``: a GRU or ReLU network of 32 to 64 units with one-hot inputs)
 trains until one is, and ends the search: a larger network the readers read at any size beats
-minutes more of searching for a small one.
+minutes more of searching for a small one. Its near-exact candidates are handed out as they come
+(``search_rounds``), so that a caller may read one before anything slower trains.
 """
 
 from __future__ import annotations
