@@ -136,12 +136,15 @@ class Program:
         env = {
             s: np.full(n, v, dtype=np.int64) for s, v in zip(self.state, self.initial, strict=True)
         }
+        tables = {
+            f.target: dict(f.table) for f in (*self.updates, *self.outputs) if f.table is not None
+        }
 
         def value(f: Formula, live: np.ndarray) -> np.ndarray:
             rows = np.column_stack([env[name] for name in f.features] or [np.zeros((n, 0))])
             if f.expr is not None:
                 return f.expr.evaluate(rows.astype(np.int64))
-            table = dict(f.table)
+            table = tables[f.target]
             out = np.zeros(n, dtype=np.int64)
             for i, row in enumerate(map(tuple, rows.tolist())):
                 if row in table:
