@@ -179,3 +179,18 @@ def test_a_program_over_words_takes_and_returns_the_words():
     codes = [[1, 5], [0, 6]]
     assert program.symbols_out(program.run(codes)) == got
     assert program.symbols_in(codes) == [["coin", 5], ["button", 6]]
+
+
+def test_a_tolerant_program_is_checked_exhaustively_against_its_ir_not_the_machine():
+    """A program that departs from the machine on purpose (its formulas were allowed to miss
+    rare rows) fails against the machine, passes against its IR, and a tampered source of it
+    still fails."""
+    program = wrong_program()
+    data = parity_data()
+    report = verify(emit_python(program), program, parity_machine(), data, 0.5, tolerant=True)
+    assert report.exhaustive_wrong == 0 and report.exhaustive_against == "the IR"
+    assert "vs the IR" in report.summary()
+    strict = verify(emit_python(program), program, parity_machine(), data, 0.5)
+    assert strict.exhaustive_wrong > 0 and not strict.verified
+    tampered = emit_python(program).replace("out.append([y])", "out.append([1 - y])")
+    assert verify(tampered, program, parity_machine(), data, 0.5, tolerant=True).ir_wrong > 0

@@ -74,3 +74,15 @@ def test_trace_gives_the_state_after_each_step_and_stops_where_replay_stops():
     assert states[1, :, 0].tolist() == [0, 0, 0, 0]  # stopped at input 3, never observed
     replayed, replay_known = m.replay(seqs)
     assert np.array_equal(out, replayed) and np.array_equal(known, replay_known)
+
+
+def test_row_counts_count_each_row_taken_within_each_sequence_up_to_an_unknown_one():
+    m = max_machine()
+    seqs = np.array([[[1], [0], [2], [1]], [[0], [3], [1], [2]], [[2], [2], [0], [0]]])
+    data = SequenceData(seqs, np.maximum.accumulate(seqs, axis=1), np.array([4, 4, 2]))
+    counts = dict(zip(m.table(), m.row_counts(data).tolist(), strict=True))
+    # (state, input) -> times taken: sequence 1 stops at input 3; sequence 2 is 2 steps long.
+    taken = {((0,), (1,)): 1, ((1,), (0,)): 1, ((1,), (2,)): 1, ((2,), (1,)): 1}
+    taken |= {((0,), (0,)): 1, ((0,), (2,)): 1, ((2,), (2,)): 1}
+    assert {k: v for k, v in counts.items() if v} == taken
+    assert sum(counts.values()) == 7

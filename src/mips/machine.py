@@ -193,6 +193,26 @@ class StateMachine:
                     states[i, step] = z
         return states, out, known
 
+    def row_counts(self, data: SequenceData) -> np.ndarray:
+        """How often each row of the table is taken on ``data``'s steps (M,): a row the network
+        took for a few wrong labels is rare, a rule the data keep following is not. A sequence
+        counts up to its first transition the table does not hold."""
+        states, _, _ = self._walk(data.x, keep_states=True)
+        assert states is not None
+        before = np.concatenate(
+            [np.broadcast_to(np.array(self.initial, dtype=np.int64), states[:, :1].shape), states],
+            axis=1,
+        )[:, :-1]
+        index = {row: i for i, row in enumerate(self.table())}
+        counts = np.zeros(self.n_rows, dtype=np.int64)
+        for zs, xs, n in zip(before.tolist(), data.x.tolist(), data.seq_lengths.tolist()):
+            for z, x in zip(zs[:n], xs[:n], strict=True):
+                i = index.get((tuple(z), tuple(x)))
+                if i is None:
+                    break
+                counts[i] += 1
+        return counts
+
     def run(self, x: np.ndarray) -> np.ndarray:
         """Outputs on inputs (N, T, d_in); raises KeyError on a transition the machine does not know."""
         out, known = self.replay(x)

@@ -108,14 +108,27 @@ def read_programs(
     every: bool = False,
 ) -> list[Attempt]:
     """Regress, emit and verify each machine in turn, up to the first verified formula (or
-    ``every`` machine); the programs speak ``data``'s words and are verified on ``heldout``."""
-    attempts = []
+    ``every`` machine); the programs speak ``data``'s words and are verified on ``heldout``.
+    With ``max_label_errors``, each machine also gets a tolerant program, whose formulas may
+    miss the machine's rarest rows (taken up to that share of ``data``'s steps): a network that
+    fits a few wrong labels may learn them as rows of its own."""
+    attempts: list[Attempt] = []
     for machine in machines:
-        program = _with_words(regress(machine, config), data)
-        source = emit_python(program, header_of(net, machine, program))
-        report = verify(source, program, machine, heldout, max_label_errors)
-        attempts.append(Attempt(net, machine, program, source, report))
-        if report.verified and program.form == "formula" and not every:
+        programs = [(regress(machine, config), False)]
+        if max_label_errors:
+            counts = machine.row_counts(data)
+            tolerant = replace(config, tolerance=max_label_errors)
+            programs.append((regress(machine, tolerant, counts), True))
+        done = False
+        for program, departs in programs:
+            program = _with_words(program, data)
+            source = emit_python(program, header_of(net, machine, program))
+            if departs and source == attempts[-1].source:
+                continue
+            report = verify(source, program, machine, heldout, max_label_errors, departs)
+            attempts.append(Attempt(net, machine, program, source, report))
+            done = done or (report.verified and program.form == "formula")
+        if done and not every:
             break
     return attempts
 

@@ -165,14 +165,18 @@ def test_copied_columns_are_one_feature_named_by_the_first():
 
 def test_parameters_are_keyword_only_and_stored_as_given():
     names = ("p",)
-    reg = IntegerRegressor(feature_names=names, max_size=5, time_budget=0.5, max_rows=10, seed=3)
+    reg = IntegerRegressor(
+        feature_names=names, max_size=5, time_budget=0.5, max_rows=10, seed=3, tolerance=0.01
+    )
     assert reg.feature_names is names
     assert (reg.max_size, reg.time_budget, reg.max_rows, reg.seed) == (5, 0.5, 10, 3)
+    assert reg.tolerance == 0.01
     assert (
         str(reg)
         == repr(reg)
         == (
-            "IntegerRegressor(feature_names=('p',), max_size=5, time_budget=0.5, max_rows=10, seed=3)"
+            "IntegerRegressor(feature_names=('p',), max_size=5, time_budget=0.5, max_rows=10, "
+            "seed=3, tolerance=0.01)"
         )
     )
     with pytest.raises(TypeError):
@@ -189,3 +193,30 @@ def test_a_sign_is_not_read_as_a_quotient_by_a_divisor_past_the_data():
     wide = np.arange(-40, 41)
     assert r.exact_
     assert np.array_equal(r.expr_.evaluate(np.column_stack([wide, wide % 2])), 2 * (wide < 0))
+
+
+def test_within_a_tolerance_the_smallest_formula_wins_over_the_rows_wrong_labels_made():
+    """abs(x) everywhere but three rows, each taken once where the others are taken ten times:
+    exact, the formula must spell the three rows out; within 1% of the weight it is abs(x)."""
+    X = np.arange(-40, 41).reshape(-1, 1)
+    y = np.abs(X[:, 0])
+    y[[40, 41, 45]] += 1
+    weight = np.full(len(y), 10)
+    weight[[40, 41, 45]] = 1
+    exact = IntegerRegressor(max_size=5, time_budget=1.0).fit(X, y, sample_weight=weight)
+    assert exact.expression_ != "abs(x0)"
+    tolerant = IntegerRegressor(max_size=5, time_budget=1.0, tolerance=0.01)
+    tolerant.fit(X, y, sample_weight=weight)
+    assert tolerant.expression_ == "abs(x0)" and not tolerant.exact_
+    assert tolerant.error_ == pytest.approx(3 / weight.sum())
+    # The same rows, taken as often as the rest, are more than the tolerance allows.
+    even = IntegerRegressor(max_size=5, time_budget=1.0, tolerance=0.01).fit(X, y)
+    assert even.expression_ != "abs(x0)"
+
+
+def test_sample_weight_needs_one_non_negative_weight_per_row():
+    reg = IntegerRegressor()
+    with pytest.raises(ValueError, match="sample_weight"):
+        reg.fit([[1], [2]], [1, 2], sample_weight=[1])
+    with pytest.raises(ValueError, match="sample_weight"):
+        reg.fit([[1], [2]], [1, 2], sample_weight=[1, -1])

@@ -99,3 +99,19 @@ def test_fit_formula_prefers_the_smaller_of_boolean_and_integer():
     assert f.expr.render(f.features) == "a + 2 * b" and f.size == 5
     f = fit_formula("y", ("a", "b"), X, np.full(4, -2), config)
     assert f.expr.render(f.features) == "-2" and f.size == 1
+
+
+def test_with_a_tolerance_a_rare_row_is_left_out_of_a_boolean_formula():
+    """AND of two bits, but the row (0, 0) says 1, taken once where the other rows are taken
+    500 times: exact, the formula is an equality; within 0.2% of the steps it is the AND."""
+    X = np.array([[0, 0], [0, 1], [1, 0], [1, 1]])
+    y = np.array([1, 0, 0, 1])
+    counts = np.array([1, 500, 500, 500])
+    config = RegressConfig(time_budget=0.5)
+    exact = fit_formula("y", ("a", "b"), X, y, config, counts)
+    assert (exact.expr.evaluate(X) == y).all()
+    tolerant = fit_formula("y", ("a", "b"), X, y, RegressConfig(time_budget=0.5, tolerance=0.002), counts)
+    assert tolerant.expr.evaluate(X).tolist() == [0, 0, 0, 1]
+    # Without counts there is nothing to weigh the rows by: the formula stays exact.
+    unweighed = fit_formula("y", ("a", "b"), X, y, RegressConfig(time_budget=0.5, tolerance=0.002))
+    assert (unweighed.expr.evaluate(X) == y).all()

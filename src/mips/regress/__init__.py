@@ -7,7 +7,7 @@ explains exactly becomes a lookup table, and the program's form says so.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -22,28 +22,45 @@ __all__ = ["RegressConfig", "encodings", "fit_formula", "regress"]
 
 @dataclass(frozen=True)
 class RegressConfig:
-    """Search budget of the integer regressor, per formula."""
+    """Search budget of the integer regressor, per formula, and the share of steps it may miss."""
 
     max_size: int = 9
     time_budget: float = 4.0
     seed: int = 0
+    # The share of the data's steps a formula may get wrong (labels that may be wrong), where
+    # regress is given how often each row was taken; 0: every row exactly.
+    tolerance: float = 0.0
 
 
-def regress(machine: StateMachine, config: RegressConfig | None = None) -> Program:
-    """The best program for ``machine`` over its encodings: formulas first, then smallest."""
+def regress(
+    machine: StateMachine, config: RegressConfig | None = None, counts: np.ndarray | None = None
+) -> Program:
+    """The best program for ``machine`` over its encodings: formulas first, then smallest. With
+    ``config.tolerance``, ``counts`` says how often the data took each row of the machine, and a
+    formula may miss rows taken up to that share of the time."""
     config = config or RegressConfig()
-    programs = [_program(machine, zp, zn, init, config) for _, zp, zn, init in encodings(machine)]
+    programs = [
+        _program(machine, zp, zn, init, config, counts) for _, zp, zn, init in encodings(machine)
+    ]
     best = min(programs, key=lambda p: (p.form != "formula", p.size()))
     return best.without_dead_state()
 
 
 def fit_formula(
-    target: str, features: tuple[str, ...], X: np.ndarray, y: np.ndarray, config: RegressConfig
+    target: str,
+    features: tuple[str, ...],
+    X: np.ndarray,
+    y: np.ndarray,
+    config: RegressConfig,
+    counts: np.ndarray | None = None,
 ) -> Formula:
-    """The smallest exact formula for ``y`` from ``X`` (Boolean when everything is 0/1), else a table."""
+    """The smallest exact formula for ``y`` from ``X`` (Boolean when everything is 0/1), else a
+    table. With ``config.tolerance`` and ``counts`` (how often the data took each row), the
+    smallest formula that misses rows taken at most that share of the time."""
     if len(np.unique(y)) == 1:
         return Formula(target, features, expr=const(int(y[0])), size=1)
     binary = np.isin(X, (0, 1)).all() and np.isin(y, (0, 1)).all()
+    tolerant = bool(config.tolerance) and counts is not None
     # (size, tree): Boolean sizes count Python syntax nodes, integer sizes tree nodes, as always.
     candidates: list[tuple[int, Expr]] = []
     if binary and X.shape[1] > 0:
@@ -55,15 +72,39 @@ def fit_formula(
             max_size=config.max_size,
             time_budget=config.time_budget,
             seed=config.seed,
-        ).fit(X, y)
-        if r.exact_:
+            tolerance=config.tolerance if tolerant else 0.0,
+        ).fit(X, y, sample_weight=counts if tolerant else None)
+        if r.expr_ is not None:
             candidates.append((r.size_, r.expr_))
+    if tolerant:
+        candidates += _without_rarest(target, features, X, y, config, counts)
     if candidates:
         size, expr = min(candidates, key=lambda c: c[0])
         return Formula(target, features, expr=expr, size=int(size))
     rows, idx = np.unique(X, axis=0, return_index=True)
     table = tuple((tuple(int(v) for v in row), int(y[i])) for row, i in zip(rows, idx, strict=True))
     return Formula(target, features, table=table, size=len(table))
+
+
+def _without_rarest(
+    target: str,
+    features: tuple[str, ...],
+    X: np.ndarray,
+    y: np.ndarray,
+    config: RegressConfig,
+    counts: np.ndarray,
+) -> list[tuple[int, Expr]]:
+    """The exact formula for the table without its rarest rows, as many as the tolerance
+    allows: a transition a network learned from one wrong label is taken once or twice, where
+    the rule it breaks is taken throughout the data."""
+    order = np.argsort(counts, kind="stable")
+    dropped = order[np.cumsum(counts[order]) <= config.tolerance * counts.sum()]
+    if not 0 < len(dropped) < len(y):
+        return []
+    keep = np.ones(len(y), dtype=bool)
+    keep[dropped] = False
+    formula = fit_formula(target, features, X[keep], y[keep], replace(config, tolerance=0.0))
+    return [] if formula.expr is None else [(formula.size, formula.expr)]
 
 
 def encodings(machine: StateMachine) -> list[tuple[str, np.ndarray, np.ndarray, tuple[int, ...]]]:
@@ -95,6 +136,7 @@ def _program(
     z_next: np.ndarray,
     initial: tuple[int, ...],
     config: RegressConfig,
+    counts: np.ndarray | None,
 ) -> Program:
     """One formula per state variable (from the state and input) and per output (from all)."""
     d_in, d_out = machine.x.shape[1], machine.y.shape[1]
@@ -103,13 +145,13 @@ def _program(
     update_features = (*state, *inputs)
     x_update = np.concatenate([z_prev, machine.x], axis=1)
     updates = tuple(
-        fit_formula(new_name(s), update_features, x_update, z_next[:, i], config)
+        fit_formula(new_name(s), update_features, x_update, z_next[:, i], config, counts)
         for i, s in enumerate(state)
     )
     out_features = (*update_features, *(new_name(s) for s in state))
     x_out = np.concatenate([x_update, z_next], axis=1)
     outputs = tuple(
-        fit_formula(name, out_features, x_out, machine.y[:, j], config)
+        fit_formula(name, out_features, x_out, machine.y[:, j], config, counts)
         for j, name in enumerate(_names("y", d_out))
     )
     return Program(inputs, state, initial, updates, outputs)

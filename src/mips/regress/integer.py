@@ -37,16 +37,21 @@ class IntegerRegressor:
         max_rows: the enumeration works on at most this many distinct rows (extremes plus a
             seeded sample); every candidate is then checked on all rows.
         seed: seeds the row sample and the hashes.
+        tolerance: the share of the rows (weighted by ``sample_weight``) a formula may miss: a
+            table read from data with a few wrong labels. A smaller formula within it is
+            preferred to the exact one.
 
     Fitted attributes:
-        expr_: the formula as an ``Expr`` tree over the columns; None if no exact formula was
-            found.
+        expr_: the formula as an ``Expr`` tree over the columns; None if no formula was found
+            (exact, or within the tolerance).
         expression_: ``expr_`` as Python text over the feature names, using +, -, *, //, %,
             abs, min, max, int(comparison) and ``(a if cond else b)``; None with ``expr_``.
         size_: nodes in ``expr_`` (None when there is none).
         exact_: whether ``expr_`` reproduces every row.
+        error_: the weighted share of the rows ``expr_`` misses (0 when exact).
         pareto_: ``(size, error_rate, expression)`` for the most accurate expression found at
-            each size, keeping only sizes that lower the error; error is over distinct rows.
+            each size, keeping only sizes that lower the error; error is over distinct rows,
+            weighted by ``sample_weight``.
         n_features_in_, feature_names_: the columns the formula reads.
     """
 
@@ -58,34 +63,47 @@ class IntegerRegressor:
         time_budget: float = 10.0,
         max_rows: int = 64,
         seed: int = 0,
+        tolerance: float = 0.0,
     ) -> None:
         self.feature_names = feature_names
         self.max_size = max_size
         self.time_budget = time_budget
         self.max_rows = max_rows
         self.seed = seed
+        self.tolerance = tolerance
 
-    def fit(self, X, y) -> IntegerRegressor:
-        """Search for a formula giving ``y`` (n,) from the rows of ``X`` (n, k)."""
+    def fit(self, X, y, sample_weight=None) -> IntegerRegressor:
+        """Search for a formula giving ``y`` (n,) from the rows of ``X`` (n, k); each row counts
+        ``sample_weight`` times (default once) towards the tolerance and the errors."""
         deadline = time.perf_counter() + self.time_budget
         X, y = _check_ints(X, "X", 2), _check_ints(y, "y", 1)
         if X.shape[0] != y.shape[0]:
             raise ValueError(f"X has {X.shape[0]} rows but y has {y.shape[0]}")
         if X.shape[0] == 0:
             raise ValueError("empty table: no rows to fit")
+        weight = np.ones(len(y)) if sample_weight is None else np.asarray(sample_weight, float)
+        if weight.shape != y.shape or (weight < 0).any():
+            raise ValueError("sample_weight must be one non-negative weight per row")
         names = _check_names(self.feature_names, X.shape[1])
-        X, y = _distinct_rows(X, y, names)
+        X, y, weight = _distinct_rows(X, y, weight, names)
         # Columns equal on every row (a state copied into the next one) are one feature to the
         # search; the first of them names it. Otherwise least squares splits the weight
         # between the copies and the formula comes out as (a + b) // 2.
         keep = np.sort(np.unique(X.T, axis=0, return_index=True)[1])
         best, candidates = self._search(X[:, keep], y, deadline)
         best = best.remap(keep) if best is not None else None
-        front = _pareto_front([e.remap(keep) for e in candidates], X, y)
+        front = _pareto_front([e.remap(keep) for e in candidates], X, y, weight)
+        error = 0.0
+        # Within the tolerance, the smallest formula wins: the exact one may spell out the rows
+        # that wrong labels made.
+        within = [(s, e, expr) for s, e, expr in front if e <= self.tolerance]
+        if within and self.tolerance and (best is None or within[0][0] < best.size):
+            _, error, best = within[0]
 
         self.n_features_in_ = X.shape[1]
         self.feature_names_ = names
-        self.exact_ = best is not None
+        self.exact_ = best is not None and error == 0
+        self.error_ = error
         self.expr_ = best
         self.expression_ = best.render(names) if best is not None else None
         self.size_ = best.size if best is not None else None
@@ -129,7 +147,8 @@ class IntegerRegressor:
     def __repr__(self) -> str:
         return (
             f"IntegerRegressor(feature_names={self.feature_names!r}, max_size={self.max_size!r}, "
-            f"time_budget={self.time_budget!r}, max_rows={self.max_rows!r}, seed={self.seed!r})"
+            f"time_budget={self.time_budget!r}, max_rows={self.max_rows!r}, seed={self.seed!r}, "
+            f"tolerance={self.tolerance!r})"
         )
 
     def __str__(self) -> str:
@@ -138,10 +157,11 @@ class IntegerRegressor:
         return self._predictor.render(self.feature_names_)
 
 
-def _pareto_front(candidates: list[Expr], X: np.ndarray, y: np.ndarray):
-    """(size, error rate, expr) of the candidates that lower the error, smallest first."""
+def _pareto_front(candidates: list[Expr], X: np.ndarray, y: np.ndarray, weight: np.ndarray):
+    """(size, weighted error rate, expr) of the candidates that lower the error, smallest first."""
     front: list[tuple[int, float, Expr]] = []
-    scored = [(e.size, float(np.mean(e.evaluate(X) != y)), e) for e in candidates]
+    total = weight.sum() or 1.0  # rows that all weigh nothing: every miss is free
+    scored = [(e.size, float(weight[e.evaluate(X) != y].sum() / total), e) for e in candidates]
     for size, error, expr in sorted(scored, key=lambda t: t[:2]):
         if not front or error < front[-1][1]:
             front.append((size, error, expr))
@@ -174,8 +194,11 @@ def _check_names(feature_names: Sequence[str] | None, k: int) -> list[str]:
     return names
 
 
-def _distinct_rows(X: np.ndarray, y: np.ndarray, names: list[str]) -> tuple[np.ndarray, np.ndarray]:
-    """Deduplicate rows; a row seen with two targets makes the table inconsistent."""
+def _distinct_rows(
+    X: np.ndarray, y: np.ndarray, weight: np.ndarray, names: list[str]
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Deduplicate rows, adding up their weights; a row seen with two targets makes the table
+    inconsistent."""
     rows, first, inverse = np.unique(X, axis=0, return_index=True, return_inverse=True)
     target = y[first]
     expected = target[inverse.reshape(-1)]
@@ -184,7 +207,7 @@ def _distinct_rows(X: np.ndarray, y: np.ndarray, names: list[str]) -> tuple[np.n
         i = clash[0]
         row = ", ".join(f"{n}={v}" for n, v in zip(names, X[i], strict=True))
         raise ValueError(f"inconsistent table: row ({row}) maps to both {expected[i]} and {y[i]}")
-    return rows, target
+    return rows, target, np.bincount(inverse.reshape(-1), weights=weight, minlength=len(rows))
 
 
 def _sample_rows(X: np.ndarray, y: np.ndarray, cap: int, rng: np.random.Generator) -> np.ndarray:
