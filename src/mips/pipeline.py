@@ -140,15 +140,16 @@ def _read(
     majority within that share of the network's answers. The network that fits noisy labels may
     learn a few of them, as a rare state of its own; the majority reading merges such a state
     into the frequent one it behaves like, and the program that contradicts fewest labels wins."""
+    # Within that share, a counter's output may be the majority's where the network was wrong.
+    near = replace(stage.extract, majority_tolerance=stage.max_label_errors)
     machines = []
     try:
-        machines = extract(net, answers, stage.extract)
+        machines = extract(net, answers, near)
     except ExtractionError as e:
         errors.append(str(e))
     # The majority reading is a finite one: it competes only with finite readings.
     if not stage.max_label_errors or any(m.kind != "finite" for m in machines):
         return machines
-    near = replace(stage.extract, majority_tolerance=stage.max_label_errors)
     try:
         return machines + extract(net, answers, near, NEAR_EXACT)
     except ExtractionError:

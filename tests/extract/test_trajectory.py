@@ -4,7 +4,15 @@ import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from mips.extract.trajectory import Trajectory, agreement, ambiguity, functional, row_ids
+from mips.extract.trajectory import (
+    Trajectory,
+    agreement,
+    ambiguity,
+    functional,
+    machine_from_labels,
+    row_ids,
+)
+from mips.machine import Reading
 
 
 @settings(max_examples=40, deadline=None)
@@ -41,3 +49,20 @@ def test_ambiguous_transition_is_located():
     message = ambiguity(prev, traj, nxt, "s")
     assert message.startswith("s [1] on input [1] leads to s [2]")
     assert "(sequence 0, step 1)" in message and "(sequence 1, step 1)" in message
+
+
+def test_within_a_tolerance_each_state_and_input_takes_its_most_frequent_output():
+    """A count of ones whose output is the count, but one step in 40 answers otherwise (a
+    network that learned a wrong label): refused exactly, read by majority within 5%."""
+    rng = np.random.default_rng(0)
+    x = rng.integers(0, 2, (20, 2, 1))
+    count = np.concatenate([np.zeros((20, 1, 1), np.int64), np.cumsum(x, axis=1)], axis=1)
+    y = count[:, 1:].copy()
+    y[3, 1, 0] += 5
+    traj = Trajectory(x, y, np.zeros((20, 3, 1)))
+    prev, nxt = count[:, :-1].reshape(-1, 1), count[:, 1:].reshape(-1, 1)
+    reading = Reading("test", "test")
+    assert machine_from_labels("lattice", prev, traj, nxt, reading) is None
+    assert machine_from_labels("lattice", prev, traj, nxt, reading, tolerance=0.01) is None
+    m = machine_from_labels("lattice", prev, traj, nxt, reading, tolerance=0.05)
+    assert m is not None and np.array_equal(m.y, m.z_next)

@@ -122,13 +122,16 @@ def _complete_finite(ctx: Context, found: list[StateMachine]) -> list[StateMachi
 def _counts(ctx: Context, found: list[StateMachine]) -> list[StateMachine]:
     if found or ctx.lattice is not None:
         return []
-    counted = count_machines(ctx.traj, time_clusters(ctx.traj))
+    tolerance = ctx.config.majority_tolerance
+    counted = count_machines(ctx.traj, time_clusters(ctx.traj), tolerance=tolerance)
     if not counted and ctx.classes is not None:
         # States that differ only where the network never looks again (the order of the inputs,
         # when only their counts matter) split every cluster: read what it does instead.
         # Behaviour merges counts the network treats alike within its horizon, so the simplest
         # counts it determines are taken, and not required to be told apart.
-        counted = count_machines(ctx.traj, [ctx.classes], apart=0.0, source="probed states")
+        counted = count_machines(
+            ctx.traj, [ctx.classes], apart=0.0, source="probed states", tolerance=tolerance
+        )
     return counted
 
 

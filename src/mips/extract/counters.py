@@ -70,6 +70,7 @@ def count_machines(
     label_sets: list[np.ndarray],
     apart: float = 0.9,
     source: str = "time-step clusters",
+    tolerance: float = 0.0,
 ) -> list[StateMachine]:
     """A machine whose state is an integer-weighted count of the inputs seen so far.
 
@@ -77,7 +78,9 @@ def count_machines(
     the count must determine the network's state (its label: a per-step cluster, or what the
     network does next; at >= 99% of states), and the network must tell the counts apart (at
     >= ``apart``: a saturating code may merge counts that no longer matter near the end of a
-    sequence). The machine over the counts must then be deterministic on every observation.
+    sequence). The machine over the counts must then be deterministic on every observation, or
+    on all but ``tolerance`` of them (answers of a network that learned a few wrong labels),
+    where the most frequent output stands.
     Counters the network stores nonlinearly, which no lattice in hidden space can read, are
     read this way; their formulas then hold for sequences longer than any the network saw.
     """
@@ -106,7 +109,12 @@ def count_machines(
                 "counts", source, "counts", symbols=symbols, weights=weights, sink=sink
             )
             m = machine_from_labels(
-                "lattice", z[:, :-1].reshape(-1, r), traj, z[:, 1:].reshape(-1, r), reading
+                "lattice",
+                z[:, :-1].reshape(-1, r),
+                traj,
+                z[:, 1:].reshape(-1, r),
+                reading,
+                tolerance,
             )
             if m is not None:
                 return [m]

@@ -116,18 +116,42 @@ def machine_from_labels(
     traj: Trajectory,
     labels_next: np.ndarray,
     reading: Reading,
+    tolerance: float = 0.0,
 ) -> StateMachine | None:
     """The machine whose states before and after each step are ``labels_prev`` and
-    ``labels_next`` (N*T, n_vars), or None when they do not determine next state and output."""
+    ``labels_next`` (N*T, n_vars), or None when they do not determine next state and output.
+    Within ``tolerance`` (a share of the steps), each (state, input) takes its most frequent
+    output: the answers read may be a network's that learned a few wrong labels."""
     x = traj.rows(traj.x.reshape(-1, traj.x.shape[-1]))
     y = traj.rows(traj.y.reshape(-1, traj.y.shape[-1]))
     labels_prev, labels_next = traj.rows(labels_prev), traj.rows(labels_next)
     keys = np.concatenate([labels_prev, x], axis=1)
-    if not functional(keys, labels_next) or not functional(keys, y):
+    if not functional(keys, labels_next):
         return None
+    if not functional(keys, y):
+        key_id, y_id = row_ids(keys), row_ids(y)
+        if 1.0 - agreement(key_id, y_id) > tolerance:
+            return None
+        y = _most_frequent(key_id, y_id, y)
     rows = np.unique(np.concatenate([labels_prev, x, labels_next, y], axis=1), axis=0)
     initial = tuple(int(v) for v in labels_prev[0]) if len(labels_prev) else ()
     return from_rows(kind, initial, rows, x.shape[1], reading)
+
+
+def _most_frequent(key_id: np.ndarray, value_id: np.ndarray, values: np.ndarray) -> np.ndarray:
+    """``values`` with each row replaced by the most frequent value among rows of its key."""
+    n_values = int(value_id.max()) + 1
+    pairs, first, counts = np.unique(
+        key_id * n_values + value_id, return_index=True, return_counts=True
+    )
+    best = np.full(int(key_id.max()) + 1, -1, dtype=np.int64)
+    tally = np.zeros(len(best), dtype=np.int64)
+    # Ascending counts: the most frequent value of each key is written last.
+    for p in np.argsort(counts, kind="stable"):
+        key = pairs[p] // n_values
+        if counts[p] >= tally[key]:
+            best[key], tally[key] = first[p], counts[p]
+    return values[best[key_id]]
 
 
 def ambiguity(prev: np.ndarray, traj: Trajectory, nxt: np.ndarray, noun: str) -> str:
