@@ -205,7 +205,8 @@ class StateMachine:
         )[:, :-1]
         index = {row: i for i, row in enumerate(self.table())}
         counts = np.zeros(self.n_rows, dtype=np.int64)
-        for zs, xs, n in zip(before.tolist(), data.x.tolist(), data.seq_lengths.tolist()):
+        steps = zip(before.tolist(), data.x.tolist(), data.seq_lengths.tolist(), strict=True)
+        for zs, xs, n in steps:
             for z, x in zip(zs[:n], xs[:n], strict=True):
                 i = index.get((tuple(z), tuple(x)))
                 if i is None:

@@ -113,9 +113,7 @@ def verify(
     fraction of the held-out labels and still be verified. A ``tolerant`` program's formulas
     were allowed to miss the machine's rarest rows: exhaustively, it is checked against its IR."""
     with paused_gc():
-        return _verify(
-            load_program(source), program, machine, heldout, max_label_errors, tolerant
-        )
+        return _verify(load_program(source), program, machine, heldout, max_label_errors, tolerant)
 
 
 def _verify(

@@ -110,7 +110,9 @@ def test_with_a_tolerance_a_rare_row_is_left_out_of_a_boolean_formula():
     config = RegressConfig(time_budget=0.5)
     exact = fit_formula("y", ("a", "b"), X, y, config, counts)
     assert (exact.expr.evaluate(X) == y).all()
-    tolerant = fit_formula("y", ("a", "b"), X, y, RegressConfig(time_budget=0.5, tolerance=0.002), counts)
+    tolerant = fit_formula(
+        "y", ("a", "b"), X, y, RegressConfig(time_budget=0.5, tolerance=0.002), counts
+    )
     assert tolerant.expr.evaluate(X).tolist() == [0, 0, 0, 1]
     # Without counts there is nothing to weigh the rows by: the formula stays exact.
     unweighed = fit_formula("y", ("a", "b"), X, y, RegressConfig(time_budget=0.5, tolerance=0.002))

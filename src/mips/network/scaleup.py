@@ -92,26 +92,6 @@ def scaled_spec(data: SequenceData, hidden: int, max_symbols: int) -> ForeignSpe
     )
 
 
-def train_scaled(
-    train: SequenceData,
-    test: SequenceData,
-    config: ScaleUpConfig,
-    seed: int,
-    max_label_errors: float = 0.0,
-    progress: Callable[[str, int, int], None] | None = None,
-) -> list[ForeignNetwork]:
-    """Networks of ``config.sizes`` in turn, ``config.seeds`` each, up to the first exact one on both
-    splits (missing at most ``max_label_errors`` of each split's labelled steps). Returns that
-    one alone, or when none is exact every candidate at its best evaluation, the most often right
-    first; each carries ``metrics`` (``exact``, ``sequence_accuracy``, ``steps``, ...)."""
-    found = []
-    for net in scaled_candidates(train, test, config, seed, max_label_errors, progress):
-        if net.metrics["exact"]:
-            return [net]
-        found.append(net)
-    return sorted(found, key=lambda n: -n.metrics["sequence_accuracy"])
-
-
 def scaled_candidates(
     train: SequenceData,
     test: SequenceData,
@@ -120,8 +100,11 @@ def scaled_candidates(
     max_label_errors: float = 0.0,
     progress: Callable[[str, int, int], None] | None = None,
 ) -> Iterator[ForeignNetwork]:
-    """:func:`train_scaled`'s candidates one at a time, as each is trained, so that a caller may
-    read a near-exact one before the next trains."""
+    """Networks of ``config.sizes`` in turn, ``config.seeds`` each, one at a time as each is
+    trained (so that a caller may read a near-exact one before the next trains), up to the
+    first exact one on both splits (missing at most ``max_label_errors`` of each split's
+    labelled steps). Each is at its best evaluation and carries ``metrics`` (``exact``,
+    ``sequence_accuracy``, ``steps``, ...)."""
     seeds = np.random.SeedSequence([seed, 0x6A7E]).generate_state(len(config.sizes) * config.seeds)
     for i, hidden in enumerate(h for h in config.sizes for _ in range(config.seeds)):
         spec = scaled_spec(train, hidden, config.max_symbols)
