@@ -11,25 +11,41 @@ import numpy as np
 
 from mips.regress.expr import Expr, const, var
 
-# Deeper or larger trees would be lookup tables in disguise.
+# Deeper or larger trees would be lookup tables in disguise. The size admits a full tree of
+# depth 3: seven comparisons between features (four nodes each) over eight constant leaves, the
+# tournament that says which of four counts is largest.
 TREE_DEPTH = 3
-MAX_TREE_SIZE = 25
+MAX_TREE_SIZE = 36
 
 
 def decision_tree(X: np.ndarray, y: np.ndarray, terms: list[Expr]) -> Expr | None:
     """Nested conditionals over simple comparisons, each leaf a term right on its rows, or None.
 
-    Predicates are chosen greedily by the rows their two sides' best terms explain.
+    Predicates are chosen greedily by the rows their two sides' best terms explain. A tree
+    whose leaves are features and constants is sought first: a compound term that fits a
+    leaf's rows (``s // 8 % 3`` for a sign within -7..7) may stop fitting past them.
     """
     k = X.shape[1]
     values = np.unique(y)
-    leaves = [var(j) for j in range(k)] + [e for e in terms if e.size <= 5]
-    leaves += [const(v) for v in values] if len(values) <= 8 else []
-    leaves = sorted(leaves, key=lambda e: e.size)
-    right = np.array([e.evaluate(X) == y for e in leaves])  # (terms, rows)
-    right_counts = right.astype(np.int32)
+    simple = [var(j) for j in range(k)] + ([const(v) for v in values] if len(values) <= 8 else [])
+    compound = [e for e in terms if e.size <= 5]
     preds = _predicates(k)
     truth = np.array([p.evaluate(X) == 1 for p in preds])  # (predicates, rows)
+    for leaves in (simple, sorted(simple + compound, key=lambda e: e.size)):
+        if not leaves:
+            continue
+        tree = _grow(X, y, leaves, preds, truth)
+        if tree is not None and tree.size <= MAX_TREE_SIZE:
+            return tree
+    return None
+
+
+def _grow(
+    X: np.ndarray, y: np.ndarray, leaves: list[Expr], preds: list[Expr], truth: np.ndarray
+) -> Expr | None:
+    """The greedy tree of ``preds`` over ``leaves``, at most TREE_DEPTH deep, or None."""
+    right = np.array([e.evaluate(X) == y for e in leaves])  # (terms, rows)
+    right_counts = right.astype(np.int32)
 
     def build(mask: np.ndarray, depth: int) -> Expr | None:
         fits = np.flatnonzero(right[:, mask].all(axis=1))
@@ -48,8 +64,7 @@ def decision_tree(X: np.ndarray, y: np.ndarray, terms: list[Expr]) -> Expr | Non
                 return Expr("cond", (preds[i], yes, no))
         return None
 
-    tree = build(np.ones(len(y), dtype=bool), TREE_DEPTH)
-    return tree if tree is not None and tree.size <= MAX_TREE_SIZE else None
+    return build(np.ones(len(y), dtype=bool), TREE_DEPTH)
 
 
 def _predicates(k: int) -> list[Expr]:
