@@ -10,7 +10,7 @@ import numpy as np
 if TYPE_CHECKING:
     from mips.data import SequenceData
 
-ENCODINGS = ("numbered", "lattice", "window", "output", "counts")
+ENCODINGS = ("numbered", "lattice", "window", "output", "window+output", "counts")
 
 
 @dataclass(frozen=True)
@@ -22,7 +22,7 @@ class Reading:
     states, cluster centres, clusters, probed states, ...); ``encoding`` how a state is written
     as integers: ``numbered`` finite states 0..n-1 (breadth-first from the initial one),
     ``lattice`` coordinates, ``window`` the last ``window`` inputs, ``output`` the output the
-    state emits, ``counts`` integer-weighted counts of the inputs (``symbols`` x ``weights``,
+    state emits, ``window+output`` both, ``counts`` integer-weighted counts of the inputs (``symbols`` x ``weights``,
     possibly stuck at ``sink`` once they leave a range).
     """
 
@@ -42,7 +42,7 @@ class Reading:
     def __post_init__(self) -> None:
         if self.encoding not in ENCODINGS:
             raise ValueError(f"encoding must be one of {ENCODINGS}, got {self.encoding!r}")
-        if (self.encoding == "window") != (self.window is not None):
+        if self.encoding.startswith("window") != (self.window is not None):
             raise ValueError("a window encoding, and only it, needs a window length")
         for name in ("basis", "symbols", "weights"):
             value = np.asarray(getattr(self, name))
@@ -53,6 +53,7 @@ class Reading:
         named = {
             "window": f", named by the last {self.window} inputs",
             "output": ", named by their outputs",
+            "window+output": f", named by the last {self.window} inputs and their output",
             "counts": ", named by weighted input counts",
         }
         return self.source + named.get(self.encoding, "")

@@ -53,3 +53,53 @@ def test_window_machine_is_completed_by_probing_the_network(low):
     fresh = np.random.default_rng(1).integers(low, low + 40, (200, 15, 1))
     out, known = window[0].replay(fresh)
     assert known.all() and np.array_equal(out, abs_diff(fresh))
+
+
+class RunLengthStandIn:
+    """Stands in for a network holding the last input and the length of its run: one random
+    code per (symbol, run) in 16 units, the run read out. Neither the last input nor the output
+    names the states alone."""
+
+    hidden = 16
+
+    def __init__(self) -> None:
+        self.codes = np.random.default_rng(0).normal(size=(3, 12, 16))
+
+    def _decode(self, h: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        d = ((h[:, None, None, :] - self.codes[None]) ** 2).sum(axis=3).reshape(len(h), -1)
+        symbol, run = np.divmod(d.argmin(axis=1), 12)
+        start = np.abs(h).sum(axis=1) == 0
+        return np.where(start, -1, symbol), np.where(start, 0, run)
+
+    def readout(self, h: np.ndarray) -> np.ndarray:
+        return self._decode(h)[1][:, None].astype(float)
+
+    def run(self, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        h, hs = np.zeros((len(x), self.hidden)), []
+        for t in range(x.shape[1]):
+            symbol, run = self._decode(h)
+            xt = x[:, t, 0].astype(int)
+            h = self.codes[xt, np.where(symbol == xt, run + 1, 1)]
+            hs.append(h)
+        hidden = np.stack(hs, axis=1)
+        return self.readout(hidden.reshape(-1, self.hidden)).reshape(*x.shape[:2], 1), hidden
+
+
+def run_lengths(x: np.ndarray) -> np.ndarray:
+    y = np.ones(x.shape[:2], dtype=np.int64)
+    for t in range(1, x.shape[1]):
+        y[:, t] = np.where(x[:, t, 0] == x[:, t - 1, 0], y[:, t - 1] + 1, 1)
+    return y[..., None]
+
+
+def test_states_named_by_the_last_input_and_their_output_give_a_formula_for_any_run():
+    x = np.random.default_rng(1).integers(0, 3, (600, 8, 1))
+    machines = extract(RunLengthStandIn(), SequenceData(x, run_lengths(x)))
+    named = [m for m in machines if m.reading.encoding == "window+output"]
+    assert named and named[0].reading.window == 1
+    assert named[0].initial[0] == -1  # before any input: a value below every symbol
+    program = regress(named[0])
+    assert program.form == "formula" and len(program.state) == 2
+    longer = np.zeros((1, 30, 1), dtype=np.int64)  # a run of 30, beyond any the data showed
+    longer[0, 20:] = 2
+    assert program.run(longer[0].tolist()) == run_lengths(longer)[0].tolist()

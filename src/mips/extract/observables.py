@@ -1,4 +1,5 @@
-"""Finite states named by something observable: the last k inputs, or the output they emit."""
+"""Finite states named by something observable: the last k inputs, the output they emit, or
+both together."""
 
 from __future__ import annotations
 
@@ -95,13 +96,58 @@ def named_machines(
     source: str,
     config: ExtractConfig,
 ) -> list[StateMachine]:
-    """Machines whose states (labels (N, T + 1)) are named by observables: a window, an output.
+    """Machines whose states (labels (N, T + 1)) are named by observables: a window, an output,
+    or when neither names them, both together.
 
-    Both names make the formulas the regressors look for.
+    Each name makes the formulas the regressors look for.
     """
-    return window_machines(network, traj, labels, source, config) + output_machines(
-        network, traj, labels, source
-    )
+    found = window_machines(network, traj, labels, source, config)
+    found += output_machines(network, traj, labels, source)
+    return found or window_output_machines(network, traj, labels, source, config)
+
+
+def window_output_machines(
+    network: Recurrent,
+    traj: Trajectory,
+    labels: np.ndarray,
+    source: str,
+    config: ExtractConfig,
+) -> list[StateMachine]:
+    """The machine whose state after step t is (the last k inputs, the output y_t), if that
+    pair and the state labels (N, T + 1) name each other, for some k <= ``config.max_window``:
+    a finite part and a count read together (the last input and the length of its run).
+
+    Before the first step there is no input: the window holds a value below every symbol, so
+    that no rule comparing inputs with it ever holds there, and the output the network's
+    readout gives at h = 0.
+    """
+    n, t1 = labels.shape
+    d_out = traj.y.shape[-1]
+    y = traj.y.reshape(n, t1 - 1, d_out)
+    after = traj.rows(labels[:, 1:].reshape(-1))
+    before_any = traj.x.reshape(-1, traj.x.shape[-1]).min(axis=0) - 1
+    code = np.rint(network.readout(np.zeros((1, network.hidden))))[0].astype(np.int64)
+    for k in range(1, config.max_window + 1):
+        padded = np.concatenate([np.broadcast_to(before_any, (n, k, len(before_any))), traj.x], 1)
+        win = _window(padded, k)[:, k:]  # (N, T + 1, k * d_in), the pad standing for no input
+        pairs = np.concatenate([win[:, 1:], y], axis=2)
+        rows = traj.rows(pairs.reshape(n * (t1 - 1), -1))
+        if len(np.unique(rows, axis=0)) * 2 > len(rows):
+            return []  # pairs seen about once each name any labelling
+        ids = row_ids(rows)
+        if agreement(ids, after) < 0.99 or agreement(after, ids) < 0.99:
+            continue
+        first = np.concatenate([win[:, :1], np.broadcast_to(code, (n, 1, d_out))], axis=2)
+        named = np.concatenate([first, pairs], axis=1)
+        r = named.shape[-1]
+        reading = Reading(
+            "window+output", source, "window+output", n_states=int(labels.max()) + 1, window=k
+        )
+        m = machine_from_labels(
+            "finite", named[:, :-1].reshape(-1, r), traj, named[:, 1:].reshape(-1, r), reading
+        )
+        return [] if m is None else [m]
+    return []
 
 
 def _complete_window(
