@@ -14,6 +14,7 @@ def train_scaled(train, test, config, seed):
     """The exact network alone, or every candidate, the most often right first."""
     found = []
     for net in scaled_candidates(train, test, config, seed):
+        assert net.metrics["final"]  # without near_exact, only trained networks
         if net.metrics["exact"]:
             return [net]
         found.append(net)
@@ -78,7 +79,7 @@ def test_the_search_scales_up_only_when_no_small_network_is_exact(monkeypatch, s
 
     calls = []
 
-    def scaled(train, test, config, seed, max_errors, progress):
+    def scaled(train, test, config, seed, max_errors, progress, near_exact=None):
         calls.append(config.sizes)
         return train_scaled(train, test, ScaleUpConfig(sizes=(8,), seeds=1, lr=1e-2), seed)
 
@@ -136,3 +137,35 @@ def test_each_near_exact_scale_up_network_is_a_round_before_anything_else_trains
     first.metrics["sequence_accuracy"] = second.metrics["sequence_accuracy"] = 0.5
     with pytest.raises(search_module.NoExactNetwork):
         next(search_rounds(train, test, config))
+
+
+def test_a_candidate_is_given_as_it_first_reaches_near_exact_and_trains_on(sum_mod_3):
+    train, test = sum_mod_3.split(0.2, 0)
+    config = ScaleUpConfig(sizes=(4,), seeds=1, steps=300, lr=1e-3)
+    nets = list(scaled_candidates(train, test, config, 0, near_exact=0.0))
+    assert [n.metrics["final"] for n in nets] == [False, True]
+    early, trained = nets
+    assert early.metrics["steps"] == config.eval_every and not early.metrics["exact"]
+    assert trained.metrics["sequence_accuracy"] >= early.metrics["sequence_accuracy"]
+
+
+def test_a_trained_candidate_is_not_read_again_when_it_is_the_network_given_early(
+    monkeypatch, sum_mod_3
+):
+    import mips.network.search as search_module
+    from mips.network.search import search_rounds
+
+    config = ScaleUpConfig(sizes=(2,), seeds=2, steps=10)
+    early, other = train_scaled(*sum_mod_3.split(0.2, 0), config, 0)
+    same = ForeignNetwork(early.spec, early.weights, metrics=dict(early.metrics))
+    early.metrics.update(final=False, sequence_accuracy=0.99)
+    same.metrics.update(sequence_accuracy=0.99)  # its best evaluation was the early one
+    other.metrics.update(sequence_accuracy=0.5)
+
+    def candidates(*args, **kwargs):
+        yield from (early, same, other)
+
+    monkeypatch.setattr(search_module, "scaled_candidates", candidates)
+    train, test = sum_mod_3.split(0.2, 0)
+    rounds = list(search_rounds(train, test, SearchConfig(families=("scale-up",))))
+    assert rounds == [[early]]

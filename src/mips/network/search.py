@@ -156,8 +156,9 @@ def search_rounds(
     progress: Callable[[str, int, int], None] | None = None,
 ) -> Iterator[list[Recurrent]]:
     """:func:`search_ranked`'s networks, in rounds a caller may stop after: each near-exact
-    candidate of the scale-up family is a round of its own as soon as it is trained, before the
-    next candidate and the families after it train; reading it takes seconds where they take
+    candidate of the scale-up family is a round of its own as soon as it first reaches
+    ``config.near_exact`` (then trains on) and again when it is trained, before the next
+    candidate and the families after it train; reading it takes seconds where they take
     minutes. The last round is :func:`search_ranked`'s list, less the networks already given."""
     config = config or SearchConfig()
     t0 = time.perf_counter()
@@ -171,11 +172,14 @@ def search_rounds(
         if family == SCALE_UP:
             if best is None:
                 args = (config.scale_up, config.seed, config.train.max_label_errors, progress)
-                for net in scaled_candidates(train, test, *args):
-                    scaled.append(net)
+                for net in scaled_candidates(train, test, *args, near_exact=config.near_exact):
+                    if net.metrics["final"]:
+                        scaled.append(net)
                     if net.metrics["exact"]:
                         break
-                    if net.metrics["sequence_accuracy"] >= config.near_exact:
+                    if net.metrics["sequence_accuracy"] >= config.near_exact and not any(
+                        _same(net, g) for g in given
+                    ):
                         given.append(net)
                         yield [net]
                 if scaled and scaled[-1].metrics["exact"]:
@@ -219,12 +223,20 @@ def search_rounds(
     elif best is None:
         near = [f.network(train, config, search_metrics) for f in closest]
         ready = _near_exact([*near, *scaled], config, raises=not given)
-        rest = [n for n in ready if all(n is not g for g in given)]
+        rest = [n for n in ready if not any(n is g or _same(n, g) for g in given)]
         if rest:
             yield rest
     else:
         ranked = sorted(found, key=lambda f: (f.result.arch.rank(), f.result.steps, f.result.seed))
         yield [f.network(train, config, search_metrics) for f in ranked]
+
+
+def _same(a: Recurrent, b: Recurrent) -> bool:
+    """Whether two scale-up networks are one candidate at one evaluation: a candidate at its
+    best may be the network it was given as while it trained."""
+    if "seed" not in a.metrics or "seed" not in b.metrics:
+        return False
+    return all(a.metrics.get(k) == b.metrics.get(k) for k in ("seed", "steps"))
 
 
 def _order(families: tuple[str, ...], data: SequenceData) -> list[tuple[int, str]]:
