@@ -169,3 +169,10 @@ def test_a_trained_candidate_is_not_read_again_when_it_is_the_network_given_earl
     train, test = sum_mod_3.split(0.2, 0)
     rounds = list(search_rounds(train, test, SearchConfig(families=("scale-up",))))
     assert rounds == [[early]]
+
+
+def test_only_the_first_candidate_to_reach_near_exact_is_given_early(sum_mod_3):
+    train, test = sum_mod_3.split(0.2, 0)
+    config = ScaleUpConfig(sizes=(4,), seeds=2, steps=200, lr=1e-3)
+    nets = list(scaled_candidates(train, test, config, 0, near_exact=0.0))
+    assert [n.metrics["final"] for n in nets] == [False, True, True]

@@ -105,15 +105,17 @@ def scaled_candidates(
     trained (so that a caller may read a near-exact one before the next trains), up to the
     first exact one on both splits (missing at most ``max_label_errors`` of each split's
     labelled steps). Each is at its best evaluation and carries ``metrics`` (``exact``,
-    ``sequence_accuracy``, ``steps``, ``final``, ...). With ``near_exact``, a candidate is also
-    given as it first reaches that share of held-out sequences right (``final`` False), and
-    trains on when the caller asks for the next network."""
+    ``sequence_accuracy``, ``steps``, ``final``, ...). With ``near_exact``, the first candidate
+    to reach that share of held-out sequences right is also given then (``final`` False), and
+    trains on when the caller asks for the next network; only the first, as a failed reading of
+    a near-exact network can take as long as training one."""
     seeds = np.random.SeedSequence([seed, 0x6A7E]).generate_state(len(config.sizes) * config.seeds)
     for i, hidden in enumerate(h for h in config.sizes for _ in range(config.seeds)):
         spec = scaled_spec(train, hidden, config.max_symbols)
         args = (spec, train, test, config, int(seeds[i]), max_label_errors, progress, near_exact)
         for net in _training(*args):
             net.metrics.update(family="scale-up", seed=int(seeds[i]))
+            near_exact = near_exact if net.metrics["final"] else None
             yield net
 
 
