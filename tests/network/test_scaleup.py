@@ -141,7 +141,7 @@ def test_each_near_exact_scale_up_network_is_a_round_before_anything_else_trains
 
 def test_a_candidate_is_given_as_it_first_reaches_near_exact_and_trains_on(sum_mod_3):
     train, test = sum_mod_3.split(0.2, 0)
-    config = ScaleUpConfig(sizes=(4,), seeds=1, steps=300, lr=1e-3)
+    config = ScaleUpConfig(sizes=(4,), seeds=1, steps=100, eval_every=50, lr=1e-3)
     nets = list(scaled_candidates(train, test, config, 0, near_exact=0.0))
     assert [n.metrics["final"] for n in nets] == [False, True]
     early, trained = nets
@@ -173,6 +173,6 @@ def test_a_trained_candidate_is_not_read_again_when_it_is_the_network_given_earl
 
 def test_only_the_first_candidate_to_reach_near_exact_is_given_early(sum_mod_3):
     train, test = sum_mod_3.split(0.2, 0)
-    config = ScaleUpConfig(sizes=(4,), seeds=2, steps=200, lr=1e-3)
+    config = ScaleUpConfig(sizes=(4,), seeds=2, steps=50, eval_every=25, lr=1e-3)
     nets = list(scaled_candidates(train, test, config, 0, near_exact=0.0))
     assert [n.metrics["final"] for n in nets] == [False, True, True]
