@@ -144,13 +144,11 @@ def _most_frequent(key_id: np.ndarray, value_id: np.ndarray, values: np.ndarray)
     pairs, first, counts = np.unique(
         key_id * n_values + value_id, return_index=True, return_counts=True
     )
-    best = np.full(int(key_id.max()) + 1, -1, dtype=np.int64)
-    tally = np.zeros(len(best), dtype=np.int64)
-    # Ascending counts: the most frequent value of each key is written last.
-    for p in np.argsort(counts, kind="stable"):
-        key = pairs[p] // n_values
-        if counts[p] >= tally[key]:
-            best[key], tally[key] = first[p], counts[p]
+    keys = pairs // n_values
+    by_count = np.lexsort((counts, keys))  # each key's pairs together, most frequent last
+    last = by_count[np.append(keys[by_count][1:] != keys[by_count][:-1], True)]
+    best = np.zeros(int(key_id.max()) + 1, dtype=np.int64)
+    best[keys[last]] = first[last]
     return values[best[key_id]]
 
 
