@@ -99,3 +99,31 @@ def test_with_wrong_labels_the_verified_formula_contradicting_fewest_labels_wins
     assert chosen is clean and found.count == 1 and found.steps[0][:2] == (2, 1)
     chosen, found = _fewest_contradictions([memorised, table], "formula", data)
     assert chosen is memorised and found.count == len(found.steps) > 0
+
+
+def test_with_wrong_labels_a_machine_also_gets_a_program_that_misses_its_rarest_rows():
+    """A machine whose one rare row says |0| = 1 (a network that learned a wrong label): the
+    exact program spells the row out; the tolerant one is |x|, checked against its own IR, and
+    contradicts fewer labels."""
+    from mips.machine import Reading, StateMachine
+    from mips.pipeline import _fewest_contradictions, read_programs
+    from mips.regress import RegressConfig
+
+    xs = np.arange(-5, 6)
+    empty = np.zeros((len(xs), 0), dtype=np.int64)
+    wrong = np.where(xs == 0, 1, np.abs(xs))[:, None]
+    machine = StateMachine("finite", (), empty, xs[:, None], empty, wrong, Reading("test", "t"))
+    rng = np.random.default_rng(0)
+    x = rng.choice(xs[xs != 0], (2000, 5, 1))
+    x[:3, 2] = 0  # three steps of 10,000 take the rare row
+    data = SequenceData(x, np.abs(x))
+    attempts = read_programs(
+        None, [machine], data, data, RegressConfig(time_budget=1.0), 0.002, lambda *a: ""
+    )
+    exact, tolerant = attempts
+    assert exact.verification.exhaustive_against == "the state machine"
+    assert tolerant.verification.exhaustive_against == "the IR"
+    assert "y = abs(x)" in tolerant.source and "y = abs(x)" not in exact.source
+    assert exact.verification.verified and tolerant.verification.verified
+    chosen, found = _fewest_contradictions(attempts, "formula", data)
+    assert chosen is tolerant and found.count == 0
