@@ -127,3 +127,52 @@ def test_with_wrong_labels_a_machine_also_gets_a_program_that_misses_its_rarest_
     assert exact.verification.verified and tolerant.verification.verified
     chosen, found = _fewest_contradictions(attempts, "formula", data)
     assert chosen is tolerant and found.count == 0
+
+
+def test_with_wrong_labels_a_reading_without_a_formula_falls_back_to_the_majority(monkeypatch):
+    """A count of every symbol reads a parity network's answers too, as a lattice whose output
+    has no formula; the majority reading, skipped beside a lattice reading, is then read."""
+    import mips.pipeline as pipeline
+    from mips.extract import NEAR_EXACT
+    from mips.machine import Reading, StateMachine
+
+    x = np.random.default_rng(0).integers(0, 2, (400, 6, 1))
+    parity = np.cumsum(x, axis=1) % 2
+
+    def rows(*columns):
+        return np.array(columns, dtype=np.int64).T.reshape(-1, 1)
+
+    finite = StateMachine(
+        "finite", (0,), rows(0, 0, 1, 1), rows(0, 1, 0, 1), rows(0, 1, 1, 0), rows(0, 1, 1, 0),
+        Reading("finite", "test", n_states=2),
+    )  # fmt: skip
+    noise = np.random.default_rng(1).integers(0, 2, 60)
+    counts = np.arange(60)
+    lattice = StateMachine(
+        "lattice", (0,), counts[:, None], counts[:, None] % 2, counts[:, None] + 1,
+        noise[:, None], Reading("counts", "test"),
+    )  # fmt: skip
+
+    class Network:
+        metrics: dict = {}
+
+        def predict(self, x):
+            return np.cumsum(x, axis=1) % 2
+
+        def run(self, x):
+            return self.predict(x).astype(float), np.zeros((*x.shape[:2], 1))
+
+        def describe(self):
+            return "a stand-in"
+
+    read = []
+
+    def extract(net, answers, config, readers=None):
+        read.append("majority" if readers is NEAR_EXACT else "exact")
+        return [finite] if readers is NEAR_EXACT else [lattice]
+
+    monkeypatch.setattr(pipeline, "extract", extract)
+    config = SynthConfig(max_label_errors=0.01)
+    result = synthesize(SequenceData(x, parity), config, network=Network())
+    assert read == ["exact", "majority"]
+    assert result.ok and result.form == "formula" and result.machine is finite

@@ -78,19 +78,19 @@ def synthesize(
             with clock("extract"):
                 machines = _read(net, answers, stage, errors)
             first_machine = first_machine or (machines[0] if machines else None)
+            read = _reader_of(net, data, heldout, stage, config)
+            noisy = bool(config.max_label_errors)
             with clock("regress+verify"):
-                attempts += read_programs(
-                    net,
-                    machines,
-                    data,
-                    heldout,
-                    stage.regress,
-                    config.max_label_errors,
-                    header_of=lambda n, m, p: header(n, m, p, config.seed, config.digest()),
-                    # Noisy labels with only finite readings: the majority reading competes.
-                    every=bool(config.max_label_errors)
-                    and all(m.kind == "finite" for m in machines),
-                )
+                # Noisy labels with only finite readings: the majority reading competes.
+                found = read(machines, noisy and _all_finite(machines))
+            if noisy and not _all_finite(machines) and not _any_formula(found):
+                # A reading that is not finite (a count of every symbol, right on the network's
+                # answers within the tolerance) may give no formula where the majority does.
+                with clock("extract"):
+                    fallback = _by_majority(net, answers, stage)
+                with clock("regress+verify"):
+                    found += read(fallback, True)
+            attempts += found
             chosen = best_attempt(attempts)
             if chosen is not None and chosen.program.form == "formula":
                 return _result(config, clock, attempts, first_net, first_machine, errors, data)
@@ -136,10 +136,11 @@ def read_programs(
 def _read(
     net: Recurrent, answers: SequenceData, stage: SynthConfig, errors: list[str]
 ) -> list[StateMachine]:
-    """The machines read from ``net``; with ``max_label_errors``, also the machine read by
-    majority within that share of the network's answers. The network that fits noisy labels may
-    learn a few of them, as a rare state of its own; the majority reading merges such a state
-    into the frequent one it behaves like, and the program that contradicts fewest labels wins."""
+    """The machines read from ``net``; with ``max_label_errors``, when every reading is finite,
+    also the machine read by majority within that share of the network's answers. The network
+    that fits noisy labels may learn a few of them, as a rare state of its own; the majority
+    reading merges such a state into the frequent one it behaves like, and the program that
+    contradicts fewest labels wins."""
     # Within that share, a counter's output may be the majority's where the network was wrong.
     near = replace(stage.extract, majority_tolerance=stage.max_label_errors)
     machines = []
@@ -148,12 +149,50 @@ def _read(
     except ExtractionError as e:
         errors.append(str(e))
     # The majority reading is a finite one: it competes only with finite readings.
-    if not stage.max_label_errors or any(m.kind != "finite" for m in machines):
+    if not stage.max_label_errors or not _all_finite(machines):
         return machines
+    return machines + _by_majority(net, answers, stage)
+
+
+def _by_majority(net: Recurrent, answers: SequenceData, stage: SynthConfig) -> list[StateMachine]:
+    near = replace(stage.extract, majority_tolerance=stage.max_label_errors)
     try:
-        return machines + extract(net, answers, near, NEAR_EXACT)
+        return extract(net, answers, near, NEAR_EXACT)
     except ExtractionError:
-        return machines
+        return []
+
+
+def _all_finite(machines: list[StateMachine]) -> bool:
+    return all(m.kind == "finite" for m in machines)
+
+
+def _any_formula(attempts: list[Attempt]) -> bool:
+    return any(a.verification.verified and a.program.form == "formula" for a in attempts)
+
+
+def _reader_of(
+    net: Recurrent,
+    data: SequenceData,
+    heldout: SequenceData,
+    stage: SynthConfig,
+    config: SynthConfig,
+) -> Callable[[list[StateMachine], bool], list[Attempt]]:
+    """:func:`read_programs` for ``net``'s machines, ``every`` machine or up to the first
+    verified formula."""
+
+    def read(machines: list[StateMachine], every: bool) -> list[Attempt]:
+        return read_programs(
+            net,
+            machines,
+            data,
+            heldout,
+            stage.regress,
+            config.max_label_errors,
+            header_of=lambda n, m, p: header(n, m, p, config.seed, config.digest()),
+            every=every,
+        )
+
+    return read
 
 
 def _result(
