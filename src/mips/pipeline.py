@@ -24,7 +24,7 @@ import numpy as np
 
 from mips.data import SequenceData, contradictions
 from mips.emit import emit_python
-from mips.extract import NEAR_EXACT, ExtractionError, extract
+from mips.extract import NEAR_EXACT, ExtractConfig, ExtractionError, extract
 from mips.machine import StateMachine
 from mips.network.artifact import Recurrent, TrainedNetwork
 from mips.program import Program
@@ -141,11 +141,9 @@ def _read(
     that fits noisy labels may learn a few of them, as a rare state of its own; the majority
     reading merges such a state into the frequent one it behaves like, and the program that
     contradicts fewest labels wins."""
-    # Within that share, a counter's output may be the majority's where the network was wrong.
-    near = replace(stage.extract, majority_tolerance=stage.max_label_errors)
     machines = []
     try:
-        machines = extract(net, answers, near)
+        machines = extract(net, answers, _within_label_errors(stage))
     except ExtractionError as e:
         errors.append(str(e))
     # The majority reading is a finite one: it competes only with finite readings.
@@ -154,10 +152,16 @@ def _read(
     return machines + _by_majority(net, answers, stage)
 
 
+def _within_label_errors(stage: SynthConfig) -> ExtractConfig:
+    """The extract config whose readers may take each (state, input)'s most frequent output
+    within ``max_label_errors``: a counter's output is the majority's where the network that
+    fitted a few wrong labels was wrong."""
+    return replace(stage.extract, majority_tolerance=stage.max_label_errors)
+
+
 def _by_majority(net: Recurrent, answers: SequenceData, stage: SynthConfig) -> list[StateMachine]:
-    near = replace(stage.extract, majority_tolerance=stage.max_label_errors)
     try:
-        return extract(net, answers, near, NEAR_EXACT)
+        return extract(net, answers, _within_label_errors(stage), NEAR_EXACT)
     except ExtractionError:
         return []
 

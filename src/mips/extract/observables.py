@@ -20,10 +20,12 @@ from mips.machine import Reading, StateMachine
 from mips.network.artifact import Recurrent
 
 
-def _window(x: np.ndarray, k: int) -> np.ndarray:
-    """(N, T + 1, k * d_in): the last k inputs before each state, newest first, zeros before t=0."""
+def _window(x: np.ndarray, k: int, before: np.ndarray | None = None) -> np.ndarray:
+    """(N, T + 1, k * d_in): the last k inputs before each state, newest first; before t = 0,
+    ``before`` (d_in,) stands for each missing input (default zeros)."""
     n, t, d = x.shape
-    padded = np.concatenate([np.zeros((n, k, d), dtype=x.dtype), x], axis=1)
+    pad = np.zeros(d, dtype=x.dtype) if before is None else before.astype(x.dtype)
+    padded = np.concatenate([np.broadcast_to(pad, (n, k, d)), x], axis=1)
     cols = [padded[:, k - i : k - i + t + 1] for i in range(1, k + 1)]
     return np.concatenate(cols, axis=2) if cols else np.zeros((n, t + 1, 0), dtype=x.dtype)
 
@@ -128,8 +130,7 @@ def window_output_machines(
     before_any = traj.x.reshape(-1, traj.x.shape[-1]).min(axis=0) - 1
     code = np.rint(network.readout(np.zeros((1, network.hidden))))[0].astype(np.int64)
     for k in range(1, config.max_window + 1):
-        padded = np.concatenate([np.broadcast_to(before_any, (n, k, len(before_any))), traj.x], 1)
-        win = _window(padded, k)[:, k:]  # (N, T + 1, k * d_in), the pad standing for no input
+        win = _window(traj.x, k, before_any)
         pairs = np.concatenate([win[:, 1:], y], axis=2)
         rows = traj.rows(pairs.reshape(n * (t1 - 1), -1))
         if len(np.unique(rows, axis=0)) * 2 > len(rows):
