@@ -6,8 +6,9 @@ readout; a wide one) then trains all hidden sizes below the best found so far, s
 as one packed computation, so the search order is the size order. When no small network is exact,
 the scale-up family (``scaleup``: a GRU or ReLU network of 32 to 64 units with one-hot inputs)
 trains until one is, and ends the search: a larger network the readers read at any size beats
-minutes more of searching for a small one. Its near-exact candidates are handed out as they come
-(``search_rounds``), so that a caller may read one before anything slower trains.
+minutes more of searching for a small one. Exact networks and the scale-up family's near-exact
+candidates are handed out as they come (``search_rounds``), so that a caller may read one before
+anything slower trains, and stop there when it reads.
 """
 
 from __future__ import annotations
@@ -143,10 +144,11 @@ def search_ranked(
     states try them in this order. When none is exact, the near-exact ones (``metrics["exact"]``
     False), most often right first; raises :class:`NoExactNetwork` when there are none either.
     """
-    rounds = list(search_rounds(train, test, config, progress))
-    if rounds[-1][0].metrics["exact"]:
-        return rounds[-1]
-    return _near_exact([n for r in rounds for n in r], config)
+    networks = [n for r in search_rounds(train, test, config, progress) for n in r]
+    exact = [n for n in networks if n.metrics["exact"]]
+    if exact:
+        return exact[::-1]  # each exact network found is smaller than those before it
+    return _near_exact(networks, config)
 
 
 def search_rounds(
@@ -155,15 +157,17 @@ def search_rounds(
     config: SearchConfig | None = None,
     progress: Callable[[str, int, int], None] | None = None,
 ) -> Iterator[list[Recurrent]]:
-    """:func:`search_ranked`'s networks, in rounds a caller may stop after: each near-exact
-    candidate of the scale-up family is a round of its own as soon as it first reaches
-    ``config.near_exact`` (then trains on) and again when it is trained, before the next
-    candidate and the families after it train; reading it takes seconds where they take
-    minutes. The last round is :func:`search_ranked`'s list, less the networks already given."""
+    """:func:`search_ranked`'s networks, in rounds a caller may stop after, reading one before
+    anything slower trains:
+
+    - each exact network, as soon as its family has trained: the families after it only look
+      for a smaller one, and reading it takes seconds where they take up to a minute;
+    - each near-exact candidate of the scale-up family, as soon as it first reaches
+      ``config.near_exact`` (then trains on) and again when it is trained;
+    - last, when nothing is exact, the near-exact networks not given yet."""
     config = config or SearchConfig()
     t0 = time.perf_counter()
     best: _Found | None = None
-    found: list[_Found] = []
     closest: list[_Found] = []  # each family's inexact candidate right on most sequences
     scaled: list[ForeignNetwork] = []  # the scale-up family's candidates, when it ran
     given: list[Recurrent] = []
@@ -208,14 +212,13 @@ def search_rounds(
         exact = smallest_exact(results)
         if exact is None:
             continue
-        found.append(_Found(family, pack_seed, exact))
-        if best is None or exact.arch.rank() < best.result.arch.rank():
-            best = found[-1]
-    search_metrics = {
-        "candidates_trained": trained,
-        "search_steps": total_steps,
-        "seconds": round(time.perf_counter() - t0, 3),
-    }
+        # Every family after the first exact one is capped below its size, so each exact
+        # network found is the best so far. The families after it only look for a smaller
+        # one, which a caller needs only when this one does not read: it is handed out now.
+        best = _Found(family, pack_seed, exact)
+        given.append(best.network(train, config, _metrics(trained, total_steps, t0)))
+        yield given[-1:]
+    search_metrics = _metrics(trained, total_steps, t0)
     for net in scaled:
         net.metrics["seconds"] = search_metrics["seconds"]
     if best is None and scaled and scaled[0].metrics["exact"]:
@@ -226,9 +229,14 @@ def search_rounds(
         rest = [n for n in ready if not any(n is g or _same(n, g) for g in given)]
         if rest:
             yield rest
-    else:
-        ranked = sorted(found, key=lambda f: (f.result.arch.rank(), f.result.steps, f.result.seed))
-        yield [f.network(train, config, search_metrics) for f in ranked]
+
+
+def _metrics(trained: int, total_steps: int, t0: float) -> dict[str, float]:
+    return {
+        "candidates_trained": trained,
+        "search_steps": total_steps,
+        "seconds": round(time.perf_counter() - t0, 3),
+    }
 
 
 def _same(a: Recurrent, b: Recurrent) -> bool:
