@@ -49,7 +49,7 @@ def test_search_ranked_keeps_each_familys_smallest_exact_network(monkeypatch, ru
             out.append(CandidateResult(a, seed, exact, 10, 1.0 if exact else 0.5, w))
         return out
 
-    monkeypatch.setattr(search_module, "train_pack", fake_pack)
+    monkeypatch.setattr(search_module, "pack_rounds", lambda *a: iter([fake_pack(*a)]))
     config = SearchConfig(families=("relu", "relu-wide"), max_hidden_nonlinear=3)
     train, test = running_sum.split(config.test_fraction, config.seed)
     ranked = search_ranked(train, test, config)
@@ -78,7 +78,7 @@ def test_near_exact_networks_are_returned_when_none_is_exact(monkeypatch, runnin
         )
         return [CandidateResult(one, 0, False, 9, 0.5, zeros(one), share)]
 
-    monkeypatch.setattr(search_module, "train_pack", pack)
+    monkeypatch.setattr(search_module, "pack_rounds", lambda *a: iter([pack(*a)]))
     monkeypatch.setattr(search_module, "realize", lambda *a, **k: None)
     config = SearchConfig(families=("linear", "relu", "relu-wide"), max_hidden_nonlinear=2)
     train, test = running_sum.split(config.test_fraction, config.seed)

@@ -22,7 +22,7 @@ from mips.network.artifact import Architecture, Recurrent, TrainedNetwork
 from mips.network.foreign import ForeignNetwork
 from mips.network.realize import realize
 from mips.network.scaleup import ScaleUpConfig, scaled_candidates
-from mips.network.train import CandidateResult, TrainConfig, train_pack
+from mips.network.train import CandidateResult, TrainConfig, pack_rounds
 
 SCALE_UP = "scale-up"
 
@@ -160,8 +160,9 @@ def search_rounds(
     """:func:`search_ranked`'s networks, in rounds a caller may stop after, reading one before
     anything slower trains:
 
-    - each exact network, as soon as its family has trained: the families after it only look
-      for a smaller one, and reading it takes seconds where they take up to a minute;
+    - each exact network smaller than those before it, as soon as its pack has one: what trains
+      after it (the rest of its pack, the families after it) only looks for a smaller one, and
+      reading it takes seconds where that takes up to a minute;
     - each near-exact candidate of the scale-up family, as soon as it first reaches
       ``config.near_exact`` (then trains on) and again when it is trained;
     - last, when nothing is exact, the near-exact networks not given yet."""
@@ -197,27 +198,29 @@ def search_rounds(
         if cap < 1:
             continue
         if family == "linear":
-            results = _realize(train, test, cap, progress, config.train.max_label_errors)
+            packs = iter([_realize(train, test, cap, progress, config.train.max_label_errors)])
             pack_seed = None
         else:
             pack_seed = config.seed * 7919 + fam_index
             shrink = best is not None
-            results = _train_family(train, test, family, cap, pack_seed, config, shrink, progress)
+            packs = _train_family(train, test, family, cap, pack_seed, config, shrink, progress)
+        results: list[CandidateResult] = []
+        for results in packs:
+            exact = smallest_exact(results)
+            if exact is None or (best is not None and exact.arch.rank() >= best.result.arch.rank()):
+                continue
+            # What trains after an exact network only looks for a smaller one, which a caller
+            # needs only when this one does not read: it is handed out now.
+            best = _Found(family, pack_seed, exact)
+            given.append(best.network(train, config, _metrics(trained, total_steps, t0)))
+            yield given[-1:]
+        if family != "linear":
             total_steps += max((r.steps for r in results), default=0)
         trained += len(results)
         inexact = [r for r in results if not r.exact]
         if inexact:
             near = max(inexact, key=lambda r: (r.sequence_accuracy, -r.arch.hidden))
             closest.append(_Found(family, pack_seed, near))
-        exact = smallest_exact(results)
-        if exact is None:
-            continue
-        # Every family after the first exact one is capped below its size, so each exact
-        # network found is the best so far. The families after it only look for a smaller
-        # one, which a caller needs only when this one does not read: it is handed out now.
-        best = _Found(family, pack_seed, exact)
-        given.append(best.network(train, config, _metrics(trained, total_steps, t0)))
-        yield given[-1:]
     search_metrics = _metrics(trained, total_steps, t0)
     for net in scaled:
         net.metrics["seconds"] = search_metrics["seconds"]
@@ -332,9 +335,9 @@ def _train_family(
     config: SearchConfig,
     shrink: bool,
     progress: Callable[[str, int, int], None] | None,
-) -> list[CandidateResult]:
-    """Every hidden size 1..``cap``, ``seeds_per_size`` candidates each, trained as one pack;
-    ``shrink``: a larger network is already exact."""
+) -> Iterator[list[CandidateResult]]:
+    """Every hidden size 1..``cap``, ``seeds_per_size`` candidates each, trained as one pack,
+    in :func:`~mips.network.train.pack_rounds`; ``shrink``: a larger network is already exact."""
     sizes = [h for h in range(1, cap + 1) for _ in range(config.seeds_per_size)]
     fam = FAMILIES[family]
     train_config = replace(
@@ -348,7 +351,7 @@ def _train_family(
         if progress is not None:
             progress(f"{family} h<={cap}", n, train_config.steps)
 
-    return train_pack(
+    return pack_rounds(
         train,
         test,
         fam.build(cap, config.width),

@@ -6,7 +6,7 @@ weights are snapshotted at that evaluation, so what is returned is exactly what 
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, replace
 
 import numpy as np
@@ -144,6 +144,23 @@ def train_pack(
     progress: Callable[[int], None] | None = None,
 ) -> list[CandidateResult]:
     """Train one candidate per (hidden size, seed) pair; sizes are masks within ``arch.hidden``."""
+    args = (hidden_sizes, hidden_bias, seeds, config, pack_seed, progress)
+    return list(pack_rounds(train, test, arch, *args))[-1]
+
+
+def pack_rounds(
+    train: SequenceData,
+    test: SequenceData,
+    arch: Architecture,
+    hidden_sizes: list[int],
+    hidden_bias: list[bool],
+    seeds: list[int],
+    config: TrainConfig,
+    pack_seed: int,
+    progress: Callable[[int], None] | None = None,
+) -> Iterator[list[CandidateResult]]:
+    """:func:`train_pack`'s results, also as they stand when a first candidate becomes exact
+    (before the pack trains on for smaller ones), so that a caller may stop there."""
     torch.manual_seed(pack_seed)
     torch.set_num_threads(config.threads)
     device = torch.device(config.device)
@@ -160,7 +177,7 @@ def train_pack(
     yt = torch.tensor(test.y, dtype=torch.float32, device=device)
     batch = min(config.batch_size, train.n)
     ms, mt = step_mask(train, device), step_mask(test, device)
-    pack = _Pack(model, hidden_sizes, config)
+    pack = _Pack(model, hidden_sizes, hidden_bias, config)
     step = 0
     for step in range(1, config.steps + 1):
         idx = torch.as_tensor(rng.integers(0, train.n, size=batch), device=device)
@@ -180,10 +197,9 @@ def train_pack(
             pack.evaluate(step, xt, yt, xs, ys, mt, ms)
         if pack.finished(step):
             break
-    return [
-        pack.result(i, replace(arch, hidden=h, hidden_bias=b), seeds[i], step)
-        for i, (h, b) in enumerate(zip(hidden_sizes, hidden_bias, strict=True))
-    ]
+        if pack.first_exact_step == step:
+            yield pack.results(arch, seeds, step)
+    yield pack.results(arch, seeds, step)
 
 
 def _export(model: PackedRNN, i: int) -> dict[str, np.ndarray]:
@@ -193,9 +209,16 @@ def _export(model: PackedRNN, i: int) -> dict[str, np.ndarray]:
 class _Pack:
     """Each candidate's progress on the held-out split, and when the pack may stop."""
 
-    def __init__(self, model: PackedRNN, hidden_sizes: list[int], config: TrainConfig) -> None:
+    def __init__(
+        self,
+        model: PackedRNN,
+        hidden_sizes: list[int],
+        hidden_bias: list[bool],
+        config: TrainConfig,
+    ) -> None:
         k = len(hidden_sizes)
-        self.model, self.hidden_sizes, self.config = model, hidden_sizes, config
+        self.model, self.config = model, config
+        self.hidden_sizes, self.hidden_bias = hidden_sizes, hidden_bias
         self.exact_at = [-1] * k
         self.snapshots: dict[int, dict[str, np.ndarray]] = {}
         self.accuracy = [0.0] * k
@@ -238,6 +261,14 @@ class _Pack:
                 if self.first_exact_step < 0:
                     self.first_exact_step = step
         self._keep_closest(step, pred, yt, mt)
+
+    def results(self, arch: Architecture, seeds: list[int], step: int) -> list[CandidateResult]:
+        """Every candidate's :meth:`result`, at its own size within ``arch``."""
+        sizes = zip(self.hidden_sizes, self.hidden_bias, strict=True)
+        return [
+            self.result(i, replace(arch, hidden=h, hidden_bias=b), seeds[i], step)
+            for i, (h, b) in enumerate(sizes)
+        ]
 
     def result(self, i: int, arch: Architecture, seed: int, step: int) -> CandidateResult:
         """Candidate i: as it became exact, else at its best evaluation, else as it ended."""
