@@ -89,3 +89,40 @@ def test_near_exact_networks_are_returned_when_none_is_exact(monkeypatch, runnin
         search(running_sum, config)
     with pytest.raises(NoExactNetwork, match="below the 100% read as near-exact"):
         search_ranked(train, test, SearchConfig(families=config.families, near_exact=1.0))
+
+
+def test_each_smaller_exact_network_is_a_round_before_anything_trains_on(
+    monkeypatch, running_sum
+) -> None:
+    # A pack whose 3-unit candidate is exact first and its 2-unit one after training on.
+    from dataclasses import replace
+
+    import mips.network.search as search_module
+    from mips.network.search import search_rounds
+
+    log = []
+
+    def candidate(arch: Architecture, h: int, exact: bool) -> CandidateResult:
+        a = replace(arch, hidden=h)
+        f, g = a.layer_sizes(1, 1)
+        w = {}
+        for name, layers in (("f", f), ("g", g)):
+            for j, (m, n) in enumerate(zip(layers[:-1], layers[1:], strict=True)):
+                w[f"{name}.{j}.weight"], w[f"{name}.{j}.bias"] = np.zeros((m, n)), np.zeros(n)
+        return CandidateResult(a, h, exact, 10 * h, 1.0 if exact else 0.5, w, 0.5 + 0.5 * exact)
+
+    def rounds(train, test, arch, sizes, bias, seeds, config, pack_seed, progress=None):
+        log.append(f"{arch.hidden_width} h<={arch.hidden}")
+        if arch.hidden == 3:
+            yield [candidate(arch, 2, False), candidate(arch, 3, True)]
+            log.append("trains on")
+        yield [candidate(arch, h, h in (2, 3)) for h in range(1, arch.hidden + 1)]
+
+    monkeypatch.setattr(search_module, "pack_rounds", rounds)
+    config = SearchConfig(families=("relu", "relu-wide"), max_hidden_nonlinear=3)
+    train, test = running_sum.split(config.test_fraction, config.seed)
+    found = search_rounds(train, test, config)
+    assert [n.hidden for n in next(found)] == [3] and log == ["16 h<=3"]
+    assert [n.hidden for n in next(found)] == [2] and log[-1] == "trains on"
+    assert list(found) == [] and log[-1] == "64 h<=1"  # the wide family looks below 2 units
+    assert [n.hidden for n in search_module.search_ranked(train, test, config)] == [2, 3]
