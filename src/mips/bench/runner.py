@@ -261,13 +261,8 @@ def _run_local(
     finish: Finish,
     address: str | None,
 ) -> None:
-    """A fresh process per job, killed at its timeout. Each is forked from a server that has
-    imported the pipeline and torch but run nothing (a process that has run torch must not
-    fork): starting a job then takes milliseconds where a spawned one spent 3-5 s importing."""
-    ctx = multiprocessing.get_context("forkserver")
-    ctx.set_forkserver_preload(
-        ["torch", "mips.pipeline", "mips.bench.judge", "mips.tasks", "mips.pictures"]
-    )
+    """A fresh process per job (spawned: torch and fork do not mix), killed at its timeout."""
+    ctx = multiprocessing.get_context("spawn")
     queue = list(reversed(pending))
     running: dict[Connection, tuple[str, int, Any, float]] = {}
     try:
