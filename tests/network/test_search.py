@@ -8,6 +8,17 @@ from mips.network.search import SearchConfig, search, smallest_exact
 from mips.network.train import CandidateResult
 
 
+def _zeros(arch: Architecture) -> dict[str, np.ndarray]:
+    """All-zero weights of a network of ``arch`` with one input and one output."""
+    f, g = arch.layer_sizes(1, 1)
+    return {
+        f"{name}.{j}.{kind}": np.zeros((a, b) if kind == "weight" else b)
+        for name, sizes in (("f", f), ("g", g))
+        for j, (a, b) in enumerate(zip(sizes[:-1], sizes[1:], strict=True))
+        for kind in ("weight", "bias")
+    }
+
+
 def test_search_prefers_the_smaller_of_two_exact_candidates():
     def cand(arch: Architecture, exact: bool) -> CandidateResult:
         return CandidateResult(arch, 0, exact, 10, 1.0 if exact else 0.5, {})
@@ -41,12 +52,7 @@ def test_search_ranked_keeps_each_familys_smallest_exact_network(monkeypatch, ru
         for h, seed in zip(sizes, seeds, strict=True):
             a = replace(arch, hidden=h)
             exact = h == (2 if arch.hidden_width == 64 else 3)
-            f, g = a.layer_sizes(1, 1)
-            w = {}
-            for name, layers in (("f", f), ("g", g)):
-                for j, (m, n) in enumerate(zip(layers[:-1], layers[1:], strict=True)):
-                    w[f"{name}.{j}.weight"], w[f"{name}.{j}.bias"] = np.zeros((m, n)), np.zeros(n)
-            out.append(CandidateResult(a, seed, exact, 10, 1.0 if exact else 0.5, w))
+            out.append(CandidateResult(a, seed, exact, 10, 1.0 if exact else 0.5, _zeros(a)))
         return out
 
     monkeypatch.setattr(search_module, "pack_rounds", lambda *a: iter([fake_pack(*a)]))
@@ -61,22 +67,13 @@ def test_near_exact_networks_are_returned_when_none_is_exact(monkeypatch, runnin
     import mips.network.search as search_module
     from mips.network.search import NoExactNetwork, search_ranked
 
-    def zeros(arch: Architecture) -> dict[str, np.ndarray]:
-        f, g = arch.layer_sizes(1, 1)
-        return {
-            f"{name}.{j}.{kind}": np.zeros((a, b) if kind == "weight" else b)
-            for name, sizes in (("f", f), ("g", g))
-            for j, (a, b) in enumerate(zip(sizes[:-1], sizes[1:], strict=True))
-            for kind in ("weight", "bias")
-        }
-
     def pack(train, test, arch, sizes, biases, places, config, pack_seed, tick):
         # Nothing is exact; the wide family's candidate is right on 99% of the sequences.
         share = 0.99 if arch.hidden_width > 16 else 0.9
         one = Architecture(
             1, arch.hidden_depth, arch.hidden_width, arch.output_depth, arch.output_width
         )
-        return [CandidateResult(one, 0, False, 9, 0.5, zeros(one), share)]
+        return [CandidateResult(one, 0, False, 9, 0.5, _zeros(one), share)]
 
     monkeypatch.setattr(search_module, "pack_rounds", lambda *a: iter([pack(*a)]))
     monkeypatch.setattr(search_module, "realize", lambda *a, **k: None)
@@ -104,12 +101,8 @@ def test_each_smaller_exact_network_is_a_round_before_anything_trains_on(
 
     def candidate(arch: Architecture, h: int, exact: bool) -> CandidateResult:
         a = replace(arch, hidden=h)
-        f, g = a.layer_sizes(1, 1)
-        w = {}
-        for name, layers in (("f", f), ("g", g)):
-            for j, (m, n) in enumerate(zip(layers[:-1], layers[1:], strict=True)):
-                w[f"{name}.{j}.weight"], w[f"{name}.{j}.bias"] = np.zeros((m, n)), np.zeros(n)
-        return CandidateResult(a, h, exact, 10 * h, 1.0 if exact else 0.5, w, 0.5 + 0.5 * exact)
+        share = 0.5 + 0.5 * exact
+        return CandidateResult(a, h, exact, 10 * h, 1.0 if exact else 0.5, _zeros(a), share)
 
     def rounds(train, test, arch, sizes, bias, seeds, config, pack_seed, progress=None):
         log.append(f"{arch.hidden_width} h<={arch.hidden}")

@@ -8,7 +8,12 @@ import torch
 
 from mips.data import SequenceData
 from mips.network import Architecture, TrainedNetwork
-from mips.network.train import TrainConfig, finetune, log_loss, sparsify, train_pack
+from mips.network.train import TrainConfig, finetune, log_loss, pack_rounds, sparsify
+
+
+def train_pack(*args, **kwargs) -> list:
+    """The pack's results when it stops."""
+    return list(pack_rounds(*args, **kwargs))[-1]
 
 
 def head(data: SequenceData, n: int) -> tuple[SequenceData, SequenceData]:

@@ -132,22 +132,6 @@ def forward(
     return _mlp(states, params, "g", depths[1]), states
 
 
-def train_pack(
-    train: SequenceData,
-    test: SequenceData,
-    arch: Architecture,
-    hidden_sizes: list[int],
-    hidden_bias: list[bool],
-    seeds: list[int],
-    config: TrainConfig,
-    pack_seed: int,
-    progress: Callable[[int], None] | None = None,
-) -> list[CandidateResult]:
-    """Train one candidate per (hidden size, seed) pair; sizes are masks within ``arch.hidden``."""
-    args = (hidden_sizes, hidden_bias, seeds, config, pack_seed, progress)
-    return list(pack_rounds(train, test, arch, *args))[-1]
-
-
 def pack_rounds(
     train: SequenceData,
     test: SequenceData,
@@ -159,8 +143,11 @@ def pack_rounds(
     pack_seed: int,
     progress: Callable[[int], None] | None = None,
 ) -> Iterator[list[CandidateResult]]:
-    """:func:`train_pack`'s results, also as they stand when a first candidate becomes exact
-    (before the pack trains on for smaller ones), so that a caller may stop there."""
+    """Train one candidate per (hidden size, seed) pair; sizes are masks within ``arch.hidden``.
+
+    Yields every candidate's result when the pack stops, and before, as they stand when a first
+    candidate becomes exact (before the pack trains on for smaller ones), so that a caller may
+    stop there."""
     torch.manual_seed(pack_seed)
     torch.set_num_threads(config.threads)
     device = torch.device(config.device)
