@@ -124,6 +124,23 @@ def test_failing_hanging_and_dying_jobs_are_recorded_and_the_run_goes_on(tmp_pat
     assert len(read_results(tmp_path / "results.jsonl")) == 5
 
 
+def pid_job(task, seed, n=4000, out=None):
+    """fake_job whose record says which process ran it; dies for Prev4."""
+    if task == "Prev4":
+        os._exit(3)
+    return {**fake_job(task, seed, n, out), "hidden": os.getpid()}
+
+
+def test_a_worker_runs_job_after_job_and_one_that_died_is_replaced(tmp_path):
+    tasks = ["Prev1", "Prev2", "Prev3", "Prev4", "Prev5", "Sum_Last2"]
+    by_task = {r["task"]: r for r in run_bench(tasks, 1, "local", 1, tmp_path, job=pid_job)}
+    assert by_task["Prev4"]["failed_stage"] == "job"
+    before = {by_task[t]["hidden"] for t in ["Prev1", "Prev2", "Prev3"]}
+    after = {by_task[t]["hidden"] for t in ["Prev5", "Sum_Last2"]}
+    assert len(before) == 1 and len(after) == 1 and before != after
+    assert os.getpid() not in before | after
+
+
 def test_records_do_not_depend_on_the_number_of_workers(tmp_path):
     tasks = ["Bitwise_Xor", "Sum_Last2"]
     one = run_bench(tasks, 2, "local", 1, tmp_path / "one", job=fake_job)

@@ -219,10 +219,12 @@ def _execute(job: Job, task: str, seed: int, n: int) -> tuple[str, Any, dict[str
         return "error", {"reason": reason, "traceback": traceback.format_exc()[-4000:]}, {}
 
 
-def _child(conn: Connection, job: Job, task: str, seed: int, n: int) -> None:
+def _serve(conn: Connection, job: Job) -> None:
+    """A worker's loop: run each (task, seed, n) the driver sends, until it sends None."""
     # Ctrl-C is the driver's to handle: it kills its workers, so no interrupted job is recorded.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
-    conn.send(_execute(job, task, seed, n))
+    while (item := conn.recv()) is not None:
+        conn.send(_execute(job, *item))
     conn.close()
 
 
@@ -252,6 +254,32 @@ def _timed_out(timeout: float) -> str:
 Finish = Callable[[str, int, dict, dict[str, bytes]], None]
 
 
+class _Worker:
+    """A spawned process that runs jobs one after another, so torch and the pipeline are imported
+    once per worker (4-6 s each) rather than once per job."""
+
+    def __init__(self, ctx: Any, job: Job) -> None:
+        self.conn, theirs = ctx.Pipe()
+        self.process = ctx.Process(target=_serve, args=(theirs, job), name="mips-worker")
+        self.process.start()
+        theirs.close()  # the worker holds the only other end: EOF means it died
+        self.job: tuple[str, int, float] | None = None  # task, seed, start while busy
+
+    def start(self, task: str, seed: int, n: int) -> None:
+        self.conn.send((task, seed, n))
+        self.job = (task, seed, time.monotonic())
+
+    def stop(self, grace: float) -> None:
+        """Ask the worker to exit, and kill it if it has not within ``grace`` seconds."""
+        if grace > 0:
+            try:
+                self.conn.send(None)
+            except OSError:  # it died already
+                pass
+        _reap(self.process, grace)
+        self.conn.close()
+
+
 def _run_local(
     pending: list[tuple[str, int]],
     job: Job,
@@ -261,51 +289,49 @@ def _run_local(
     finish: Finish,
     address: str | None,
 ) -> None:
-    """A fresh process per job (spawned: torch and fork do not mix), killed at its timeout."""
+    """``jobs`` worker processes (spawned: torch and fork do not mix), each running one job after
+    another; a worker whose job dies or runs past its timeout is killed and replaced."""
     ctx = multiprocessing.get_context("spawn")
     queue = list(reversed(pending))
-    running: dict[Connection, tuple[str, int, Any, float]] = {}
+    workers: list[_Worker] = []
     try:
-        while queue or running:
-            while queue and len(running) < jobs:
-                task, seed = queue.pop()
-                receiver, sender = ctx.Pipe(duplex=False)
-                process = ctx.Process(
-                    target=_child, args=(sender, job, task, seed, n), name=f"mips-{task}-{seed}"
-                )
-                process.start()
-                sender.close()  # the child holds the only writer: EOF means it died
-                running[receiver] = (task, seed, process, time.monotonic())
-            now = time.monotonic()
-            nearest = min(start + timeout for *_, start in running.values())
-            for receiver in wait(list(running), timeout=max(0.0, nearest - now)):
-                task, seed, process, start = running.pop(receiver)
+        while queue or any(w.job for w in workers):
+            for worker in workers:
+                if worker.job is None and queue:
+                    worker.start(*queue.pop(), n)
+            while queue and len(workers) < jobs:
+                workers.append(_Worker(ctx, job))
+                workers[-1].start(*queue.pop(), n)
+            busy = {w.conn: w for w in workers if w.job}
+            nearest = min(w.job[2] + timeout for w in busy.values())
+            for conn in wait(list(busy), timeout=max(0.0, nearest - time.monotonic())):
+                worker = busy[conn]
+                task, seed, start = worker.job
+                worker.job = None
                 try:
-                    result, problem = receiver.recv(), None
+                    result, problem = conn.recv(), None
                 except EOFError:
                     result, problem = None, "worker died"
                 except Exception as e:  # e.g. a record that cannot be unpickled here
                     result, problem = None, f"unreadable result: {type(e).__name__}: {e}"
-                receiver.close()
-                _reap(process)
                 elapsed = time.monotonic() - start
                 if result is None:
-                    reason = f"{problem} (exit code {process.exitcode})"[:500]
+                    worker.stop(grace=10.0)
+                    workers.remove(worker)
+                    reason = f"{problem} (exit code {worker.process.exitcode})"[:500]
                     record, files = _failure("job", reason, elapsed), {}
                 else:
                     record, files = _outcome(result, elapsed)
                 finish(task, seed, record, files)
             now = time.monotonic()
-            for receiver, (task, seed, process, start) in list(running.items()):
-                if now - start >= timeout:
-                    del running[receiver]
-                    _reap(process, grace=0.0)
-                    receiver.close()
-                    finish(task, seed, _failure("timeout", _timed_out(timeout), now - start), {})
+            for worker in [w for w in workers if w.job and now - w.job[2] >= timeout]:
+                task, seed, start = worker.job
+                worker.stop(grace=0.0)
+                workers.remove(worker)
+                finish(task, seed, _failure("timeout", _timed_out(timeout), now - start), {})
     finally:
-        for receiver, (_, _, process, _) in running.items():
-            _reap(process, grace=0.0)
-            receiver.close()
+        for worker in workers:
+            worker.stop(grace=0.0 if worker.job else 10.0)
 
 
 def _reap(process: multiprocessing.process.BaseProcess, grace: float = 10.0) -> None:
