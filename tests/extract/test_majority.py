@@ -1,7 +1,9 @@
 """A near-exact network's machine, read by majority over what it does next."""
 
 import numpy as np
+import pytest
 
+from mips.extract import ExtractionError
 from mips.extract.finite import finite_from_labels
 from mips.extract.majority import majority_labels
 from mips.extract.trajectory import ExtractConfig, Trajectory
@@ -131,3 +133,49 @@ def test_states_one_step_probes_cannot_tell_apart_are_read_with_longer_probes():
     labels, outputs = majority_labels(net, traj, ExtractConfig())
     assert np.array_equal(outputs, y)
     assert len(np.unique(labels[:, 1:])) == 4
+
+
+class ExactSumMod9WithDriftedStates(NearlyASumMod9):
+    """A running sum mod 9 whose output is that sum over 3 (the output does not name the state),
+    exact on data in which 0 never follows 8, with a fading memory of the inputs in unit 9 (no
+    clusters, no lattice); after input 8 it now and then lands on a drifted state (a marker in
+    unit 10) from which input 0 would lead one state too far. Only a probe with a symbol the
+    data never give there sees the drift, and each drifted state is a rare probe class."""
+
+    hidden = 11
+
+    def step(self, h: np.ndarray, x: np.ndarray) -> np.ndarray:
+        x = np.asarray(x)[:, 0].astype(int)
+        nxt = (self._state(h) + x + ((h[:, 10] > 0.5) & (x == 0))) % 9
+        fading = 0.7 * h[:, 9] + 3 * x  # a memory of the inputs it never reads
+        drift = (x == 8) & (np.floor(7 * fading) % 31 == 0)
+        return np.column_stack([self.codes[nxt], fading, drift])
+
+    def readout(self, h: np.ndarray) -> np.ndarray:
+        return (self._state(h) // 3)[:, None].astype(float)  # the output does not name the state
+
+    def run(self, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        h = [np.zeros((len(x), self.hidden))]
+        for t in range(x.shape[1]):
+            h.append(self.step(h[-1], x[:, t]))
+        hidden = np.stack(h[1:], axis=1)
+        return self.readout(hidden.reshape(-1, self.hidden)).reshape(*x.shape[:2], 1), hidden
+
+
+def test_an_exact_network_with_drifted_states_is_read_by_majority():
+    from mips.data import SequenceData
+    from mips.extract import READERS, extract
+
+    net = ExactSumMod9WithDriftedStates(0)
+    x = np.random.default_rng(2).integers(0, 9, (1500, 10, 1))
+    x[:, 1:][(x[:, :-1] == 8) & (x[:, 1:] == 0)] = 1  # 0 never follows 8
+    data = SequenceData(x, np.cumsum(x, axis=1) % 9 // 3)
+    y, _ = net.run(x)
+    assert np.array_equal(y, data.y)  # exact on the data
+    with pytest.raises(ExtractionError):  # no exact reader reads it
+        extract(net, data, readers=READERS[:-1])
+    machines = extract(net, data)
+    assert machines[-1].reading.source == "probed states, by majority"
+    assert machines[-1].reading.n_states == 9
+    longer = np.random.default_rng(3).integers(0, 9, (100, 40, 1))
+    assert np.array_equal(machines[-1].run(longer), np.cumsum(longer, axis=1) % 9 // 3)

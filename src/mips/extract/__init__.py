@@ -12,7 +12,12 @@ the regression stage, most plausible first:
   counters), or states told apart by k-step probes kept inside the training length;
 - **lattice**: hidden states as integer points of a lattice (LLL), then cluster centres as one
   (counters that look finite only because training sequences are short);
-- an **incomplete** finite machine last.
+- an **incomplete** finite machine;
+- last, when nothing above reads the states, the **majority** reading of near-exact networks
+  (:mod:`~mips.extract.majority`). A network exact on the data can still answer a symbol the data
+  never gave from a few of its states (drifted ones, or the last ones, past the trained length)
+  otherwise than the states it behaves like elsewhere: each such state splits off a one-step
+  probe class of its own, and no exact reading of the classes is complete.
 
 Readers share a :class:`Context`, which computes each reading (the clustering, the probe classes,
 the lattice) once, when the first reader asks for it.
@@ -166,6 +171,19 @@ def _incomplete_finite(ctx: Context, found: list[StateMachine]) -> list[StateMac
     return [ctx.finite] if ctx.finite is not None and not ctx.complete else []
 
 
+def _majority(ctx: Context, found: list[StateMachine]) -> list[StateMachine]:
+    read = majority_labels(ctx.network, ctx.traj, ctx.config)
+    if read is None:
+        return []
+    labels, outputs = read
+    # Within a tolerance the machine's own outputs stand in for the answers it outvoted.
+    traj = dc_replace(ctx.traj, y=outputs)
+    source = "probed states, by majority"
+    machine = finite_from_labels(labels, traj, ctx.config, Reading("majority", source))
+    named = named_machines(ctx.network, traj, labels, source, ctx.config)
+    return [*named, *([] if machine is None or machine[0] is None else [machine[0]])]
+
+
 @dataclass(frozen=True)
 class Reader:
     """One way of reading the states: ``read(context, machines read so far)`` -> machines."""
@@ -185,20 +203,8 @@ READERS: tuple[Reader, ...] = (
     Reader("lattice", _lattice),
     Reader("lattice of cluster centres", _centres),
     Reader("incomplete finite", _incomplete_finite),
+    Reader("majority of probe classes", lambda ctx, found: [] if found else _majority(ctx, found)),
 )
-
-
-def _majority(ctx: Context, found: list[StateMachine]) -> list[StateMachine]:
-    read = majority_labels(ctx.network, ctx.traj, ctx.config)
-    if read is None:
-        return []
-    labels, outputs = read
-    # Within a tolerance the machine's own outputs stand in for the answers it outvoted.
-    traj = dc_replace(ctx.traj, y=outputs)
-    source = "probed states, by majority"
-    machine = finite_from_labels(labels, traj, ctx.config, Reading("majority", source))
-    named = named_machines(ctx.network, traj, labels, source, ctx.config)
-    return [*named, *([] if machine is None or machine[0] is None else [machine[0]])]
 
 
 # A network that is not exact on the data is read only this way: the readers above take each
