@@ -10,7 +10,7 @@ import numpy as np
 if TYPE_CHECKING:
     from mips.data import SequenceData
 
-ENCODINGS = ("numbered", "lattice", "window", "output", "window+output", "counts")
+ENCODINGS = ("numbered", "lattice", "window", "output", "window+output", "phase+output", "counts")
 
 
 @dataclass(frozen=True)
@@ -22,7 +22,8 @@ class Reading:
     states, cluster centres, clusters, probed states, ...); ``encoding`` how a state is written
     as integers: ``numbered`` finite states 0..n-1 (breadth-first from the initial one),
     ``lattice`` coordinates, ``window`` the last ``window`` inputs, ``output`` the output the
-    state emits, ``window+output`` both, ``counts`` integer-weighted counts of the inputs (``symbols`` x ``weights``,
+    state emits, ``window+output`` both, ``phase+output`` the time modulo ``period`` and the
+    output, ``counts`` integer-weighted counts of the inputs (``symbols`` x ``weights``,
     possibly stuck at ``sink`` once they leave a range).
     """
 
@@ -38,12 +39,15 @@ class Reading:
     weights: tuple[tuple[int, ...], ...] = ()
     sink: int | None = None
     probed: int = 0
+    period: int | None = None
 
     def __post_init__(self) -> None:
         if self.encoding not in ENCODINGS:
             raise ValueError(f"encoding must be one of {ENCODINGS}, got {self.encoding!r}")
         if self.encoding.startswith("window") != (self.window is not None):
             raise ValueError("a window encoding, and only it, needs a window length")
+        if (self.encoding == "phase+output") != (self.period is not None):
+            raise ValueError("the phase+output encoding, and only it, needs a period")
         for name in ("basis", "symbols", "weights"):
             value = np.asarray(getattr(self, name))
             object.__setattr__(self, name, tuple(tuple(row) for row in value.tolist()))
@@ -54,6 +58,7 @@ class Reading:
             "window": f", named by the last {self.window} inputs",
             "output": ", named by their outputs",
             "window+output": f", named by the last {self.window} inputs and their output",
+            "phase+output": f", named by the time mod {self.period} and their output",
             "counts": ", named by weighted input counts",
         }
         return self.source + named.get(self.encoding, "")

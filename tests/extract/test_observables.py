@@ -103,3 +103,52 @@ def test_states_named_by_the_last_input_and_their_output_give_a_formula_for_any_
     longer = np.zeros((1, 30, 1), dtype=np.int64)  # a run of 30, beyond any the data showed
     longer[0, 20:] = 2
     assert program.run(longer[0].tolist()) == run_lengths(longer)[0].tolist()
+
+
+class AlternatingSumMod5StandIn:
+    """Stands in for a network holding the time's parity and x_0 - x_1 + x_2 - ... mod 5: one
+    random code per (parity, sum) in 16 units, the sum read out. The output does not name the
+    states alone (each sum comes at both parities), nor does any window of inputs."""
+
+    hidden = 16
+
+    def __init__(self) -> None:
+        self.codes = np.random.default_rng(0).normal(size=(2, 5, 16))
+
+    def _decode(self, h: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        d = ((h[:, None, None, :] - self.codes[None]) ** 2).sum(axis=3).reshape(len(h), -1)
+        parity, total = np.divmod(d.argmin(axis=1), 5)
+        start = np.abs(h).sum(axis=1) == 0
+        return np.where(start, 0, parity), np.where(start, 0, total)
+
+    def readout(self, h: np.ndarray) -> np.ndarray:
+        return self._decode(h)[1][:, None].astype(float)
+
+    def step(self, h: np.ndarray, x: np.ndarray) -> np.ndarray:
+        parity, total = self._decode(h)
+        sign = np.where(parity == 0, 1, -1)
+        return self.codes[1 - parity, (total + sign * x[:, 0].astype(int)) % 5]
+
+    def run(self, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        h, hs = np.zeros((len(x), self.hidden)), []
+        for t in range(x.shape[1]):
+            h = self.step(h, x[:, t])
+            hs.append(h)
+        hidden = np.stack(hs, axis=1)
+        return self.readout(hidden.reshape(-1, self.hidden)).reshape(*x.shape[:2], 1), hidden
+
+
+def alternating_sum_mod_5(x: np.ndarray) -> np.ndarray:
+    signs = np.where(np.arange(x.shape[1]) % 2 == 0, 1, -1)[None, :, None]
+    return np.cumsum(signs * x, axis=1) % 5
+
+
+def test_states_named_by_the_time_parity_and_their_output_give_a_formula():
+    x = np.random.default_rng(1).integers(0, 5, (600, 8, 1))
+    machines = extract(AlternatingSumMod5StandIn(), SequenceData(x, alternating_sum_mod_5(x)))
+    named = [m for m in machines if m.reading.encoding == "phase+output"]
+    assert named and named[0].reading.period == 2 and named[0].initial == (0, 0)
+    program = regress(named[0])
+    assert program.form == "formula" and len(program.state) == 2
+    longer = np.random.default_rng(2).integers(0, 5, (50, 40, 1))
+    assert [program.run(s.tolist()) for s in longer] == alternating_sum_mod_5(longer).tolist()

@@ -101,6 +101,17 @@ def test_case_split_too_large_to_enumerate_becomes_a_short_decision_tree():
     assert np.array_equal(reg.predict(far), want)
 
 
+def test_a_mode_column_selects_a_formula_for_each_of_its_values():
+    # A sum mod 5 whose input counts with a sign set by a phase: one formula for both phases is
+    # beyond the enumeration, a formula for each is small.
+    X = grid(range(2), range(5), range(5))
+    p, z, x = X.T
+    y = (z + x * (1 - 2 * p)) % 5
+    reg = IntegerRegressor(feature_names=["p", "z", "x"], time_budget=2.0).fit(X, y)
+    assert_exact(reg, X, y, ["p", "z", "x"])
+    assert reg.expression_ == "((z + x) % 5 if p == 0 else (z - x) % 5)"
+
+
 def test_random_table_gives_a_pareto_front_in_bounded_time():
     X = grid(range(6), range(6))
     y = np.random.default_rng(0).integers(0, 10, len(X))

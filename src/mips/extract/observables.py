@@ -99,13 +99,14 @@ def named_machines(
     config: ExtractConfig,
 ) -> list[StateMachine]:
     """Machines whose states (labels (N, T + 1)) are named by observables: a window, an output,
-    or when neither names them, both together.
+    or when neither names them, both together, or else the output and the time modulo a period.
 
     Each name makes the formulas the regressors look for.
     """
     found = window_machines(network, traj, labels, source, config)
     found += output_machines(network, traj, labels, source)
-    return found or window_output_machines(network, traj, labels, source, config)
+    found = found or window_output_machines(network, traj, labels, source, config)
+    return found or phase_output_machines(network, traj, labels, source, config)
 
 
 def window_output_machines(
@@ -146,6 +147,46 @@ def window_output_machines(
         )
         m = machine_from_labels(
             "finite", named[:, :-1].reshape(-1, r), traj, named[:, 1:].reshape(-1, r), reading
+        )
+        return [] if m is None else [m]
+    return []
+
+
+def phase_output_machines(
+    network: Recurrent,
+    traj: Trajectory,
+    labels: np.ndarray,
+    source: str,
+    config: ExtractConfig,
+) -> list[StateMachine]:
+    """The machine whose state after step t is (t + 1 mod p, the output y_t), if that pair and
+    the state labels (N, T + 1) name each other, for the smallest period p <= ``config.max_window``
+    that does: a clock and a value read together (a sum whose inputs count with alternating
+    signs, a value updated on every other step). Before the first step the phase is 0 and the
+    output is the one the network's readout gives at h = 0.
+    """
+    n, t1 = labels.shape
+    d_out = traj.y.shape[-1]
+    y = traj.y.reshape(n, t1 - 1, d_out)
+    after = traj.rows(labels[:, 1:].reshape(-1))
+    code = np.rint(network.readout(np.zeros((1, network.hidden))))[0].astype(np.int64)
+    clock = np.arange(1, t1)[None, :, None]
+    for p in range(2, config.max_window + 1):
+        pairs = np.concatenate([np.broadcast_to(clock % p, (n, t1 - 1, 1)), y], axis=2)
+        ids = row_ids(traj.rows(pairs.reshape(n * (t1 - 1), -1)))
+        if agreement(ids, after) < 0.99 or agreement(after, ids) < 0.99:
+            continue
+        first = np.broadcast_to(np.concatenate([[0], code]), (n, 1, 1 + d_out))
+        named = np.concatenate([first, pairs], axis=1)
+        reading = Reading(
+            "phase+output", source, "phase+output", n_states=int(labels.max()) + 1, period=p
+        )
+        m = machine_from_labels(
+            "finite",
+            named[:, :-1].reshape(-1, 1 + d_out),
+            traj,
+            named[:, 1:].reshape(-1, 1 + d_out),
+            reading,
         )
         return [] if m is None else [m]
     return []

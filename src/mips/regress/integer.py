@@ -3,8 +3,9 @@
 Each integer state variable or output of the extracted state machine comes with a table of rows
 (previous state variables and current inputs -> next value). The regressor tries, in order, an
 integer affine formula (``affine``), a bottom-up enumeration of expressions by size with
-completions and counterexample-guided restarts (``enumeration``), and a short decision tree of
-comparisons (``tree``).
+completions and counterexample-guided restarts (``enumeration``), a short decision tree of
+comparisons (``tree``), and last a formula per value of a column of few values (a mode or a phase
+that selects the update, each case's formula small).
 
 Example:
     >>> X = [[z, x] for z in range(5) for x in range(5)]
@@ -22,7 +23,7 @@ import numpy as np
 
 from mips.regress.affine import affine_formula
 from mips.regress.enumeration import Search
-from mips.regress.expr import Expr, const
+from mips.regress.expr import Expr, const, var
 from mips.regress.tree import decision_tree
 
 
@@ -127,6 +128,8 @@ class IntegerRegressor:
             candidates += search.candidates
         if best is None:
             best = decision_tree(X, y, candidates)
+        if best is None:
+            best = _by_cases(X, y, self.max_rows, rng)
         if best is not None:
             candidates.append(best)
         return best, candidates
@@ -155,6 +158,43 @@ class IntegerRegressor:
         if not hasattr(self, "exact_"):
             return repr(self)
         return self._predictor.render(self.feature_names_)
+
+
+# A column of at most this many values may select a formula per value; each case's formula has
+# at most CASE_SIZE nodes, so that splitting finds the short cases quickly where one formula
+# for every case is beyond the enumeration's reach (the cases' modular sums in opposite senses).
+MAX_CASES = 4
+CASE_SIZE = 5
+CASE_SECONDS = 1.0
+
+
+def _by_cases(X: np.ndarray, y: np.ndarray, max_rows: int, rng: np.random.Generator) -> Expr | None:
+    """``e_0 if x_j == v_0 else (e_1 if ... else e_last)``: a small formula for each value of
+    one column of few values, the first column for which every case has one; or None."""
+    for j in range(X.shape[1]):
+        values = np.unique(X[:, j])
+        if not 2 <= len(values) <= MAX_CASES:
+            continue
+        cases = []
+        for v in values:
+            Xv, yv = X[X[:, j] == v], y[X[:, j] == v]
+            rows = _sample_rows(Xv, yv, max_rows, rng)
+            found = affine_formula(Xv, yv, rows)
+            if found is None:
+                deadline = time.perf_counter() + CASE_SECONDS
+                found = Search(Xv, yv, rows, CASE_SIZE, deadline, rng).run()
+            if found is None:
+                break
+            cases.append(found)
+        else:
+            expr = cases[-1]
+            for v, case in zip(values[-2::-1], cases[-2::-1], strict=True):
+                expr = Expr("cond", (Expr("eq", (var(j), const(int(v)))), case, expr))
+            # Small cases over few rows each fit almost any table: a formula must be much
+            # shorter than the rows it stands for, or it is a lookup table in disguise.
+            if 2 * expr.size <= len(y):
+                return expr
+    return None
 
 
 def _pareto_front(candidates: list[Expr], X: np.ndarray, y: np.ndarray, weight: np.ndarray):
