@@ -136,19 +136,13 @@ def window_output_machines(
         rows = traj.rows(pairs.reshape(n * (t1 - 1), -1))
         if len(np.unique(rows, axis=0)) * 2 > len(rows):
             return []  # pairs seen about once each name any labelling
-        ids = row_ids(rows)
-        if agreement(ids, after) < 0.99 or agreement(after, ids) < 0.99:
+        if not _name_each_other(row_ids(rows), after):
             continue
         first = np.concatenate([win[:, :1], np.broadcast_to(code, (n, 1, d_out))], axis=2)
-        named = np.concatenate([first, pairs], axis=1)
-        r = named.shape[-1]
         reading = Reading(
             "window+output", source, "window+output", n_states=int(labels.max()) + 1, window=k
         )
-        m = machine_from_labels(
-            "finite", named[:, :-1].reshape(-1, r), traj, named[:, 1:].reshape(-1, r), reading
-        )
-        return [] if m is None else [m]
+        return _named_machine(traj, np.concatenate([first, pairs], axis=1), reading)
     return []
 
 
@@ -173,23 +167,29 @@ def phase_output_machines(
     clock = np.arange(1, t1)[None, :, None]
     for p in range(2, config.max_window + 1):
         pairs = np.concatenate([np.broadcast_to(clock % p, (n, t1 - 1, 1)), y], axis=2)
-        ids = row_ids(traj.rows(pairs.reshape(n * (t1 - 1), -1)))
-        if agreement(ids, after) < 0.99 or agreement(after, ids) < 0.99:
+        if not _name_each_other(row_ids(traj.rows(pairs.reshape(n * (t1 - 1), -1))), after):
             continue
         first = np.broadcast_to(np.concatenate([[0], code]), (n, 1, 1 + d_out))
-        named = np.concatenate([first, pairs], axis=1)
         reading = Reading(
             "phase+output", source, "phase+output", n_states=int(labels.max()) + 1, period=p
         )
-        m = machine_from_labels(
-            "finite",
-            named[:, :-1].reshape(-1, 1 + d_out),
-            traj,
-            named[:, 1:].reshape(-1, 1 + d_out),
-            reading,
-        )
-        return [] if m is None else [m]
+        return _named_machine(traj, np.concatenate([first, pairs], axis=1), reading)
     return []
+
+
+def _name_each_other(ids: np.ndarray, after: np.ndarray) -> bool:
+    """Whether names and state labels (one id per real state) determine each other almost
+    everywhere: a state read near a decision boundary may be mislabelled."""
+    return agreement(ids, after) >= 0.99 and agreement(after, ids) >= 0.99
+
+
+def _named_machine(traj: Trajectory, named: np.ndarray, reading: Reading) -> list[StateMachine]:
+    """The finite machine over the names (N, T + 1, r) of its states, if it is consistent."""
+    r = named.shape[-1]
+    m = machine_from_labels(
+        "finite", named[:, :-1].reshape(-1, r), traj, named[:, 1:].reshape(-1, r), reading
+    )
+    return [] if m is None else [m]
 
 
 def _complete_window(

@@ -177,7 +177,8 @@ def _by_cases(X: np.ndarray, y: np.ndarray, max_rows: int, rng: np.random.Genera
             continue
         cases = []
         for v in values:
-            Xv, yv = X[X[:, j] == v], y[X[:, j] == v]
+            case_rows = X[:, j] == v
+            Xv, yv = X[case_rows], y[case_rows]
             rows = _sample_rows(Xv, yv, max_rows, rng)
             found = affine_formula(Xv, yv, rows)
             if found is None:
