@@ -36,6 +36,25 @@ def test_saturating_counter_is_read_as_a_weighted_count():
     assert [[o[0] for o in program.run(seq.tolist())] for seq in longer] == want.tolist()
 
 
+def test_a_difference_of_two_columns_sums_is_read_over_many_symbols():
+    # Sign of sum(a) - sum(b) over 16 (a, b) symbols, stored saturated as tanh(D / 4): too many
+    # symbols to weight one by one, but the weights a - b are a combination of the values.
+    rng = np.random.default_rng(1)
+    x = rng.integers(0, 4, (1500, 10, 2))
+    diff = np.concatenate([np.zeros((1500, 1)), np.cumsum(x[..., 0] - x[..., 1], axis=1)], axis=1)
+    hidden = np.tanh(diff / 4) + rng.normal(0, 1e-5, diff.shape)
+    traj = Trajectory(x, np.sign(diff[:, 1:]).astype(np.int64)[..., None], hidden[..., None])
+    machines = count_machines(traj, time_clusters(traj))
+    assert len(machines) == 1
+    symbols = np.array(machines[0].reading.symbols)
+    weights = np.array(machines[0].reading.weights)[:, 0]
+    assert np.array_equal(np.abs(weights), np.abs(symbols[:, 0] - symbols[:, 1]))
+    program = regress(machines[0])
+    longer = rng.integers(0, 4, (200, 50, 2))
+    want = np.sign(np.cumsum(longer[..., 0] - longer[..., 1], axis=1))
+    assert [[o[0] for o in program.run(seq.tolist())] for seq in longer] == want.tolist()
+
+
 def test_counter_with_a_sink_is_read_as_one_count():
     # Balanced parentheses: the balance B, tanh-coded while it has never gone negative, and one
     # noisy region, wherever B went, after. No plain count explains the dead region's states.

@@ -43,9 +43,30 @@ def time_clusters(traj: Trajectory) -> list[np.ndarray]:
     return out
 
 
-def _count_weights(n_symbols: int) -> list[np.ndarray]:
-    """Integer weight matrices (symbols, r) to try, fewest variables and smallest weights first:
-    one weighted count, then each symbol's count relative to the first's, then every count."""
+def _count_weights(symbols: np.ndarray) -> list[np.ndarray]:
+    """Integer weight matrices (symbols, r) to try for the distinct input rows ``symbols``."""
+    return _symbol_weights(len(symbols)) + _value_weights(symbols)
+
+
+def _value_weights(symbols: np.ndarray) -> list[np.ndarray]:
+    """One count weighting each symbol by an integer combination of its input values, smallest
+    first: a running sum, or a difference of two columns' sums, over alphabets too large to
+    weight symbol by symbol."""
+    d_in = symbols.shape[1]
+    if len(symbols) <= 6 or d_in > 3 or np.abs(symbols).max() > 64:
+        return []
+    combos = [
+        np.array(c)
+        for c in itertools.product(range(-2, 3), repeat=d_in)
+        if np.flatnonzero(c).size and c[np.flatnonzero(c)[0]] > 0 and np.gcd.reduce(c) == 1
+    ]
+    combos.sort(key=lambda c: (int(np.abs(c).sum()), tuple(-c)))
+    return [(symbols @ c)[:, None] for c in combos]
+
+
+def _symbol_weights(n_symbols: int) -> list[np.ndarray]:
+    """Weights per symbol, fewest variables and smallest weights first: one weighted count, then
+    each symbol's count relative to the first's, then every count."""
     if n_symbols < 2 or n_symbols > 6:
         return []
     values = range(-2, 3) if n_symbols <= 3 else range(-1, 2)
@@ -95,7 +116,7 @@ def count_machines(
     )
     time = np.broadcast_to(np.arange(t1)[None, :, None], (n, t1, 1))
     label_ids = [row_ids(traj.state_rows(lab.reshape(-1))) for lab in label_sets]
-    for weights in _count_weights(len(symbols)):
+    for weights in _count_weights(symbols):
         for z, sink in _sink_variants(counts @ weights):
             keys = np.concatenate([time, z], axis=2).reshape(n * t1, -1)
             key_ids = row_ids(traj.state_rows(keys))
