@@ -10,7 +10,16 @@ import numpy as np
 if TYPE_CHECKING:
     from mips.data import SequenceData
 
-ENCODINGS = ("numbered", "lattice", "window", "output", "window+output", "phase+output", "counts")
+ENCODINGS = (
+    "numbered",
+    "lattice",
+    "window",
+    "output",
+    "outputs",
+    "window+output",
+    "phase+output",
+    "counts",
+)
 
 
 @dataclass(frozen=True)
@@ -22,7 +31,7 @@ class Reading:
     states, cluster centres, clusters, probed states, ...); ``encoding`` how a state is written
     as integers: ``numbered`` finite states 0..n-1 (breadth-first from the initial one),
     ``lattice`` coordinates, ``window`` the last ``window`` inputs, ``output`` the output the
-    state emits, ``window+output`` both, ``phase+output`` the time modulo ``period`` and the
+    state emits, ``outputs`` the last ``history`` outputs, ``window+output`` both, ``phase+output`` the time modulo ``period`` and the
     output, ``counts`` integer-weighted counts of the inputs (``symbols`` x ``weights``,
     possibly stuck at ``sink`` once they leave a range).
     """
@@ -40,6 +49,7 @@ class Reading:
     sink: int | None = None
     probed: int = 0
     period: int | None = None
+    history: int | None = None
 
     def __post_init__(self) -> None:
         if self.encoding not in ENCODINGS:
@@ -48,6 +58,8 @@ class Reading:
             raise ValueError("a window encoding, and only it, needs a window length")
         if (self.encoding == "phase+output") != (self.period is not None):
             raise ValueError("the phase+output encoding, and only it, needs a period")
+        if (self.encoding == "outputs") != (self.history is not None):
+            raise ValueError("the outputs encoding, and only it, needs a history length")
         for name in ("basis", "symbols", "weights"):
             value = np.asarray(getattr(self, name))
             object.__setattr__(self, name, tuple(tuple(row) for row in value.tolist()))
@@ -57,6 +69,7 @@ class Reading:
         named = {
             "window": f", named by the last {self.window} inputs",
             "output": ", named by their outputs",
+            "outputs": f", named by their last {self.history} outputs",
             "window+output": f", named by the last {self.window} inputs and their output",
             "phase+output": f", named by the time mod {self.period} and their output",
             "counts": ", named by weighted input counts",

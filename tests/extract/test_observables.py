@@ -152,3 +152,55 @@ def test_states_named_by_the_time_parity_and_their_output_give_a_formula():
     assert program.form == "formula" and len(program.state) == 2
     longer = np.random.default_rng(2).integers(0, 5, (50, 40, 1))
     assert [program.run(s.tolist()) for s in longer] == alternating_sum_mod_5(longer).tolist()
+
+
+class PellMod5StandIn:
+    """Stands in for a network holding y_t = (2 y_(t-1) + y_(t-2) + x_t) mod 5 as its last two
+    outputs: one random code per pair in 16 units, the newer read out. Neither the output nor
+    any window of inputs or phase names the states; the last two outputs do."""
+
+    hidden = 16
+
+    def __init__(self) -> None:
+        self.codes = np.random.default_rng(0).normal(size=(5, 5, 16))
+
+    def _decode(self, h: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        d = ((h[:, None, None, :] - self.codes[None]) ** 2).sum(axis=3).reshape(len(h), -1)
+        older, newer = np.divmod(d.argmin(axis=1), 5)
+        start = np.abs(h).sum(axis=1) == 0
+        return np.where(start, 0, older), np.where(start, 0, newer)
+
+    def readout(self, h: np.ndarray) -> np.ndarray:
+        return self._decode(h)[1][:, None].astype(float)
+
+    def step(self, h: np.ndarray, x: np.ndarray) -> np.ndarray:
+        older, newer = self._decode(h)
+        return self.codes[newer, (2 * newer + older + x[:, 0].astype(int)) % 5]
+
+    def run(self, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        h, hs = np.zeros((len(x), self.hidden)), []
+        for t in range(x.shape[1]):
+            h = self.step(h, x[:, t])
+            hs.append(h)
+        hidden = np.stack(hs, axis=1)
+        return self.readout(hidden.reshape(-1, self.hidden)).reshape(*x.shape[:2], 1), hidden
+
+
+def pell_mod_5(x: np.ndarray) -> np.ndarray:
+    y, older, newer = np.zeros_like(x), 0, 0
+    for t in range(x.shape[1]):
+        older, newer = newer, (2 * newer + older + x[:, t]) % 5
+        y[:, t] = newer
+    return y
+
+
+def test_states_named_by_their_last_two_outputs_give_a_formula():
+    x = np.random.default_rng(1).integers(0, 5, (1000, 8, 1))
+    machines = extract(PellMod5StandIn(), SequenceData(x, pell_mod_5(x)))
+    named = [m for m in machines if m.reading.encoding == "outputs"]
+    assert named and named[0].reading.history == 2 and named[0].initial == (0, 0)
+    assert "named by their last 2 outputs" in named[0].reading.describe()
+    program = regress(named[0])
+    assert program.form == "formula" and len(program.state) == 2
+    longer = np.random.default_rng(2).integers(0, 5, (50, 40, 1))
+    assert [program.run(s.tolist()) for s in longer] == pell_mod_5(longer).tolist()

@@ -61,8 +61,11 @@ def _read(
     # Every state runs |symbols|^k probes: fewer states are probed as k grows, so that the
     # probe runs stay within what one-step probes of max_probed_states would take.
     budget = config.max_probed_states // len(symbols) ** (k - 1)
+    # A state's own output is part of what tells it apart: where a state's next answers depend
+    # on its last two outputs (an order-2 recurrence), the one-step probes see only their
+    # combination, and probes two steps long are too many for every state.
     found = probe_signatures(
-        network, traj.hidden.reshape(-1, h), symbols.astype(np.float64), k, budget
+        network, traj.hidden.reshape(-1, h), symbols.astype(np.float64), k, budget, own=True
     )
     if found is None:
         return None

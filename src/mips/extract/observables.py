@@ -99,14 +99,16 @@ def named_machines(
     config: ExtractConfig,
 ) -> list[StateMachine]:
     """Machines whose states (labels (N, T + 1)) are named by observables: a window, an output,
-    or when neither names them, both together, or else the output and the time modulo a period.
+    or when neither names them, both together, or else the output and the time modulo a period,
+    or else the last few outputs.
 
     Each name makes the formulas the regressors look for.
     """
     found = window_machines(network, traj, labels, source, config)
     found += output_machines(network, traj, labels, source)
     found = found or window_output_machines(network, traj, labels, source, config)
-    return found or phase_output_machines(network, traj, labels, source, config)
+    found = found or phase_output_machines(network, traj, labels, source, config)
+    return found or output_history_machines(network, traj, labels, source, config)
 
 
 def window_output_machines(
@@ -174,6 +176,36 @@ def phase_output_machines(
             "phase+output", source, "phase+output", n_states=int(labels.max()) + 1, period=p
         )
         return _named_machine(traj, np.concatenate([first, pairs], axis=1), reading)
+    return []
+
+
+def output_history_machines(
+    network: Recurrent,
+    traj: Trajectory,
+    labels: np.ndarray,
+    source: str,
+    config: ExtractConfig,
+) -> list[StateMachine]:
+    """The machine whose state after step t is its last k outputs (y_(t-k+1), ..., y_t), newest
+    last, if they and the state labels (N, T + 1) name each other, for the smallest
+    2 <= k <= ``config.max_window`` that does: a recurrence of order k over its own outputs.
+    Before the first step every missing output is the one the network's readout gives at h = 0.
+    """
+    n, t1 = labels.shape
+    d_out = traj.y.shape[-1]
+    after = traj.rows(labels[:, 1:].reshape(-1))
+    code = np.rint(network.readout(np.zeros((1, network.hidden))))[0].astype(np.int64)
+    for k in range(2, config.max_window + 1):
+        start = np.broadcast_to(code, (n, k, d_out))
+        y = np.concatenate([start, traj.y.reshape(n, t1 - 1, d_out)], axis=1)
+        named = np.concatenate([y[:, i : i + t1] for i in range(k)], axis=2)
+        rows = traj.rows(named[:, 1:].reshape(n * (t1 - 1), -1))
+        if len(np.unique(rows, axis=0)) * 2 > len(rows):
+            return []  # histories seen about once each name any labelling
+        if not _name_each_other(row_ids(rows), after):
+            continue
+        reading = Reading("outputs", source, "outputs", n_states=int(labels.max()) + 1, history=k)
+        return _named_machine(traj, named, reading)
     return []
 
 

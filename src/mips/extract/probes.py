@@ -24,11 +24,16 @@ def probe_classes(
 
 
 def probe_signatures(
-    network: Recurrent, states: np.ndarray, symbols: np.ndarray, k: int, max_states: int
+    network: Recurrent,
+    states: np.ndarray,
+    symbols: np.ndarray,
+    k: int,
+    max_states: int,
+    own: bool = False,
 ) -> tuple[np.ndarray, np.ndarray] | None:
     """The network's rounded outputs along every input sequence of length k from each distinct
-    row of ``states`` (M, H), and which distinct row each state is; None when there are more
-    than ``max_states`` distinct rows."""
+    row of ``states`` (M, H), after, with ``own``, the row's own output; and which distinct row
+    each state is. None when there are more than ``max_states`` distinct rows."""
     scale = max(float(np.abs(states).max()), 1.0)
     _, first, inverse = np.unique(
         np.round(states / scale, 5), axis=0, return_index=True, return_inverse=True
@@ -37,11 +42,11 @@ def probe_signatures(
         return None
     probes = np.array(list(itertools.product(range(len(symbols)), repeat=k)))
     h = np.repeat(states[first], len(probes), axis=0)
-    outs = []
+    outs = [np.rint(network.readout(states[first]))] if own else []
     for j in range(k):
         h = network.step(h, np.tile(symbols[probes[:, j]], (len(first), 1)))
-        outs.append(np.rint(network.readout(h)))
-    return np.concatenate(outs, axis=1).reshape(len(first), -1), inverse.reshape(-1)
+        outs.append(np.rint(network.readout(h)).reshape(len(first), -1))
+    return np.concatenate(outs, axis=1), inverse.reshape(-1)
 
 
 def behaviour_classes(
