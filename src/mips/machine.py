@@ -31,8 +31,8 @@ class Reading:
     states, cluster centres, clusters, probed states, ...); ``encoding`` how a state is written
     as integers: ``numbered`` finite states 0..n-1 (breadth-first from the initial one),
     ``lattice`` coordinates, ``window`` the last ``window`` inputs, ``output`` the output the
-    state emits, ``outputs`` the last ``history`` outputs, ``window+output`` both, ``phase+output`` the time modulo ``period`` and the
-    output, ``counts`` integer-weighted counts of the inputs (``symbols`` x ``weights``,
+    state emits, ``outputs`` the last ``history`` outputs, ``window+output`` both,
+    ``phase+output`` the time modulo ``period`` and the output, ``counts`` integer-weighted counts of the inputs (``symbols`` x ``weights``,
     possibly stuck at ``sink`` once they leave a range).
     """
 

@@ -105,29 +105,24 @@ def test_states_named_by_the_last_input_and_their_output_give_a_formula_for_any_
     assert program.run(longer[0].tolist()) == run_lengths(longer)[0].tolist()
 
 
-class AlternatingSumMod5StandIn:
-    """Stands in for a network holding the time's parity and x_0 - x_1 + x_2 - ... mod 5: one
-    random code per (parity, sum) in 16 units, the sum read out. The output does not name the
-    states alone (each sum comes at both parities), nor does any window of inputs."""
+class PairCodeStandIn:
+    """Stands in for a network holding a pair (a, b) of small values: one random code per pair
+    in 16 units, decoded as the nearest; h = 0 is the start, decoded as (0, 0)."""
 
     hidden = 16
+    shape = (1, 1)
 
     def __init__(self) -> None:
-        self.codes = np.random.default_rng(0).normal(size=(2, 5, 16))
+        self.codes = np.random.default_rng(0).normal(size=(*self.shape, 16))
 
     def _decode(self, h: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         d = ((h[:, None, None, :] - self.codes[None]) ** 2).sum(axis=3).reshape(len(h), -1)
-        parity, total = np.divmod(d.argmin(axis=1), 5)
+        a, b = np.divmod(d.argmin(axis=1), self.shape[1])
         start = np.abs(h).sum(axis=1) == 0
-        return np.where(start, 0, parity), np.where(start, 0, total)
+        return np.where(start, 0, a), np.where(start, 0, b)
 
     def readout(self, h: np.ndarray) -> np.ndarray:
         return self._decode(h)[1][:, None].astype(float)
-
-    def step(self, h: np.ndarray, x: np.ndarray) -> np.ndarray:
-        parity, total = self._decode(h)
-        sign = np.where(parity == 0, 1, -1)
-        return self.codes[1 - parity, (total + sign * x[:, 0].astype(int)) % 5]
 
     def run(self, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         h, hs = np.zeros((len(x), self.hidden)), []
@@ -136,6 +131,19 @@ class AlternatingSumMod5StandIn:
             hs.append(h)
         hidden = np.stack(hs, axis=1)
         return self.readout(hidden.reshape(-1, self.hidden)).reshape(*x.shape[:2], 1), hidden
+
+
+class AlternatingSumMod5StandIn(PairCodeStandIn):
+    """Holds the time's parity and x_0 - x_1 + x_2 - ... mod 5, the sum read out. The output
+    does not name the states alone (each sum comes at both parities), nor does any window of
+    inputs."""
+
+    shape = (2, 5)
+
+    def step(self, h: np.ndarray, x: np.ndarray) -> np.ndarray:
+        parity, total = self._decode(h)
+        sign = np.where(parity == 0, 1, -1)
+        return self.codes[1 - parity, (total + sign * x[:, 0].astype(int)) % 5]
 
 
 def alternating_sum_mod_5(x: np.ndarray) -> np.ndarray:
@@ -154,36 +162,16 @@ def test_states_named_by_the_time_parity_and_their_output_give_a_formula():
     assert [program.run(s.tolist()) for s in longer] == alternating_sum_mod_5(longer).tolist()
 
 
-class PellMod5StandIn:
-    """Stands in for a network holding y_t = (2 y_(t-1) + y_(t-2) + x_t) mod 5 as its last two
-    outputs: one random code per pair in 16 units, the newer read out. Neither the output nor
-    any window of inputs or phase names the states; the last two outputs do."""
+class PellMod5StandIn(PairCodeStandIn):
+    """Holds y_t = (2 y_(t-1) + y_(t-2) + x_t) mod 5 as its last two outputs, the newer read
+    out. Neither the output nor any window of inputs or phase names the states; the last two
+    outputs do."""
 
-    hidden = 16
-
-    def __init__(self) -> None:
-        self.codes = np.random.default_rng(0).normal(size=(5, 5, 16))
-
-    def _decode(self, h: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        d = ((h[:, None, None, :] - self.codes[None]) ** 2).sum(axis=3).reshape(len(h), -1)
-        older, newer = np.divmod(d.argmin(axis=1), 5)
-        start = np.abs(h).sum(axis=1) == 0
-        return np.where(start, 0, older), np.where(start, 0, newer)
-
-    def readout(self, h: np.ndarray) -> np.ndarray:
-        return self._decode(h)[1][:, None].astype(float)
+    shape = (5, 5)
 
     def step(self, h: np.ndarray, x: np.ndarray) -> np.ndarray:
         older, newer = self._decode(h)
         return self.codes[newer, (2 * newer + older + x[:, 0].astype(int)) % 5]
-
-    def run(self, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        h, hs = np.zeros((len(x), self.hidden)), []
-        for t in range(x.shape[1]):
-            h = self.step(h, x[:, t])
-            hs.append(h)
-        hidden = np.stack(hs, axis=1)
-        return self.readout(hidden.reshape(-1, self.hidden)).reshape(*x.shape[:2], 1), hidden
 
 
 def pell_mod_5(x: np.ndarray) -> np.ndarray:

@@ -241,14 +241,13 @@ def extract(
         return _read(network, data, hidden, config, readers)
     try:
         return _read(network, data, hidden, config, NEAR_EXACT)
-    except ExtractionError:
-        pass
+    except ExtractionError as e:
+        by_majority = e
     right = np.flatnonzero(~wrong.any(-1))
     if readers is NEAR_EXACT or right.size == 0:
         raise ExtractionError(
-            "the network does not reproduce the data exactly, and no machine read by majority "
-            "from what it does next replays the data"
-        )
+            f"the network does not reproduce the data exactly, and {by_majority}"
+        ) from by_majority
     share = right.size / data.n
     # The majority reading has just seen these states and the wrong ones; on probes of a large
     # alphabet it is also the slowest reader.

@@ -55,13 +55,7 @@ def _value_weights(symbols: np.ndarray) -> list[np.ndarray]:
     d_in = symbols.shape[1]
     if len(symbols) <= 6 or d_in > 3 or np.abs(symbols).max() > 64:
         return []
-    combos = [
-        np.array(c)
-        for c in itertools.product(range(-2, 3), repeat=d_in)
-        if np.flatnonzero(c).size and c[np.flatnonzero(c)[0]] > 0 and np.gcd.reduce(c) == 1
-    ]
-    combos.sort(key=lambda c: (int(np.abs(c).sum()), tuple(-c)))
-    return [(symbols @ c)[:, None] for c in combos]
+    return [(symbols @ c)[:, None] for c in _primitive_vectors(range(-2, 3), d_in)]
 
 
 def _symbol_weights(n_symbols: int) -> list[np.ndarray]:
@@ -70,14 +64,7 @@ def _symbol_weights(n_symbols: int) -> list[np.ndarray]:
     if n_symbols < 2 or n_symbols > 6:
         return []
     values = range(-2, 3) if n_symbols <= 3 else range(-1, 2)
-    vectors = []
-    for v in itertools.product(values, repeat=n_symbols):
-        a = np.array(v)
-        first = a[np.flatnonzero(a)[:1]]
-        if len(first) and first[0] > 0 and np.gcd.reduce(np.abs(a)) == 1:
-            vectors.append(a)
-    vectors.sort(key=lambda a: (int(np.abs(a).sum()), tuple(-a)))
-    out = [a[:, None] for a in vectors]
+    out = [a[:, None] for a in _primitive_vectors(values, n_symbols)]
     if n_symbols > 2:
         out.append(
             np.eye(n_symbols, dtype=np.int64)[:, :1] - np.eye(n_symbols, dtype=np.int64)[:, 1:]
@@ -140,6 +127,19 @@ def count_machines(
             if m is not None:
                 return [m]
     return []
+
+
+def _primitive_vectors(values: range, n: int) -> list[np.ndarray]:
+    """Integer vectors of length n over ``values``, one per line through 0 (first nonzero entry
+    positive, entries coprime), smallest absolute sum first."""
+    vectors = []
+    for v in itertools.product(values, repeat=n):
+        a = np.array(v)
+        first = a[np.flatnonzero(a)[:1]]
+        if len(first) and first[0] > 0 and np.gcd.reduce(np.abs(a)) == 1:
+            vectors.append(a)
+    vectors.sort(key=lambda a: (int(np.abs(a).sum()), tuple(-a)))
+    return vectors
 
 
 def _sink_variants(z: np.ndarray, reach: int = 3) -> list[tuple[np.ndarray, int | None]]:

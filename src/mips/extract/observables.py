@@ -48,8 +48,7 @@ def window_machines(
     for k in range(config.max_window + 1):
         win = _window(traj.x, k)
         keys = traj.state_rows(win.reshape(n * t1, -1))
-        # Windows seen about once each explain any labelling; a name must be seen repeatedly.
-        if len(np.unique(keys, axis=0)) * 2 > len(keys):
+        if _seen_about_once(keys):
             return []
         if agreement(row_ids(keys), traj.state_rows(labels.reshape(-1))) < 0.99:
             continue
@@ -81,7 +80,7 @@ def output_machines(
         values, counts = np.unique(y_rows[like_initial], axis=0, return_counts=True)
         code = values[np.argmax(counts)]
     else:
-        code = np.rint(network.readout(np.zeros((1, network.hidden))))[0].astype(np.int64)
+        code = _readout_at_start(network)
     named = np.concatenate([np.broadcast_to(code, (n, 1, y.shape[-1])), y], axis=1)
     reading = Reading("output", source, "output", n_states=int(labels.max()) + 1)
     d = y.shape[-1]
@@ -131,13 +130,13 @@ def window_output_machines(
     y = traj.y.reshape(n, t1 - 1, d_out)
     after = traj.rows(labels[:, 1:].reshape(-1))
     before_any = traj.x.reshape(-1, traj.x.shape[-1]).min(axis=0) - 1
-    code = np.rint(network.readout(np.zeros((1, network.hidden))))[0].astype(np.int64)
+    code = _readout_at_start(network)
     for k in range(1, config.max_window + 1):
         win = _window(traj.x, k, before_any)
         pairs = np.concatenate([win[:, 1:], y], axis=2)
         rows = traj.rows(pairs.reshape(n * (t1 - 1), -1))
-        if len(np.unique(rows, axis=0)) * 2 > len(rows):
-            return []  # pairs seen about once each name any labelling
+        if _seen_about_once(rows):
+            return []
         if not _name_each_other(row_ids(rows), after):
             continue
         first = np.concatenate([win[:, :1], np.broadcast_to(code, (n, 1, d_out))], axis=2)
@@ -165,7 +164,7 @@ def phase_output_machines(
     d_out = traj.y.shape[-1]
     y = traj.y.reshape(n, t1 - 1, d_out)
     after = traj.rows(labels[:, 1:].reshape(-1))
-    code = np.rint(network.readout(np.zeros((1, network.hidden))))[0].astype(np.int64)
+    code = _readout_at_start(network)
     clock = np.arange(1, t1)[None, :, None]
     for p in range(2, config.max_window + 1):
         pairs = np.concatenate([np.broadcast_to(clock % p, (n, t1 - 1, 1)), y], axis=2)
@@ -194,19 +193,30 @@ def output_history_machines(
     n, t1 = labels.shape
     d_out = traj.y.shape[-1]
     after = traj.rows(labels[:, 1:].reshape(-1))
-    code = np.rint(network.readout(np.zeros((1, network.hidden))))[0].astype(np.int64)
+    code = _readout_at_start(network)
     for k in range(2, config.max_window + 1):
         start = np.broadcast_to(code, (n, k, d_out))
         y = np.concatenate([start, traj.y.reshape(n, t1 - 1, d_out)], axis=1)
         named = np.concatenate([y[:, i : i + t1] for i in range(k)], axis=2)
         rows = traj.rows(named[:, 1:].reshape(n * (t1 - 1), -1))
-        if len(np.unique(rows, axis=0)) * 2 > len(rows):
-            return []  # histories seen about once each name any labelling
+        if _seen_about_once(rows):
+            return []
         if not _name_each_other(row_ids(rows), after):
             continue
         reading = Reading("outputs", source, "outputs", n_states=int(labels.max()) + 1, history=k)
         return _named_machine(traj, named, reading)
     return []
+
+
+def _readout_at_start(network: Recurrent) -> np.ndarray:
+    """The rounded output (d_out,) the network's readout gives at h = 0, the start state."""
+    return np.rint(network.readout(np.zeros((1, network.hidden))))[0].astype(np.int64)
+
+
+def _seen_about_once(names: np.ndarray) -> bool:
+    """Whether most names (one row per real state) are seen about once: such names explain any
+    labelling, and are tried no longer (the longer ones are rarer still)."""
+    return len(np.unique(names, axis=0)) * 2 > len(names)
 
 
 def _name_each_other(ids: np.ndarray, after: np.ndarray) -> bool:
