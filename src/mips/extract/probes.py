@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import itertools
-
 import numpy as np
 
 from mips.extract.trajectory import ExtractConfig, Trajectory, functional
@@ -40,12 +38,15 @@ def probe_signatures(
     )
     if len(first) > max_states:
         return None
-    probes = np.array(list(itertools.product(range(len(symbols)), repeat=k)))
-    h = np.repeat(states[first], len(probes), axis=0)
-    outs = [np.rint(network.readout(states[first]))] if own else []
+    m, s = len(first), len(symbols)
+    h = states[first]
+    outs = [np.rint(network.readout(h))] if own else []
+    # Probes in lexicographic order of their inputs; those that share a prefix share its steps,
+    # so step j runs once per prefix of length j + 1, not once per probe.
     for j in range(k):
-        h = network.step(h, np.tile(symbols[probes[:, j]], (len(first), 1)))
-        outs.append(np.rint(network.readout(h)).reshape(len(first), -1))
+        h = network.step(np.repeat(h, s, axis=0), np.tile(symbols, (len(h), 1)))
+        answers = np.rint(network.readout(h)).reshape(m, s ** (j + 1), -1)
+        outs.append(np.repeat(answers, s ** (k - j - 1), axis=1).reshape(m, -1))
     return np.concatenate(outs, axis=1), inverse.reshape(-1)
 
 
