@@ -142,16 +142,26 @@ def _program(
     d_in, d_out = machine.x.shape[1], machine.y.shape[1]
     inputs = _names("x", d_in)
     state = _names("s", z_prev.shape[1]) if z_prev.shape[1] else ()
+    tables = 0
+
+    def fit(target: str, features: tuple[str, ...], X: np.ndarray, y: np.ndarray) -> Formula:
+        nonlocal tables
+        # One table makes the program a table: past it, only the formulas found at once
+        # (affine ones, cases) are looked for, not the ones each search spends its budget on.
+        formula = fit_formula(
+            target, features, X, y, replace(config, time_budget=0.0) if tables else config, counts
+        )
+        tables += formula.is_table
+        return formula
+
     update_features = (*state, *inputs)
     x_update = np.concatenate([z_prev, machine.x], axis=1)
     updates = tuple(
-        fit_formula(new_name(s), update_features, x_update, z_next[:, i], config, counts)
-        for i, s in enumerate(state)
+        fit(new_name(s), update_features, x_update, z_next[:, i]) for i, s in enumerate(state)
     )
     out_features = (*update_features, *(new_name(s) for s in state))
     x_out = np.concatenate([x_update, z_next], axis=1)
     outputs = tuple(
-        fit_formula(name, out_features, x_out, machine.y[:, j], config, counts)
-        for j, name in enumerate(_names("y", d_out))
+        fit(name, out_features, x_out, machine.y[:, j]) for j, name in enumerate(_names("y", d_out))
     )
     return Program(inputs, state, initial, updates, outputs)
