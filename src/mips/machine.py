@@ -19,6 +19,7 @@ ENCODINGS = (
     "window+output",
     "phase+output",
     "counts",
+    "counts+output",
 )
 
 
@@ -27,13 +28,14 @@ class Reading:
     """How a machine's states were read from the hidden states, and how they are written.
 
     ``reader`` names the kind of reading (finite, lattice, window, output, counts, horizon,
-    majority); ``source`` what it read (hidden
-    states, cluster centres, clusters, probed states, ...); ``encoding`` how a state is written
-    as integers: ``numbered`` finite states 0..n-1 (breadth-first from the initial one),
-    ``lattice`` coordinates, ``window`` the last ``window`` inputs, ``output`` the output the
-    state emits, ``outputs`` the last ``history`` outputs, ``window+output`` both,
-    ``phase+output`` the time modulo ``period`` and the output, ``counts`` integer-weighted counts of the inputs (``symbols`` x ``weights``,
-    possibly stuck at ``sink`` once they leave a range).
+    majority); ``source`` what it read (hidden states, cluster centres, clusters, probed
+    states, ...); ``encoding`` how a state is written as integers: ``numbered`` finite states
+    0..n-1 (breadth-first from the initial one), ``lattice`` coordinates, ``window`` the last
+    ``window`` inputs, ``output`` the output the state emits, ``outputs`` the last ``history``
+    outputs, ``window+output`` both, ``phase+output`` the time modulo ``period`` and the
+    output, ``counts`` integer-weighted counts of the inputs (``symbols`` x ``weights``,
+    possibly stuck at ``sink`` once they leave a range, or set back to 0 by the symbols
+    numbered ``resets``), ``counts+output`` such a count and the last output.
     """
 
     reader: str
@@ -50,6 +52,7 @@ class Reading:
     probed: int = 0
     period: int | None = None
     history: int | None = None
+    resets: tuple[int, ...] = ()
 
     def __post_init__(self) -> None:
         if self.encoding not in ENCODINGS:
@@ -60,6 +63,7 @@ class Reading:
             raise ValueError("the phase+output encoding, and only it, needs a period")
         if (self.encoding == "outputs") != (self.history is not None):
             raise ValueError("the outputs encoding, and only it, needs a history length")
+        object.__setattr__(self, "resets", tuple(int(r) for r in self.resets))
         for name in ("basis", "symbols", "weights"):
             value = np.asarray(getattr(self, name))
             object.__setattr__(self, name, tuple(tuple(row) for row in value.tolist()))
@@ -72,7 +76,9 @@ class Reading:
             "outputs": f", named by their last {self.history} outputs",
             "window+output": f", named by the last {self.window} inputs and their output",
             "phase+output": f", named by the time mod {self.period} and their output",
-            "counts": ", named by weighted input counts",
+            "counts": ", named by "
+            + ("a count of inputs since a reset" if self.resets else "weighted input counts"),
+            "counts+output": ", named by a count of inputs since a reset and the last output",
         }
         return self.source + named.get(self.encoding, "")
 

@@ -95,3 +95,34 @@ def test_counter_reader_refuses_an_order_dependent_state():
     prev = np.concatenate([np.zeros((800, 1), dtype=np.int64), x[..., 0]], axis=1)
     traj = Trajectory(x, prev[:, :-1, None], prev[..., None].astype(float))
     assert count_machines(traj, time_clusters(traj)) == []
+
+
+def longest_run(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(run, best) after each step (N, T): the current run of 1s and the longest so far."""
+    run = np.zeros(x.shape, dtype=np.int64)
+    for t in range(x.shape[1]):
+        run[:, t] = np.where(x[:, t] == 1, (run[:, t - 1] if t else 0) + 1, 0)
+    return run, np.maximum.accumulate(run, axis=1)
+
+
+def test_a_count_since_a_reset_beside_the_last_output_is_read():
+    # Longest run of 1s: the state is the current run, which a 0 sets back to 0, and the best
+    # run, which is the output. Neither alone is a count of the inputs; the pair is.
+    rng = np.random.default_rng(3)
+    x = rng.integers(0, 2, (1500, 10))
+    run, best = longest_run(x)
+    pair = np.concatenate([np.zeros((1500, 1, 2)), np.stack([run, best], axis=-1)], axis=1)
+    hidden = np.tanh(pair / 3) + rng.normal(0, 1e-4, pair.shape)
+    traj = Trajectory(x[..., None], best[..., None], hidden)
+    labels = pair[..., 0] * 11 + pair[..., 1]  # what the network does next tells pairs apart
+    assert count_machines(traj, [labels], apart=0.0) == []  # no count without the output
+    machines = count_machines(traj, [labels], apart=0.0, start=np.array([0]))
+    assert len(machines) == 1
+    reading = machines[0].reading
+    assert reading.encoding == "counts+output" and reading.resets == (0,)
+    assert reading.describe().endswith("a count of inputs since a reset and the last output")
+    program = regress(machines[0])
+    assert program.form == "formula" and len(program.state) == 2
+    longer = rng.integers(0, 2, (200, 40))
+    want = longest_run(longer)[1]
+    assert [[o[0] for o in program.run(seq[:, None].tolist())] for seq in longer] == want.tolist()

@@ -37,7 +37,7 @@ from mips.extract.counters import count_machines, time_clusters
 from mips.extract.finite import finite_from_labels, finite_machine
 from mips.extract.lattice import find_lattice, lattice_machine
 from mips.extract.majority import majority_labels
-from mips.extract.observables import named_machines
+from mips.extract.observables import named_machines, readout_at_start
 from mips.extract.probes import behaviour_classes, horizon_labels
 from mips.extract.trajectory import ExtractConfig, ExtractionError, Trajectory
 from mips.machine import Reading, StateMachine
@@ -128,14 +128,20 @@ def _counts(ctx: Context, found: list[StateMachine]) -> list[StateMachine]:
     if found or ctx.lattice is not None:
         return []
     tolerance = ctx.config.majority_tolerance
-    counted = count_machines(ctx.traj, time_clusters(ctx.traj), tolerance=tolerance)
+    start = readout_at_start(ctx.network)
+    counted = count_machines(ctx.traj, time_clusters(ctx.traj), tolerance=tolerance, start=start)
     if not counted and ctx.classes is not None:
         # States that differ only where the network never looks again (the order of the inputs,
         # when only their counts matter) split every cluster: read what it does instead.
         # Behaviour merges counts the network treats alike within its horizon, so the simplest
         # counts it determines are taken, and not required to be told apart.
         counted = count_machines(
-            ctx.traj, [ctx.classes], apart=0.0, source="probed states", tolerance=tolerance
+            ctx.traj,
+            [ctx.classes],
+            apart=0.0,
+            source="probed states",
+            tolerance=tolerance,
+            start=start,
         )
     return counted
 

@@ -7,6 +7,8 @@ read, are read this way, checked against what separates the states at each time 
 from __future__ import annotations
 
 import itertools
+from collections.abc import Iterator
+from dataclasses import replace
 
 import numpy as np
 
@@ -79,10 +81,13 @@ def count_machines(
     apart: float = 0.9,
     source: str = "time-step clusters",
     tolerance: float = 0.0,
+    start: np.ndarray | None = None,
 ) -> list[StateMachine]:
-    """A machine whose state is an integer-weighted count of the inputs seen so far.
+    """A machine whose state is an integer-weighted count of the inputs seen so far, or a count
+    of the inputs since the last reset symbol, alone or beside the last output (``start``: the
+    output of the state before any input).
 
-    The weights are a hypothesis to check against the network and the data. At every time step
+    The counts are a hypothesis to check against the network and the data. At every time step
     the count must determine the network's state (its label: a per-step cluster, or what the
     network does next; at >= 99% of states), and the network must tell the counts apart (at
     >= ``apart``: a saturating code may merge counts that no longer matter near the end of a
@@ -97,36 +102,66 @@ def count_machines(
     n, t1 = label_sets[0].shape
     flat_x = traj.x.reshape(-1, traj.x.shape[-1])
     symbols, sym_id = np.unique(flat_x, axis=0, return_inverse=True)
-    onehot = np.eye(len(symbols), dtype=np.int64)[sym_id.reshape(n, t1 - 1)]
+    sym_id = sym_id.reshape(n, t1 - 1)
+    time = np.broadcast_to(np.arange(t1)[None, :, None], (n, t1, 1))
+    label_ids = [row_ids(traj.state_rows(lab.reshape(-1))) for lab in label_sets]
+    for z, reading in _hypotheses(traj, symbols, sym_id, start):
+        keys = np.concatenate([time, z], axis=2).reshape(n * t1, -1)
+        key_ids = row_ids(traj.state_rows(keys))
+        if not any(
+            agreement(key_ids, lab) >= 0.99 and agreement(lab, key_ids) >= apart
+            for lab in label_ids
+        ):
+            continue
+        r = z.shape[-1]
+        reading = replace(reading, source=source)
+        m = machine_from_labels(
+            "lattice", z[:, :-1].reshape(-1, r), traj, z[:, 1:].reshape(-1, r), reading, tolerance
+        )
+        if m is not None:
+            return [m]
+    return []
+
+
+def _hypotheses(
+    traj: Trajectory, symbols: np.ndarray, sym_id: np.ndarray, start: np.ndarray | None
+) -> Iterator[tuple[np.ndarray, Reading]]:
+    """Candidate states (N, T + 1, r) and their readings, simplest first: weighted counts (with
+    a sink), then counts since a reset symbol, alone and beside the last output."""
+    n, t = sym_id.shape
+    onehot = np.eye(len(symbols), dtype=np.int64)[sym_id]
     counts = np.concatenate(
         [np.zeros((n, 1, len(symbols)), dtype=np.int64), np.cumsum(onehot, axis=1)], axis=1
     )
-    time = np.broadcast_to(np.arange(t1)[None, :, None], (n, t1, 1))
-    label_ids = [row_ids(traj.state_rows(lab.reshape(-1))) for lab in label_sets]
     for weights in _count_weights(symbols):
         for z, sink in _sink_variants(counts @ weights):
-            keys = np.concatenate([time, z], axis=2).reshape(n * t1, -1)
-            key_ids = row_ids(traj.state_rows(keys))
-            if not any(
-                agreement(key_ids, lab) >= 0.99 and agreement(lab, key_ids) >= apart
-                for lab in label_ids
-            ):
-                continue
-            r = weights.shape[1]
-            reading = Reading(
-                "counts", source, "counts", symbols=symbols, weights=weights, sink=sink
-            )
-            m = machine_from_labels(
-                "lattice",
-                z[:, :-1].reshape(-1, r),
-                traj,
-                z[:, 1:].reshape(-1, r),
-                reading,
-                tolerance,
-            )
-            if m is not None:
-                return [m]
-    return []
+            yield z, Reading("counts", "", "counts", symbols=symbols, weights=weights, sink=sink)
+    for resets in _reset_sets(len(symbols)):
+        run = _count_since(np.isin(sym_id, resets))
+        weights = np.isin(np.arange(len(symbols)), resets, invert=True)[:, None].astype(np.int64)
+        fields = {"symbols": symbols, "weights": weights, "resets": resets}
+        yield run, Reading("counts", "", "counts", **fields)
+        if start is not None:
+            last = np.concatenate([np.broadcast_to(start, (n, 1, len(start))), traj.y], axis=1)
+            both = np.concatenate([run, last], axis=2)
+            yield both, Reading("counts", "", "counts+output", **fields)
+
+
+def _reset_sets(n_symbols: int) -> list[tuple[int, ...]]:
+    """Sets of symbols that may set a count back to zero, smallest first: every proper nonempty
+    set of a small alphabet, where the runs of the others are few enough to tell apart."""
+    if not 2 <= n_symbols <= 4:
+        return []
+    return [c for k in range(1, n_symbols) for c in itertools.combinations(range(n_symbols), k)]
+
+
+def _count_since(reset: np.ndarray) -> np.ndarray:
+    """(N, T + 1, 1): the number of steps since the last ``reset`` (N, T) step, 0 at the start."""
+    n, t = reset.shape
+    steps = np.arange(1, t + 1)[None, :]
+    last = np.maximum.accumulate(np.where(reset, steps, 0), axis=1)
+    run = np.concatenate([np.zeros((n, 1), dtype=np.int64), steps - last], axis=1)
+    return run[..., None]
 
 
 def _primitive_vectors(values: range, n: int) -> list[np.ndarray]:

@@ -80,7 +80,7 @@ def output_machines(
         values, counts = np.unique(y_rows[like_initial], axis=0, return_counts=True)
         code = values[np.argmax(counts)]
     else:
-        code = _readout_at_start(network)
+        code = readout_at_start(network)
     named = np.concatenate([np.broadcast_to(code, (n, 1, y.shape[-1])), y], axis=1)
     reading = Reading("output", source, "output", n_states=int(labels.max()) + 1)
     d = y.shape[-1]
@@ -130,7 +130,7 @@ def window_output_machines(
     y = traj.y.reshape(n, t1 - 1, d_out)
     after = traj.rows(labels[:, 1:].reshape(-1))
     before_any = traj.x.reshape(-1, traj.x.shape[-1]).min(axis=0) - 1
-    code = _readout_at_start(network)
+    code = readout_at_start(network)
     for k in range(1, config.max_window + 1):
         win = _window(traj.x, k, before_any)
         pairs = np.concatenate([win[:, 1:], y], axis=2)
@@ -164,7 +164,7 @@ def phase_output_machines(
     d_out = traj.y.shape[-1]
     y = traj.y.reshape(n, t1 - 1, d_out)
     after = traj.rows(labels[:, 1:].reshape(-1))
-    code = _readout_at_start(network)
+    code = readout_at_start(network)
     clock = np.arange(1, t1)[None, :, None]
     for p in range(2, config.max_window + 1):
         pairs = np.concatenate([np.broadcast_to(clock % p, (n, t1 - 1, 1)), y], axis=2)
@@ -193,7 +193,7 @@ def output_history_machines(
     n, t1 = labels.shape
     d_out = traj.y.shape[-1]
     after = traj.rows(labels[:, 1:].reshape(-1))
-    code = _readout_at_start(network)
+    code = readout_at_start(network)
     for k in range(2, config.max_window + 1):
         start = np.broadcast_to(code, (n, k, d_out))
         y = np.concatenate([start, traj.y.reshape(n, t1 - 1, d_out)], axis=1)
@@ -208,7 +208,7 @@ def output_history_machines(
     return []
 
 
-def _readout_at_start(network: Recurrent) -> np.ndarray:
+def readout_at_start(network: Recurrent) -> np.ndarray:
     """The rounded output (d_out,) the network's readout gives at h = 0, the start state."""
     return np.rint(network.readout(np.zeros((1, network.hidden))))[0].astype(np.int64)
 
