@@ -149,8 +149,9 @@ def test_a_candidate_is_given_as_it_first_reaches_near_exact_and_trains_on(sum_m
     assert trained.metrics["sequence_accuracy"] >= early.metrics["sequence_accuracy"]
 
 
-def test_a_trained_candidate_is_not_read_again_when_it_is_the_network_given_early(
-    monkeypatch, sum_mod_3
+@pytest.mark.parametrize("trained_on", [0, 500])
+def test_a_candidate_given_early_is_not_read_again_unless_it_becomes_exact(
+    monkeypatch, sum_mod_3, trained_on
 ):
     import mips.network.search as search_module
     from mips.network.search import search_rounds
@@ -159,7 +160,9 @@ def test_a_trained_candidate_is_not_read_again_when_it_is_the_network_given_earl
     early, other = train_scaled(*sum_mod_3.split(0.2, 0), config, 0)
     same = ForeignNetwork(early.spec, early.weights, metrics=dict(early.metrics))
     early.metrics.update(final=False, sequence_accuracy=0.99)
-    same.metrics.update(sequence_accuracy=0.99)  # its best evaluation was the early one
+    # Its best evaluation was the early one, or one a few hundred steps on, a little better.
+    steps = early.metrics["steps"] + trained_on
+    same.metrics.update(sequence_accuracy=0.99 + trained_on / 1e5, steps=steps)
     other.metrics.update(sequence_accuracy=0.5)
 
     def candidates(*args, **kwargs):
@@ -169,6 +172,9 @@ def test_a_trained_candidate_is_not_read_again_when_it_is_the_network_given_earl
     train, test = sum_mod_3.split(0.2, 0)
     rounds = list(search_rounds(train, test, SearchConfig(families=("scale-up",))))
     assert rounds == [[early]]
+    same.metrics.update(exact=True, sequence_accuracy=1.0)
+    rounds = list(search_rounds(train, test, SearchConfig(families=("scale-up",))))
+    assert rounds == [[early], [same]]
 
 
 def test_only_the_first_candidate_to_reach_near_exact_is_given_early(sum_mod_3):
