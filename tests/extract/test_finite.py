@@ -56,3 +56,21 @@ def test_minimise_merges_states_that_behave_alike():
     block = minimise(3, trans)
     assert block[0] == block[2] != block[1]
     assert bfs_numbering(1, trans, 3)[1] == 0
+
+
+def test_cluster_separates_blobs_of_many_states_in_many_dimensions():
+    # Over 2,000 cells in 12 dimensions: the linked pairs are estimated from a sample and the
+    # tree works on the principal axes; neither may change which points link.
+    rng = np.random.default_rng(0)
+    centres = rng.normal(0, 10, (5, 12))
+    which = rng.integers(0, 5, 3000)
+    points = centres[which] + rng.normal(0, 0.01, (3000, 12))
+    labels = cluster(points, 1.0)
+    assert len(set(labels.tolist())) == 5
+    assert len(set(zip(labels.tolist(), which.tolist(), strict=True))) == 5
+
+
+def test_cluster_refuses_a_radius_that_links_most_of_a_large_cloud():
+    points = np.random.default_rng(1).uniform(0, 1, (3000, 12))
+    assert cluster(points, 2.0, max_pairs=100_000) is None
+    assert cluster(points, 0.01) is not None

@@ -1,9 +1,16 @@
 """States told apart by the network's answers: one-step classes and horizon probes."""
 
+import itertools
+
 import numpy as np
 
 from mips.extract.finite import finite_from_labels
-from mips.extract.probes import behaviour_classes, horizon_labels, probe_classes
+from mips.extract.probes import (
+    behaviour_classes,
+    horizon_labels,
+    probe_classes,
+    probe_signatures,
+)
 from mips.extract.trajectory import ExtractConfig, Trajectory
 from mips.machine import Reading
 from mips.regress import regress
@@ -66,3 +73,23 @@ def test_horizon_probes_read_a_machine_that_one_step_probes_cannot():
             want.append(q)
             r, q = (2 * r + bit) % 5, (2 * r + bit) // 5
         assert [o[0] for o in program.run([[b] for b in seq])] == want
+
+
+def test_probe_signatures_equal_each_probe_run_on_its_own():
+    # Probes that share a prefix share its steps; every answer must still be the one that probe
+    # gets when it runs alone, in lexicographic order of its inputs.
+    net = RemainderNetwork(1)
+    traj = remainder_trajectory(net)
+    states = traj.hidden[:40, 3]
+    symbols = np.array([[0.0], [1.0]])
+    signatures, of_state = probe_signatures(net, states, symbols, 3, 1000, own=True)
+    for i, h in enumerate(states):
+        naive = [net.readout(h[None])[0]]
+        for probe in itertools.product(range(2), repeat=3):
+            g = h[None]
+            for s in probe:
+                g = net.step(g, symbols[[s]])
+                naive.append(net.readout(g)[0])
+        # The signature holds the own output, then step 0 of every probe, then step 1, ...
+        want = np.concatenate([naive[0]] + [np.concatenate(naive[1 + j :: 3]) for j in range(3)])
+        assert np.array_equal(signatures[of_state[i]], np.rint(want))
