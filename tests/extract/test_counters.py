@@ -55,6 +55,25 @@ def test_a_difference_of_two_columns_sums_is_read_over_many_symbols():
     assert [[o[0] for o in program.run(seq.tolist())] for seq in longer] == want.tolist()
 
 
+def test_a_sum_of_few_values_is_read_as_one_count_before_a_count_of_each():
+    # A running sum of the values 0..3 passing 10, stored saturated: per-symbol weights in
+    # -1..1 cannot weight the symbols 0, 1, 2, 3; one count of each symbol would read it as four
+    # counts, which no formula of the output's size combines.
+    rng = np.random.default_rng(4)
+    x = rng.integers(0, 4, (1500, 10, 1))
+    total = np.concatenate([np.zeros((1500, 1)), np.cumsum(x[..., 0], axis=1)], axis=1)
+    hidden = np.tanh(total / 20) + rng.normal(0, 1e-5, total.shape)
+    traj = Trajectory(x, (total[:, 1:] > 10).astype(np.int64)[..., None], hidden[..., None])
+    machines = count_machines(traj, time_clusters(traj))
+    assert len(machines) == 1
+    assert np.array(machines[0].reading.weights).tolist() == [[0], [1], [2], [3]]
+    program = regress(machines[0])
+    assert program.form == "formula"
+    longer = rng.integers(0, 4, (200, 50, 1))
+    want = (np.cumsum(longer[..., 0], axis=1) > 10).astype(int)
+    assert [[o[0] for o in program.run(seq.tolist())] for seq in longer] == want.tolist()
+
+
 def test_counter_with_a_sink_is_read_as_one_count():
     # Balanced parentheses: the balance B, tanh-coded while it has never gone negative, and one
     # noisy region, wherever B went, after. No plain count explains the dead region's states.

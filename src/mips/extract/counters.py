@@ -46,16 +46,21 @@ def time_clusters(traj: Trajectory) -> list[np.ndarray]:
 
 
 def _count_weights(symbols: np.ndarray) -> list[np.ndarray]:
-    """Integer weight matrices (symbols, r) to try for the distinct input rows ``symbols``."""
-    return _symbol_weights(len(symbols)) + _value_weights(symbols)
+    """Integer weight matrices (symbols, r) to try for the distinct input rows ``symbols``: one
+    count first (by symbol, then by value), then several."""
+    by_symbol = _symbol_weights(len(symbols))
+    one = [w for w in by_symbol if w.shape[1] == 1]
+    seen = {tuple(w[:, 0]) for w in one}
+    by_value = [w for w in _value_weights(symbols) if tuple(w[:, 0]) not in seen]
+    return one + by_value + [w for w in by_symbol if w.shape[1] > 1]
 
 
 def _value_weights(symbols: np.ndarray) -> list[np.ndarray]:
     """One count weighting each symbol by an integer combination of its input values, smallest
-    first: a running sum, or a difference of two columns' sums, over alphabets too large to
-    weight symbol by symbol."""
+    first: a running sum, or a difference of two columns' sums, where per-symbol weights are
+    not tried (alphabets of more than 6 symbols) or too small (a sum of the values 0..3)."""
     d_in = symbols.shape[1]
-    if len(symbols) <= 6 or d_in > 3 or np.abs(symbols).max() > 64:
+    if d_in > 3 or np.abs(symbols).max() > 64:
         return []
     return [(symbols @ c)[:, None] for c in _primitive_vectors(range(-2, 3), d_in)]
 
