@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Iterator
-from dataclasses import replace
 
 import numpy as np
 
@@ -110,7 +109,7 @@ def count_machines(
     sym_id = sym_id.reshape(n, t1 - 1)
     time = np.broadcast_to(np.arange(t1)[None, :, None], (n, t1, 1))
     label_ids = [row_ids(traj.state_rows(lab.reshape(-1))) for lab in label_sets]
-    for z, reading in _hypotheses(traj, symbols, sym_id, start):
+    for z, reading in _hypotheses(traj, symbols, sym_id, start, source):
         keys = np.concatenate([time, z], axis=2).reshape(n * t1, -1)
         key_ids = row_ids(traj.state_rows(keys))
         if not any(
@@ -119,7 +118,6 @@ def count_machines(
         ):
             continue
         r = z.shape[-1]
-        reading = replace(reading, source=source)
         m = machine_from_labels(
             "lattice", z[:, :-1].reshape(-1, r), traj, z[:, 1:].reshape(-1, r), reading, tolerance
         )
@@ -129,27 +127,34 @@ def count_machines(
 
 
 def _hypotheses(
-    traj: Trajectory, symbols: np.ndarray, sym_id: np.ndarray, start: np.ndarray | None
+    traj: Trajectory,
+    symbols: np.ndarray,
+    sym_id: np.ndarray,
+    start: np.ndarray | None,
+    source: str,
 ) -> Iterator[tuple[np.ndarray, Reading]]:
     """Candidate states (N, T + 1, r) and their readings, simplest first: weighted counts (with
     a sink), then counts since a reset symbol, alone and beside the last output."""
-    n, t = sym_id.shape
+    n = sym_id.shape[0]
     onehot = np.eye(len(symbols), dtype=np.int64)[sym_id]
     counts = np.concatenate(
         [np.zeros((n, 1, len(symbols)), dtype=np.int64), np.cumsum(onehot, axis=1)], axis=1
     )
     for weights in _count_weights(symbols):
         for z, sink in _sink_variants(counts @ weights):
-            yield z, Reading("counts", "", "counts", symbols=symbols, weights=weights, sink=sink)
+            yield (
+                z,
+                Reading("counts", source, "counts", symbols=symbols, weights=weights, sink=sink),
+            )
     for resets in _reset_sets(len(symbols)):
         run = _count_since(np.isin(sym_id, resets))
         weights = np.isin(np.arange(len(symbols)), resets, invert=True)[:, None].astype(np.int64)
         fields = {"symbols": symbols, "weights": weights, "resets": resets}
-        yield run, Reading("counts", "", "counts", **fields)
+        yield run, Reading("counts", source, "counts", **fields)
         if start is not None:
             last = np.concatenate([np.broadcast_to(start, (n, 1, len(start))), traj.y], axis=1)
             both = np.concatenate([run, last], axis=2)
-            yield both, Reading("counts", "", "counts+output", **fields)
+            yield both, Reading("counts", source, "counts+output", **fields)
 
 
 def _reset_sets(n_symbols: int) -> list[tuple[int, ...]]:
