@@ -146,13 +146,15 @@ def _hypotheses(
                 z,
                 Reading("counts", source, "counts", symbols=symbols, weights=weights, sink=sink),
             )
+    last = None
+    if start is not None:
+        last = np.concatenate([np.broadcast_to(start, (n, 1, len(start))), traj.y], axis=1)
     for resets in _reset_sets(len(symbols)):
         run = _count_since(np.isin(sym_id, resets))
         weights = np.isin(np.arange(len(symbols)), resets, invert=True)[:, None].astype(np.int64)
         fields = {"symbols": symbols, "weights": weights, "resets": resets}
         yield run, Reading("counts", source, "counts", **fields)
-        if start is not None:
-            last = np.concatenate([np.broadcast_to(start, (n, 1, len(start))), traj.y], axis=1)
+        if last is not None:
             both = np.concatenate([run, last], axis=2)
             yield both, Reading("counts", source, "counts+output", **fields)
 
