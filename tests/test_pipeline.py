@@ -118,7 +118,7 @@ def test_with_wrong_labels_a_machine_also_gets_a_program_that_misses_its_rarest_
     x[:3, 2] = 0  # three steps of 10,000 take the rare row
     data = SequenceData(x, np.abs(x))
     attempts = read_programs(
-        None, [machine], data, data, RegressConfig(time_budget=1.0), 0.002, lambda *a: ""
+        None, [machine], data, data, RegressConfig(work_budget=30_000_000), 0.002, lambda *a: ""
     )
     exact, tolerant = attempts
     assert exact.verification.exhaustive_against == "the state machine"

@@ -1,7 +1,6 @@
 """The enumeration: smallest exact formulas by size, restarts on counterexamples, budgets kept."""
 
 import itertools
-import time
 
 import numpy as np
 import pytest
@@ -13,10 +12,9 @@ def grid(*ranges) -> np.ndarray:
     return np.array(list(itertools.product(*ranges)), dtype=np.int64)
 
 
-def search(X, y, rows=None, max_size=7, budget=10.0, seed=0) -> Search:
+def search(X, y, rows=None, max_size=7, budget=300_000_000, seed=0) -> Search:
     rows = np.arange(len(X)) if rows is None else rows
-    deadline = time.perf_counter() + budget
-    return Search(X, y, rows, max_size, deadline, np.random.default_rng(seed))
+    return Search(X, y, rows, max_size, budget, np.random.default_rng(seed))
 
 
 SMALL = grid(range(-6, 7), range(-6, 7))
@@ -75,12 +73,46 @@ def test_the_last_round_keeps_what_fits_the_sample_to_itself():
 def test_a_spent_budget_stops_the_search_with_what_it_has():
     X = grid(range(6), range(6))
     y = np.random.default_rng(0).integers(0, 10, len(X))
-    start = time.perf_counter()
-    s = search(X, y, max_size=9, budget=0.2)
+    s = search(X, y, max_size=9, budget=6_000_000)
     assert s.run() is None
-    assert time.perf_counter() - start < 2.0
+    assert s.exhausted and 0 < s.cells <= 6_000_000
     # The most accurate expression of each size enumerated is kept as a candidate.
     assert s.candidates and all(e.size <= 9 for e in s.candidates)
+
+
+def test_the_budget_counts_work_so_a_search_ends_the_same_however_long_it_takes(monkeypatch):
+    """Cells, not seconds: a search slowed down (a loaded machine) evaluates the same cells and
+    keeps the same candidates as one at full speed."""
+    import mips.regress.enumeration as enumeration
+
+    X = grid(range(6), range(6))
+    y = np.random.default_rng(1).integers(0, 10, len(X))
+    fast = search(X, y, max_size=9, budget=6_000_000)
+    fast.run()
+    consider = enumeration._Round._consider
+
+    def slow(self, *args):
+        for _ in range(20_000):  # busy work in the same thread, as another process would cost
+            pass
+        return consider(self, *args)
+
+    monkeypatch.setattr(enumeration._Round, "_consider", slow)
+    slowed = search(X, y, max_size=9, budget=6_000_000)
+    slowed.run()
+    assert fast.exhausted and slowed.exhausted and fast.cells == slowed.cells
+    assert [e.render(NAMES) for e in fast.candidates] == [
+        e.render(NAMES) for e in slowed.candidates
+    ]
+
+
+def test_a_budget_of_no_cells_checks_only_the_leaves():
+    X = grid(range(6), range(6))
+    s = search(X, X[:, 0], budget=0)
+    assert s.run().render(NAMES) == "a" and s.cells == 0
+    s = search(X, np.abs(X[:, 0] - 3), budget=0)
+    assert s.run() is None and s.exhausted and s.cells == 0
+    with pytest.raises(ValueError, match="work budget"):
+        search(X, X[:, 0], budget=-1)
 
 
 def test_the_same_seed_gives_the_same_formula():

@@ -92,7 +92,7 @@ def test_case_split_too_large_to_enumerate_becomes_a_short_decision_tree():
     X = grid(range(-6, 7), range(-6, 7))
     a, b = X[:, 0], X[:, 1]
     y = np.where((a >= 0) & (b >= 0), 0, np.where(b >= a, 1, 2))
-    reg = IntegerRegressor(time_budget=2.0).fit(X, y)
+    reg = IntegerRegressor(work_budget=60_000_000).fit(X, y)
     assert_exact(reg, X, y, ["x0", "x1"])
     assert " if " in reg.expression_ and reg.size_ <= 25
     # It holds beyond the rows it was fitted on.
@@ -107,7 +107,7 @@ def test_a_mode_column_selects_a_formula_for_each_of_its_values():
     X = grid(range(2), range(5), range(5))
     p, z, x = X.T
     y = (z + x * (1 - 2 * p)) % 5
-    reg = IntegerRegressor(feature_names=["p", "z", "x"], time_budget=2.0).fit(X, y)
+    reg = IntegerRegressor(feature_names=["p", "z", "x"], work_budget=60_000_000).fit(X, y)
     assert_exact(reg, X, y, ["p", "z", "x"])
     assert reg.expression_ == "((z + x) % 5 if p == 0 else (z - x) % 5)"
 
@@ -116,7 +116,7 @@ def test_random_table_gives_a_pareto_front_in_bounded_time():
     X = grid(range(6), range(6))
     y = np.random.default_rng(0).integers(0, 10, len(X))
     start = time.perf_counter()
-    reg = IntegerRegressor(time_budget=1.0).fit(X, y)
+    reg = IntegerRegressor(work_budget=30_000_000).fit(X, y)
     assert time.perf_counter() - start < 4.0
     assert not reg.exact_ and reg.expression_ is None and reg.size_ is None and reg.expr_ is None
     sizes, errors, texts = zip(*reg.pareto_, strict=True)
@@ -137,7 +137,7 @@ def test_random_table_gives_a_pareto_front_in_bounded_time():
 def test_small_linear_functions_are_found_exactly(coefs, intercept, seed):
     X = np.random.default_rng(seed).integers(-9, 10, (40, len(coefs)))
     y = X @ np.array(coefs) + intercept
-    reg = IntegerRegressor(time_budget=2.0).fit(X, y)
+    reg = IntegerRegressor(work_budget=60_000_000).fit(X, y)
     assert_exact(reg, X, y, [f"x{j}" for j in range(len(coefs))])
 
 
@@ -147,7 +147,7 @@ def test_predict_matches_python_eval_of_the_fitted_formula(expressions, data):
     expr = data.draw(expressions(2, depth=2))
     X = grid(range(-5, 6), range(-5, 6))
     y = expr.evaluate(X)
-    reg = IntegerRegressor(feature_names=["u", "v"], time_budget=1.0).fit(X, y)
+    reg = IntegerRegressor(feature_names=["u", "v"], work_budget=30_000_000).fit(X, y)
     assert reg.predict(X).tolist() == python_eval(str(reg), ["u", "v"], X)
     if reg.exact_:
         assert reg.predict(X).tolist() == y.tolist()
@@ -177,16 +177,16 @@ def test_copied_columns_are_one_feature_named_by_the_first():
 def test_parameters_are_keyword_only_and_stored_as_given():
     names = ("p",)
     reg = IntegerRegressor(
-        feature_names=names, max_size=5, time_budget=0.5, max_rows=10, seed=3, tolerance=0.01
+        feature_names=names, max_size=5, work_budget=15_000_000, max_rows=10, seed=3, tolerance=0.01
     )
     assert reg.feature_names is names
-    assert (reg.max_size, reg.time_budget, reg.max_rows, reg.seed) == (5, 0.5, 10, 3)
+    assert (reg.max_size, reg.work_budget, reg.max_rows, reg.seed) == (5, 15_000_000, 10, 3)
     assert reg.tolerance == 0.01
     assert (
         str(reg)
         == repr(reg)
         == (
-            "IntegerRegressor(feature_names=('p',), max_size=5, time_budget=0.5, max_rows=10, "
+            "IntegerRegressor(feature_names=('p',), max_size=5, work_budget=15000000, max_rows=10, "
             "seed=3, tolerance=0.01)"
         )
     )
@@ -200,7 +200,9 @@ def test_a_sign_is_not_read_as_a_quotient_by_a_divisor_past_the_data():
     chosen must keep agreeing with the sign outside the observed range."""
     s = np.arange(-9, 10)
     X = np.column_stack([s, np.arange(19) % 2])
-    r = IntegerRegressor(feature_names=["s", "x"], max_size=9, time_budget=4.0).fit(X, 2 * (s < 0))
+    r = IntegerRegressor(feature_names=["s", "x"], max_size=9, work_budget=120_000_000).fit(
+        X, 2 * (s < 0)
+    )
     wide = np.arange(-40, 41)
     assert r.exact_
     assert np.array_equal(r.expr_.evaluate(np.column_stack([wide, wide % 2])), 2 * (wide < 0))
@@ -214,14 +216,14 @@ def test_within_a_tolerance_the_smallest_formula_wins_over_the_rows_wrong_labels
     y[[40, 41, 45]] += 1
     weight = np.full(len(y), 10)
     weight[[40, 41, 45]] = 1
-    exact = IntegerRegressor(max_size=5, time_budget=1.0).fit(X, y, sample_weight=weight)
+    exact = IntegerRegressor(max_size=5, work_budget=30_000_000).fit(X, y, sample_weight=weight)
     assert exact.expression_ != "abs(x0)"
-    tolerant = IntegerRegressor(max_size=5, time_budget=1.0, tolerance=0.01)
+    tolerant = IntegerRegressor(max_size=5, work_budget=30_000_000, tolerance=0.01)
     tolerant.fit(X, y, sample_weight=weight)
     assert tolerant.expression_ == "abs(x0)" and not tolerant.exact_
     assert tolerant.error_ == pytest.approx(3 / weight.sum())
     # The same rows, taken as often as the rest, are more than the tolerance allows.
-    even = IntegerRegressor(max_size=5, time_budget=1.0, tolerance=0.01).fit(X, y)
+    even = IntegerRegressor(max_size=5, work_budget=30_000_000, tolerance=0.01).fit(X, y)
     assert even.expression_ != "abs(x0)"
 
 

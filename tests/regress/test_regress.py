@@ -85,14 +85,14 @@ def test_a_random_machine_falls_back_to_tables_that_still_replay_it():
     nxt, out = rng.integers(0, 6, (6, 3)), rng.integers(0, 7, (6, 3))
     rows = [(s, x, nxt[s, x], out[s, x]) for s, x in itertools.product(range(6), range(3))]
     m = machine("finite", (0,), rows, 1, n_states=6)
-    program = regress(m, RegressConfig(time_budget=0.5))
+    program = regress(m, RegressConfig(work_budget=15_000_000))
     assert program.form == "table"
     assert replays(program, m)
 
 
 def test_fit_formula_prefers_the_smaller_of_boolean_and_integer():
     X = np.array(list(itertools.product((0, 1), repeat=2)))
-    config = RegressConfig(time_budget=1.0)
+    config = RegressConfig(work_budget=30_000_000)
     f = fit_formula("y", ("a", "b"), X, X[:, 0] ^ X[:, 1], config)
     assert f.expr.render(f.features) == "a ^ b" and f.size == 3
     f = fit_formula("y", ("a", "b"), X, X[:, 0] + 2 * X[:, 1], config)
@@ -107,13 +107,15 @@ def test_with_a_tolerance_a_rare_row_is_left_out_of_a_boolean_formula():
     X = np.array([[0, 0], [0, 1], [1, 0], [1, 1]])
     y = np.array([1, 0, 0, 1])
     counts = np.array([1, 500, 500, 500])
-    config = RegressConfig(time_budget=0.5)
+    config = RegressConfig(work_budget=15_000_000)
     exact = fit_formula("y", ("a", "b"), X, y, config, counts)
     assert (exact.expr.evaluate(X) == y).all()
     tolerant = fit_formula(
-        "y", ("a", "b"), X, y, RegressConfig(time_budget=0.5, tolerance=0.002), counts
+        "y", ("a", "b"), X, y, RegressConfig(work_budget=15_000_000, tolerance=0.002), counts
     )
     assert tolerant.expr.evaluate(X).tolist() == [0, 0, 0, 1]
     # Without counts there is nothing to weigh the rows by: the formula stays exact.
-    unweighed = fit_formula("y", ("a", "b"), X, y, RegressConfig(time_budget=0.5, tolerance=0.002))
+    unweighed = fit_formula(
+        "y", ("a", "b"), X, y, RegressConfig(work_budget=15_000_000, tolerance=0.002)
+    )
     assert (unweighed.expr.evaluate(X) == y).all()

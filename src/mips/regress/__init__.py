@@ -22,10 +22,15 @@ __all__ = ["RegressConfig", "encodings", "fit_formula", "regress"]
 
 @dataclass(frozen=True)
 class RegressConfig:
-    """Search budget of the integer regressor, per formula, and the share of steps it may miss."""
+    """Search budget of the integer regressor, per formula, and the share of steps it may miss.
+
+    ``work_budget`` is counted in cells of the enumeration (one candidate expression evaluated
+    on one search row; see ``IntegerRegressor``), about 4 seconds of one core by default. It is
+    work, not time, so that data, seed, config and code fix the program on any machine.
+    """
 
     max_size: int = 9
-    time_budget: float = 4.0
+    work_budget: int = 120_000_000
     seed: int = 0
     # The share of the data's steps a formula may get wrong (labels that may be wrong), where
     # regress is given how often each row was taken; 0: every row exactly.
@@ -70,7 +75,7 @@ def fit_formula(
         r = IntegerRegressor(
             feature_names=list(features),
             max_size=config.max_size,
-            time_budget=config.time_budget,
+            work_budget=config.work_budget,
             seed=config.seed,
             tolerance=config.tolerance if tolerant else 0.0,
         ).fit(X, y, sample_weight=counts if tolerant else None)
@@ -149,7 +154,7 @@ def _program(
         # One table makes the program a table: past it, only the formulas found at once
         # (affine ones, cases) are looked for, not the ones each search spends its budget on.
         formula = fit_formula(
-            target, features, X, y, replace(config, time_budget=0.0) if tables else config, counts
+            target, features, X, y, replace(config, work_budget=0) if tables else config, counts
         )
         tables += formula.is_table
         return formula

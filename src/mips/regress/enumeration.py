@@ -9,13 +9,17 @@ tried as the core of a completion whose constants come from the data: ``a*e + af
 
 Search runs on a capped sample of the distinct rows; a formula that fails on the rest adds the rows
 it gets wrong to the sample and starts a new round (counterexample-guided), a few times at most.
+
+The search is bounded by work, not time: a budget of cells, one cell being one candidate
+expression evaluated on one search row, shared by all rounds. A block of candidates is evaluated
+only when its cells fit in what is left, so the same table, rows, seed and budget give the same
+formula on any machine and at any load.
 """
 
 from __future__ import annotations
 
 import bisect
 import itertools
-import time
 from collections.abc import Callable, Iterator
 
 import numpy as np
@@ -46,8 +50,8 @@ MAX_SCALE = 16  # largest |a| in a completion a*e + affine
 Group = tuple[Operator, tuple[np.ndarray, ...], bool]
 
 
-class Timeout(Exception):
-    """The time budget ran out."""
+class Exhausted(Exception):
+    """The next block of candidates does not fit in the work budget left."""
 
 
 class Restart(Exception):
@@ -62,12 +66,18 @@ class Search:
     """Bottom-up enumeration with observational equivalence, completions and counterexamples.
 
     ``best`` is the smallest formula found that fits every row; ``candidates`` the most accurate
-    expression of each size, per round, for the Pareto front and the decision tree.
+    expression of each size, per round, for the Pareto front and the decision tree. ``budget``
+    is the number of cells (candidate expressions times search rows) all rounds may evaluate;
+    ``cells`` counts those evaluated and ``exhausted`` says whether the budget stopped the search.
     """
 
-    def __init__(self, X, y, rows, max_size: int, deadline: float, rng) -> None:
+    def __init__(self, X, y, rows, max_size: int, budget: int, rng) -> None:
+        if budget < 0:
+            raise ValueError(f"the work budget must be at least 0 cells, got {budget}")
         self.X, self.y, self.rows = X, y, rows
-        self.max_size, self.deadline, self.rng = max_size, deadline, rng
+        self.max_size, self.budget, self.rng = max_size, budget, rng
+        self.cells = 0
+        self.exhausted = False
         found, divisors = hints(X, y, rows)
         # Larger leaves could wrap around int64 in a product and fake a match.
         leaves = [var(j) for j in range(X.shape[1])] + found
@@ -86,8 +96,8 @@ class Search:
             except Restart as restart:
                 self.rows = np.union1d(self.rows, restart.rows)
                 continue
-            except Timeout:
-                pass
+            except Exhausted:
+                self.exhausted = True
             break
         return self.best
 
@@ -241,6 +251,10 @@ class _Round:
         for block in _blocks(counts, max(1, BLOCK_CELLS // self.R)):
             if triangular and block[1].stop <= block[0].start:
                 continue  # the mirror block was done; the operator is commutative
+            cells = self.R * int(np.prod([sl.stop - sl.start for sl in block]))
+            if self.search.cells + cells > self.search.budget:
+                raise Exhausted
+            self.search.cells += cells
             args = []
             for i, (v, sl) in enumerate(zip(values, block, strict=True)):
                 shape = [1] * len(block) + [self.R]
@@ -257,8 +271,6 @@ class _Round:
             self._consider(s, V, code, children, blocks)
             if s >= self.search.best_size:
                 return
-            if time.perf_counter() > self.search.deadline:
-                raise Timeout
 
     def _consider(self, s: int, V: np.ndarray, code: int, children: list, blocks: list) -> None:
         """Keep the values not seen before, check them against the target, bank them."""

@@ -16,7 +16,6 @@ Example:
 from __future__ import annotations
 
 import keyword
-import time
 from collections.abc import Sequence
 
 import numpy as np
@@ -34,7 +33,10 @@ class IntegerRegressor:
         feature_names: Python identifiers naming the columns of ``X``; default ``x0, x1, ...``.
         max_size: the most nodes an enumerated expression may have; affine parts found by
             solving (``+ 2*x3 - 1``) and threshold constants come on top.
-        time_budget: seconds for a whole fit; the best formula found so far is kept.
+        work_budget: cells the enumeration may evaluate in a whole fit, one cell being one
+            candidate expression on one search row (about 30 million a second on one core);
+            when they run out, the best formula found so far is kept. Work, not seconds, so
+            that a fit gives the same formula on any machine and at any load.
         max_rows: the enumeration works on at most this many distinct rows (extremes plus a
             seeded sample); every candidate is then checked on all rows.
         seed: seeds the row sample and the hashes.
@@ -61,14 +63,14 @@ class IntegerRegressor:
         *,
         feature_names: Sequence[str] | None = None,
         max_size: int = 9,
-        time_budget: float = 10.0,
+        work_budget: int = 300_000_000,
         max_rows: int = 64,
         seed: int = 0,
         tolerance: float = 0.0,
     ) -> None:
         self.feature_names = feature_names
         self.max_size = max_size
-        self.time_budget = time_budget
+        self.work_budget = work_budget
         self.max_rows = max_rows
         self.seed = seed
         self.tolerance = tolerance
@@ -76,7 +78,6 @@ class IntegerRegressor:
     def fit(self, X, y, sample_weight=None) -> IntegerRegressor:
         """Search for a formula giving ``y`` (n,) from the rows of ``X`` (n, k); each row counts
         ``sample_weight`` times (default once) towards the tolerance and the errors."""
-        deadline = time.perf_counter() + self.time_budget
         X, y = _check_ints(X, "X", 2), _check_ints(y, "y", 1)
         if X.shape[0] != y.shape[0]:
             raise ValueError(f"X has {X.shape[0]} rows but y has {y.shape[0]}")
@@ -91,7 +92,7 @@ class IntegerRegressor:
         # search; the first of them names it. Otherwise least squares splits the weight
         # between the copies and the formula comes out as (a + b) // 2.
         keep = np.sort(np.unique(X.T, axis=0, return_index=True)[1])
-        best, candidates = self._search(X[:, keep], y, deadline)
+        best, candidates = self._search(X[:, keep], y)
         best = best.remap(keep) if best is not None else None
         front = _pareto_front([e.remap(keep) for e in candidates], X, y, weight)
         error = 0.0
@@ -113,9 +114,7 @@ class IntegerRegressor:
         self._predictor = best if best is not None else front[-1][2]
         return self
 
-    def _search(
-        self, X: np.ndarray, y: np.ndarray, deadline: float
-    ) -> tuple[Expr | None, list[Expr]]:
+    def _search(self, X: np.ndarray, y: np.ndarray) -> tuple[Expr | None, list[Expr]]:
         """The exact formula (affine, enumerated or a tree) and every candidate seen on the way."""
         rng = np.random.default_rng(self.seed)
         rows = _sample_rows(X, y, self.max_rows, rng)
@@ -123,7 +122,7 @@ class IntegerRegressor:
         candidates = [const(values[counts.argmax()])]  # the best constant heads the front
         best = affine_formula(X, y, rows)
         if best is None:
-            search = Search(X, y, rows, self.max_size, deadline, rng)
+            search = Search(X, y, rows, self.max_size, self.work_budget, rng)
             best = search.run()
             candidates += search.candidates
         if best is None:
@@ -150,7 +149,7 @@ class IntegerRegressor:
     def __repr__(self) -> str:
         return (
             f"IntegerRegressor(feature_names={self.feature_names!r}, max_size={self.max_size!r}, "
-            f"time_budget={self.time_budget!r}, max_rows={self.max_rows!r}, seed={self.seed!r}, "
+            f"work_budget={self.work_budget!r}, max_rows={self.max_rows!r}, seed={self.seed!r}, "
             f"tolerance={self.tolerance!r})"
         )
 
@@ -161,11 +160,12 @@ class IntegerRegressor:
 
 
 # A column of at most this many values may select a formula per value; each case's formula has
-# at most CASE_SIZE nodes, so that splitting finds the short cases quickly where one formula
-# for every case is beyond the enumeration's reach (the cases' modular sums in opposite senses).
+# at most CASE_SIZE nodes and its enumeration at most CASE_WORK cells (as ``work_budget``), so
+# that splitting finds the short cases quickly where one formula for every case is beyond the
+# enumeration's reach (the cases' modular sums in opposite senses).
 MAX_CASES = 4
 CASE_SIZE = 5
-CASE_SECONDS = 1.0
+CASE_WORK = 30_000_000
 
 
 def _by_cases(X: np.ndarray, y: np.ndarray, max_rows: int, rng: np.random.Generator) -> Expr | None:
@@ -182,8 +182,7 @@ def _by_cases(X: np.ndarray, y: np.ndarray, max_rows: int, rng: np.random.Genera
             rows = _sample_rows(Xv, yv, max_rows, rng)
             found = affine_formula(Xv, yv, rows)
             if found is None:
-                deadline = time.perf_counter() + CASE_SECONDS
-                found = Search(Xv, yv, rows, CASE_SIZE, deadline, rng).run()
+                found = Search(Xv, yv, rows, CASE_SIZE, CASE_WORK, rng).run()
             if found is None:
                 break
             cases.append(found)
