@@ -186,15 +186,16 @@ class Synthesis:
 def header(
     network: Recurrent, machine: StateMachine, program: Program, seed: int, digest: str
 ) -> str:
-    """The emitted program's header: what made it, and with which seed and config digest."""
-    from mips import __version__
+    """The emitted program's header: what made it, the code (version and commit), the seed and
+    the config digest."""
+    from mips.provenance import code_identity
 
     rule = "" if machine.modulus is None else f", state mod {machine.modulus}"
     return (
         f"Network: {network.describe()}; state machine: {machine.kind} "
         f"({machine.reading.describe()}), {machine.n_rows} distinct transitions{rule}; "
         f"form: {program.form}.\n"
-        f"mips {__version__}, seed {seed}, config {digest}."
+        f"{code_identity().describe()}; seed {seed}, config {digest}."
     )
 
 

@@ -15,6 +15,7 @@ import pytest
 from mips.bench import runner
 from mips.bench.report import load_peers, write_report
 from mips.bench.runner import read_results, run_bench
+from mips.provenance import CodeIdentity, code_identity
 from mips.tasks import all_tasks
 
 
@@ -246,3 +247,62 @@ def test_ray_backend_gives_the_local_backend_records(tmp_path):
         ray.shutdown()
     assert remote == local
     assert (tmp_path / "ray" / "programs" / "Prev2__0.py").read_text() == "# Prev2 0\n"
+
+
+def test_records_name_the_code_that_made_them(tmp_path):
+    records = run_bench(["Prev1", "Prev2"], 1, "local", 1, tmp_path, job=misbehaving_job)
+    assert [r["code"] for r in records] == [code_identity().to_dict()] * 2  # a failure too
+    assert records[1]["failed_stage"] == "job"
+
+
+def test_a_results_file_made_by_other_code_is_refused_unless_told(tmp_path):
+    out, log = tmp_path / "run", tmp_path / "calls.txt"
+    job = functools.partial(fake_job, log=log)
+    run_bench(["Prev1"], 1, "local", 1, out, job=job)
+    results = out / "results.jsonl"
+    mine = code_identity()
+    other = CodeIdentity(mine.version, "f" * 40 if mine.commit != "f" * 40 else "e" * 40)
+    record = json.loads(results.read_text())
+    for code in (other.to_dict(), None):  # another commit; a record naming no code
+        results.write_text(json.dumps({**record, "code": code}) + "\n")
+        with pytest.raises(ValueError, match="other code") as refused:
+            run_bench(["Prev1", "Prev2"], 1, "local", 1, out, job=job)
+        assert ("ffffffffffff" in str(refused.value)) == (code is not None)
+        assert "--resume-any" in str(refused.value)
+        assert len(log.read_text().splitlines()) == 1 and len(read_results(results)) == 1
+    records = run_bench(["Prev1", "Prev2"], 1, "local", 1, out, job=job, resume_any=True)
+    assert [r["task"] for r in records] == ["Prev1", "Prev2"]
+    assert records[0]["code"] is None and records[1]["code"] == mine.to_dict()
+
+
+def test_bench_refuses_another_codes_results_in_one_error_line(tmp_path):
+    from typer.testing import CliRunner
+
+    from mips.cli import app
+
+    record = {**_record("Prev1", 0, True), "code": CodeIdentity("0.0.1").to_dict()}
+    (tmp_path / "results.jsonl").write_text(json.dumps(record) + "\n")
+    result = CliRunner().invoke(app, ["bench", "--tasks", "Prev1", "--out", str(tmp_path)])
+    assert result.exit_code == 2, result.output
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error: ") and "mips 0.0.1" in lines[0]
+    assert "--resume-any" in lines[0]
+
+
+def test_report_shows_the_code_of_each_row_and_counts_records_per_code(tmp_path):
+    a = CodeIdentity("0.1.0", "a" * 40)
+    b = CodeIdentity("0.1.0", "b" * 40, True, "0badf00d")
+    records = [
+        _record("Binary_Addition", 0, True, code=a.to_dict()),
+        _record("Binary_Addition", 1, False, code=b.to_dict()),
+        _record("Sum_All", 0, False, code=a.to_dict()),
+        _record("Prev1", 0, False),  # made before records named their code
+    ]
+    (tmp_path / "results.jsonl").write_text("".join(json.dumps(r) + "\n" for r in records))
+    md = write_report(tmp_path)[0].read_text()
+    assert "Made by code (commit): aaaaaaaaaaaa (2 records), " in md
+    assert "bbbbbbbbbbbb+dirty.0badf00d (1 record), not recorded (1 record)" in md
+    rows = {line.split(" | ")[1]: line for line in md.splitlines() if line.startswith("| ")}
+    assert rows["Binary_Addition"].endswith("| aaaaaaaaaaaa, bbbbbbbbbbbb+dirty.0badf00d |")
+    assert rows["Sum_All"].endswith("| aaaaaaaaaaaa |")
+    assert rows["Prev1"].endswith("| not recorded |")

@@ -8,7 +8,8 @@ from typing import Any
 
 @dataclass(frozen=True)
 class BenchRecord:
-    """What one (task, seed) job produced, with the config and version that made it.
+    """What one (task, seed) job produced, with the config and the code that made it (``code``:
+    version, commit, dirty; see :mod:`mips.provenance`).
 
     ``failed_stage`` is None only for a program judged correct; otherwise it names the stage
     (network, extract, verify, judge, job, timeout) and ``reason`` says why.
@@ -37,6 +38,7 @@ class BenchRecord:
     judgement: dict[str, Any] | None = None
     config: dict[str, Any] | None = None
     version: str | None = None
+    code: dict[str, Any] | None = None
     traceback: str | None = None
 
     def __post_init__(self) -> None:

@@ -4,7 +4,8 @@ Reads ``<dir>/results.jsonl`` (see :mod:`mips.bench.runner`) and the peers' figu
 ``peers.json``; writes ``report.md``, ``report.html`` (self-contained: inline CSS, the chart as a
 base64 PNG) and ``solved.png``. With several seeds a task counts as solved if any seed solved it.
 The peers ran only the paper's 62: a run of the generality suite gets "-" in their columns, no peer
-totals, and the solved count per family instead.
+totals, and the solved count per family instead. Each row names the code (commit) that made its
+seeds' records, and the headline counts the records per code.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from importlib import resources
 from pathlib import Path
 
 from mips.bench.runner import RESULTS, picture_path, program_path, read_results
+from mips.provenance import recorded_code
 from mips.tasks import get_task, suite_tasks
 
 __all__ = ["TaskRow", "load_peers", "summarise", "write_report"]
@@ -45,6 +47,7 @@ class TaskRow:
     peer: dict | None  # the task's entry in peers.json, None for a task the peers never ran
     program: str | None  # relative link, when the file exists
     picture: str | None
+    code: tuple[str, ...] = ()  # the commits that made its seeds' records, in seed order
 
     @property
     def solved(self) -> bool:
@@ -75,6 +78,7 @@ def summarise(records: list[dict], directory: Path) -> tuple[list[TaskRow], dict
                 program=_existing(directory, record.get("program_file"))
                 or _existing(directory, program_path(name, record["seed"])),
                 picture=_existing(directory, picture_path(name, record["seed"])),
+                code=tuple(dict.fromkeys(_code_label(r) for r in seeds)),
             )
         )
     per_seed: dict[int, list[int]] = {}
@@ -112,6 +116,7 @@ def summarise(records: list[dict], directory: Path) -> tuple[list[TaskRow], dict
         "peer_tasks_here": len(peered),
         "all_peer_tasks": len(peered) == peers["totals"]["tasks"],
         "peers": peers["totals"],
+        "code": _count(_code_label(r) for seeds in by_task.values() for r in seeds.values()),
         "seconds": sum(
             float((r.get("seconds") or {}).get("total") or 0)
             for seeds in by_task.values()
@@ -141,6 +146,12 @@ def _family(task: str) -> str | None:
         return get_task(task).family
     except KeyError:  # a task of an older or newer registry
         return None
+
+
+def _code_label(record: dict) -> str:
+    """The commit that made a record, short; "not recorded" for a record that names none."""
+    code = recorded_code(record)
+    return code.label() if code else "not recorded"
 
 
 def _existing(directory: Path, relative: str | None) -> str | None:
@@ -178,6 +189,8 @@ def _headline(t: dict) -> list[str]:
         "Unsolved tasks by failed stage: "
         + (", ".join(f"{k} {v}" for k, v in t["failed_stages"].items()) or "none"),
         f"Compute: {t['seconds'] / 3600:.2f} job-hours in all",
+        "Made by code (commit): "
+        + ", ".join(f"{k} ({v} record{'s' * (v != 1)})" for k, v in t["code"].items()),
     ]
 
 
@@ -218,6 +231,7 @@ _COLUMNS = (
     "Program",
     "Picture",
     "Note",
+    "Code",
 )
 
 
@@ -246,6 +260,7 @@ def _cells(i: int, row: TaskRow) -> list[str]:
         row.program or "",
         row.picture or "",
         " ".join(note.split())[:160],
+        ", ".join(row.code),
     ]
 
 

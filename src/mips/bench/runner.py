@@ -23,8 +23,9 @@ from typing import Any
 from mips import __version__
 from mips.bench.record import BenchRecord
 from mips.io import to_jsonable, write_atomic
+from mips.provenance import code_identity, recorded_code
 
-__all__ = ["RESULTS", "judge_seed", "read_results", "run_bench", "run_job"]
+__all__ = ["RESULTS", "judge_seed", "read_results", "refuse_other_code", "run_bench", "run_job"]
 
 RESULTS = "results.jsonl"
 BACKENDS = ("local", "ray")
@@ -77,6 +78,7 @@ def run_job(task_name: str, seed: int, n: int = 4000, out: Path | None = None) -
         **summary,
         "config": config.to_dict(),
         "version": __version__,
+        "code": code_identity().to_dict(),
     }
     if out is not None and synthesis.network is not None:
         from mips.pictures import hidden_states_png
@@ -140,6 +142,7 @@ def run_bench(
     *,
     n: int = 4000,
     job: Job = run_job,
+    resume_any: bool = False,
 ) -> list[dict]:
     """Run ``job(task, seed, n=n, out=dir)`` for every task and seed 0..seeds-1, skipping done ones.
 
@@ -148,6 +151,9 @@ def run_bench(
     seconds is recorded as a failure. ``progress(done, total, record)`` is called as each job
     finishes; ``done`` and ``total`` count the finished jobs from earlier runs too. Returns the
     records of all requested (task, seed) pairs, old and new, in task then seed order.
+
+    A results file whose records name other code than this process's (another commit, other
+    uncommitted changes, or no code at all) is refused with a ValueError, unless ``resume_any``.
     """
     if backend not in BACKENDS:
         raise ValueError(f"backend must be one of {', '.join(BACKENDS)}, got {backend!r}")
@@ -163,6 +169,8 @@ def run_bench(
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     results = out / RESULTS
+    if not resume_any:
+        refuse_other_code(results)
     _drop_partial_tail(results)
     done: dict[tuple[str, int], dict] = {}
     for record in read_results(results):
@@ -181,6 +189,8 @@ def run_bench(
         record.update(task=task, seed=seed)
         if record.get("config") is None:
             record["config"], record["version"] = _default_config(seed), __version__
+        if record.get("code") is None:
+            record["code"] = code_identity().to_dict()
         # As it will read back from the file: one schema, JSON types (lists, not tuples).
         record = json.loads(
             json.dumps(BenchRecord.from_dict(record).to_dict(), default=to_jsonable)
@@ -196,6 +206,24 @@ def run_bench(
         run = _run_local if backend == "local" else _run_ray
         run(pending, job, n, jobs, timeout, finish, address)
     return [done[key] for key in wanted]
+
+
+def refuse_other_code(results: Path, records: list[dict] | None = None) -> None:
+    """Raise a ValueError when any record of ``results`` (or ``records``, read from it) names
+    other code than this process's."""
+    records = read_results(results) if records is None else records
+    mine = code_identity()
+    others = [r for r in records if recorded_code(r) != mine]
+    if not others:
+        return
+    labels = dict.fromkeys(
+        code.describe() if (code := recorded_code(r)) else "code not recorded" for r in others
+    )
+    raise ValueError(
+        f"{results}: {len(others)} of its {len(records)} records were made by other code "
+        f"({'; '.join(list(labels)[:3])}{'; ...' if len(labels) > 3 else ''}), not by this "
+        f"code ({mine.describe()}); use another output directory, or --resume-any to add to it"
+    )
 
 
 # ---- job execution in a worker

@@ -87,6 +87,14 @@ def bench(
     timeout: Annotated[
         float, typer.Option("--timeout", min=1, help="Seconds allowed per (task, seed) job.")
     ] = 900.0,
+    resume_any: Annotated[
+        bool,
+        typer.Option(
+            "--resume-any",
+            help="Add to a results file even when its records were made by other code "
+            "(another commit or other uncommitted changes); refused without it.",
+        ),
+    ] = False,
 ) -> None:
     """Run the benchmark: synthesize a program per task and seed from data, then judge it."""
     from mips.tasks import suite_task_names
@@ -102,8 +110,13 @@ def bench(
             fail("--backend ray needs Ray: pip install 'mips[ray]'")
     if out.exists() and not out.is_dir():
         fail(f"{out}: exists and is not a directory, --out needs a directory")
-    from mips.bench.runner import run_bench
+    from mips.bench.runner import RESULTS, refuse_other_code, run_bench
 
+    if not resume_any:
+        try:  # before the progress bar, so that the refusal is the only line
+            refuse_other_code(out / RESULTS)
+        except ValueError as e:
+            fail(str(e))
     with job_bar("bench") as progress:
         try:
             records = run_bench(
@@ -115,6 +128,7 @@ def bench(
                 address,
                 timeout,
                 progress,
+                resume_any=resume_any,
             )
         except ValueError as e:  # a results file that does not fit this run
             fail(str(e))
