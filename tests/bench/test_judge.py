@@ -1,16 +1,21 @@
 """The judge: right programs pass, wrong ones are caught with a counterexample, crashes count."""
 
+import functools
 import json
 
 import numpy as np
 import pytest
 
-from mips.bench.judge import judge
+from mips.bench.judge import N_FRESH, N_LONGER, adversarial_inputs, extremes, judge
 from mips.tasks import get_task
 
 # Parity_Last3 is a 1-bit task: exhaustive lengths 1..14, since 2 + 4 + ... + 2^14 = 32,766 and
-# adding 2^15 would exceed 65,000.
+# adding 2^15 would exceed 65,000. Its adversarial sequences: runs of 0 and of 1 (2 extremes x
+# 10 run lengths x 4 contexts), 0s and 1s alternating in blocks of 1..4 (2 x 4), and the 4
+# pairs repeated; at length 50, 400 runs and the same 12.
 TASK = get_task("Parity_Last3")
+FRESH = N_FRESH + 80 + 8 + 4
+LONGER = N_LONGER + 400 + 8 + 4
 
 
 def reference_program(task):
@@ -32,8 +37,8 @@ def right():
 def test_reference_program_is_correct_on_every_check(right):
     assert right.correct
     assert [(c.n_checked, c.n_wrong, c.length) for c in right.checks] == [
-        (10_000, 0, 10),
-        (1_000, 0, 50),
+        (FRESH, 0, 10),
+        (LONGER, 0, 50),
         (32_766, 0, 14),
     ]
     assert all(c.counterexample is None for c in right.checks)
@@ -66,7 +71,7 @@ def test_independent_programs_are_correct_for_two_dimensional_tasks():
 def test_error_at_one_step_is_caught_with_the_shortest_counterexample():
     verdict = judge(TASK, lambda seq: parity_last3(seq, lambda t, n: t == 7), seed=0)
     assert not verdict.correct
-    assert verdict.fresh.n_wrong == 10_000 and verdict.longer.n_wrong == 1_000
+    assert verdict.fresh.n_wrong == FRESH and verdict.longer.n_wrong == LONGER
     first = verdict.exhaustive.counterexample
     assert len(first.input) == 8 and first.reason == "wrong values"
     assert first.got[7][0] == first.expected[7][0] + 1
@@ -79,7 +84,7 @@ def test_program_right_only_up_to_the_task_length_is_caught():
     verdict = judge(TASK, late, seed=0)
     assert not verdict.correct
     assert verdict.fresh.n_wrong == 0
-    assert verdict.longer.n_wrong == 1_000
+    assert verdict.longer.n_wrong == LONGER
     assert verdict.exhaustive.n_wrong == sum(2**n for n in range(11, 15))
     assert "WRONG" in verdict.summary()
 
@@ -96,7 +101,7 @@ def test_raising_or_malformed_program_is_wrong_not_a_crash():
     assert verdict.exhaustive.counterexample.got is None
 
     flat = judge(TASK, lambda seq: [0] * len(seq), seed=0)
-    assert flat.fresh.n_wrong == 10_000
+    assert flat.fresh.n_wrong == FRESH
     assert flat.fresh.counterexample.reason == "output shape (10,), expected (10, 1)"
     json.dumps(flat.to_dict())
 
@@ -110,3 +115,48 @@ def test_same_seed_same_verdict():
     a, b = judge(task, program, seed=5), judge(task, program, seed=5)
     assert a == b and not a.correct and a.exhaustive.n_wrong == 0
     assert judge(task, program, seed=6).fresh.counterexample != a.fresh.counterexample
+
+
+def sum_all(seq, wrong_after_three_99s=False):
+    """An independent plain-Python Sum_All; optionally off by one after three 99s in a row."""
+    out, total = [], 0
+    for t, (x,) in enumerate(seq):
+        total += x
+        run = t >= 2 and seq[t - 2][0] == seq[t - 1][0] == x == 99
+        out.append([total + (wrong_after_three_99s and run)])
+    return out
+
+
+def test_a_program_wrong_only_after_three_99s_in_a_row_is_judged_wrong():
+    task = get_task("Sum_All")
+    wrong = functools.partial(sum_all, wrong_after_three_99s=True)
+    # Random sequences alone miss it (three 99s in a row: about 1 in 10^5 sequences), and the
+    # exhaustive check reaches only length 2 over 100 symbols.
+    fresh_seed, longer_seed, _ = np.random.SeedSequence(0).generate_state(3).tolist()
+    fresh, longer = task.generate(10_000, fresh_seed).x, task.generate(1_000, longer_seed, 50).x
+    assert all(wrong(s) == sum_all(s) for x in (fresh, longer) for s in x.tolist())
+    verdict = judge(task, wrong, seed=0)
+    assert not verdict.correct and verdict.exhaustive.n_wrong == 0
+    assert verdict.fresh.n_wrong > 0 and verdict.longer.n_wrong > 0
+    steps = [x for (x,) in verdict.fresh.counterexample.input]
+    assert any(steps[t : t + 3] == [99, 99, 99] for t in range(len(steps) - 2))
+    assert judge(task, sum_all, seed=0).correct
+
+
+def test_adversarial_sequences_hold_runs_alternations_and_pairs_of_symbols():
+    task = get_task("Sum_All")
+    x = adversarial_inputs(task, 10, max_pairs=10_000, seed=1)
+    assert x.shape[1:] == (10, 1) and x.min() >= 0 and x.max() <= 99
+    rows = {tuple(s) for s in x[..., 0].tolist()}
+    assert (99,) * 10 in rows and (0,) * 10 in rows and (0, 99) * 5 in rows
+    assert (0, 0, 99, 99) * 2 + (0, 0) in rows  # extremes in blocks of two
+    assert {(a, b) * 5 for a in range(100) for b in range(100)} <= rows  # every pair: 10,000
+    assert np.array_equal(x, adversarial_inputs(task, 10, max_pairs=10_000, seed=1))
+    # Too many pairs: the pairs of extremes, then a sample of the others up to the cap.
+    wide = adversarial_inputs(get_task("Newton_Magnetic"), 8, max_pairs=300, seed=1)
+    corners = extremes(get_task("Newton_Magnetic"))
+    assert corners.tolist() == [[-10, -10], [-10, 10], [10, -10], [10, 10]]
+    pairs = wide[-300:]
+    assert np.array_equal(pairs[:16, 0], np.repeat(corners, 4, axis=0))
+    assert np.array_equal(pairs[:16, 1], np.tile(corners, (4, 1)))
+    assert len({p.tobytes() for p in pairs}) == 300

@@ -2,6 +2,13 @@
 
 Three checks: fresh data at the task length, longer sequences (5x the task length), and, where the
 alphabet is small enough, every input sequence of every length 1..L.
+
+Random sequences over a large alphabet seldom go where a wrong program fails: three 99s in a row
+come once in about a hundred thousand sequences of 0..99, and exhaustive checking reaches only
+length 2 there. So the fresh and the longer checks also run adversarial sequences, at their
+length: runs of each extreme symbol (every input at its lowest or highest) inside random
+sequences, extremes alternating in blocks, and pairs of symbols repeated (a b a b ...), every
+pair where they are few, else the pairs of extremes and a seeded sample of the others.
 """
 
 from __future__ import annotations
@@ -14,7 +21,15 @@ import numpy as np
 
 from mips.tasks import Task
 
-__all__ = ["Check", "Counterexample", "Judgement", "exhaustive_length", "judge"]
+__all__ = [
+    "Check",
+    "Counterexample",
+    "Judgement",
+    "adversarial_inputs",
+    "exhaustive_length",
+    "extremes",
+    "judge",
+]
 
 Program = Callable[[list[list[int]]], list[list[int]]]
 
@@ -22,6 +37,12 @@ N_FRESH = 10_000
 N_LONGER = 1_000
 LONGER_FACTOR = 5
 EXHAUSTIVE_BUDGET = 65_000
+# Repeated pairs of step symbols at most, at the task length and at the longer length.
+MAX_PAIRS = 10_000
+MAX_LONGER_PAIRS = 1_000
+# Random sequences holding a run of one extreme symbol, per (extreme, run length).
+RUN_CONTEXTS = 4
+MAX_BLOCK = 4  # extremes alternate in blocks of 1..MAX_BLOCK steps
 
 
 @dataclass(frozen=True)
@@ -96,6 +117,56 @@ def _all_inputs(task: Task, length: int) -> np.ndarray:
     return (index // place % task.alphabet_size + task.low).reshape(-1, length, task.d_in)
 
 
+def extremes(task: Task) -> np.ndarray:
+    """The step symbols with every input at its lowest or highest value, (2^d_in, d_in)."""
+    corners = np.array(list(np.ndindex(*(2,) * task.d_in)), dtype=np.int64).reshape(-1, task.d_in)
+    return np.where(corners == 1, task.high, task.low)
+
+
+def adversarial_inputs(task: Task, length: int, max_pairs: int, seed: int) -> np.ndarray:
+    """Input sequences of ``length`` steps where random ones seldom go, (n, length, d_in):
+    runs of each extreme symbol at random places in random sequences (one per run length and
+    context), extremes alternating in blocks of 1..MAX_BLOCK steps, and pairs of step symbols
+    repeated (a b a b ...): every ordered pair when there are at most ``max_pairs``, else the
+    pairs of extremes and a sample of the others drawn with ``seed``."""
+    rng = np.random.default_rng(seed)
+    size, corners = task.alphabet_size, extremes(task)
+    n_runs = len(corners) * length * RUN_CONTEXTS
+    runs = rng.integers(task.low, task.high, (n_runs, length, task.d_in), endpoint=True)
+    for i, (corner, run) in enumerate(np.ndindex(len(corners), length)):
+        for j in range(RUN_CONTEXTS):
+            start = int(rng.integers(0, length - run))
+            runs[(i * RUN_CONTEXTS + j), start : start + run + 1] = corners[corner]
+    steps = np.arange(length)
+    blocks = [
+        np.where((steps // b % 2 == 0)[:, None], a, c)
+        for b in range(1, MAX_BLOCK + 1)
+        for a in corners
+        for c in corners
+        if (a != c).any()
+    ]
+    n_symbols = size**task.d_in
+    corner_ids = np.unique((corners - task.low) @ size ** np.arange(task.d_in - 1, -1, -1))
+    if n_symbols**2 <= max_pairs:
+        pairs = np.arange(n_symbols**2)
+    else:
+        firsts = np.repeat(corner_ids, len(corner_ids)) * n_symbols + np.tile(
+            corner_ids, len(corner_ids)
+        )
+        others = np.setdiff1d(
+            rng.choice(n_symbols**2, size=min(n_symbols**2, 2 * max_pairs), replace=False),
+            firsts,
+            assume_unique=True,
+        )
+        rng.shuffle(others)
+        pairs = np.concatenate([firsts, others[: max(0, max_pairs - len(firsts))]])
+    symbols = _all_inputs(task, 1)[:, 0]  # (symbols, d_in), lexicographic: index = code
+    a, b = symbols[pairs // n_symbols], symbols[pairs % n_symbols]
+    repeated = np.where((steps % 2 == 0)[None, :, None], a[:, None], b[:, None])
+    parts = [runs, np.array(blocks).reshape(-1, length, task.d_in), repeated]
+    return np.concatenate(parts).astype(np.int64)
+
+
 def _compare(out: object, want: np.ndarray) -> tuple[np.ndarray | str, str | None]:
     """The output as an array (else its repr), and None if it equals ``want``, else why not."""
     try:
@@ -141,14 +212,17 @@ def _check(name: str, task: Task, program: Program, xs: list[np.ndarray]) -> Che
 
 def judge(task: Task, program: Program, seed: int) -> Judgement:
     """Judge ``program`` (a list of steps of d_in ints -> steps of d_out ints) on ``task``."""
-    fresh_seed, longer_seed = np.random.SeedSequence(seed).generate_state(2).tolist()
-    fresh = task.generate(N_FRESH, fresh_seed).x
-    longer = task.generate(N_LONGER, longer_seed, length=LONGER_FACTOR * task.length).x
+    fresh_seed, longer_seed, adversarial_seed = np.random.SeedSequence(seed).generate_state(3)
+    fresh = task.generate(N_FRESH, int(fresh_seed)).x
+    longer_length = LONGER_FACTOR * task.length
+    longer = task.generate(N_LONGER, int(longer_seed), length=longer_length).x
+    odd_fresh = adversarial_inputs(task, task.length, MAX_PAIRS, int(adversarial_seed))
+    odd_longer = adversarial_inputs(task, longer_length, MAX_LONGER_PAIRS, int(adversarial_seed))
     every = [_all_inputs(task, n) for n in range(1, exhaustive_length(task) + 1)]
     return Judgement(
         task=task.name,
         seed=seed,
-        fresh=_check("fresh", task, program, [fresh]),
-        longer=_check("longer", task, program, [longer]),
+        fresh=_check("fresh", task, program, [fresh, odd_fresh]),
+        longer=_check("longer", task, program, [longer, odd_longer]),
         exhaustive=_check("exhaustive", task, program, every),
     )
