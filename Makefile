@@ -21,8 +21,9 @@ test: $(STAMP)
 	$(BIN)/ruff format --check src tests benchmarks
 	$(BIN)/pytest
 
+# The slow tests, and every property test with fresh Hypothesis draws (the default run's are fixed).
 test-slow: $(STAMP)
-	$(BIN)/pytest -m slow
+	$(BIN)/pytest -m "slow or hypothesis" --hypothesis-profile=fresh
 
 bench: $(STAMP)
 	$(BIN)/mips bench --out bench_out

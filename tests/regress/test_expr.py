@@ -41,9 +41,19 @@ def test_integer_rendering_parenthesises_only_where_python_needs_it():
         Expr("cond", (Expr("lt", (a, b)), c, three)): "(c if a < b else 3)",
         Expr("mul", (Expr("eq", (a, b)), c)): "int(a == b) * c",
         Expr("neg", (const(-3),)): "-(-3)",
+        Expr("mul", (a, Expr("mul", (b, c)))): "a * b * c",
+        # A // or % on the left of a product must not take the factor before it in.
+        Expr("mul", (a, Expr("mul", (Expr("mod", (b, three)), c)))): "a * (b % 3 * c)",
+        Expr("mul", (a, Expr("mul", (b, Expr("mul", (Expr("floordiv", (c, three)), a)))))): (
+            "a * (b * (c // 3 * a))"
+        ),
+        linear_combination([(2, Expr("mul", (Expr("mod", (a, three)), b)))], 1): (
+            "2 * (a % 3 * b) + 1"
+        ),
     }
     for expr, text in cases.items():
         assert expr.render(NAMES) == text
+        assert expr.evaluate(ROWS).tolist() == python_eval(text, ROWS)
 
 
 def test_boolean_rendering_groups_mixed_bitwise_operators_and_split_covers():

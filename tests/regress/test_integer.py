@@ -153,6 +153,18 @@ def test_predict_matches_python_eval_of_the_fitted_formula(expressions, data):
         assert reg.predict(X).tolist() == y.tolist()
 
 
+def test_a_scaled_product_led_by_a_modulus_keeps_its_parentheses_in_the_text():
+    """A completion 2 * e of e = u // 2 * u must read 2 * (u // 2 * u): without the
+    parentheses Python computes (2 * u) // 2 * u, and the text disagrees with predict(), which
+    evaluates the tree. The first target is the draw of the property above that found it."""
+    X = grid(range(-5, 6), range(-5, 6))
+    u, v = X.T
+    targets = ((u + u) * (u // 2), 2 * (u % 3 * (v % 2)) + 1, 2 * (v // 2 * (u % 3)) + v)
+    for y in targets:
+        reg = IntegerRegressor(feature_names=["u", "v"], work_budget=30_000_000).fit(X, y)
+        assert_exact(reg, X, y, ["u", "v"])
+
+
 def test_inconsistent_table_and_bad_input_raise():
     with pytest.raises(ValueError, match="inconsistent"):
         IntegerRegressor().fit([[1, 2], [1, 2]], [3, 4])

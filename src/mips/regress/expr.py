@@ -109,6 +109,17 @@ def _render(e: Expr, names: Sequence[str], bare: bool) -> tuple[str, int]:
     return text, op.precedence
 
 
+def _factors_only(e: Expr) -> bool:
+    """Whether ``e`` renders as factors joined by ``*`` alone, so that ``a * e`` needs no
+    parentheses. A // or % on its left would take ``a`` in: ``2 * (b % 3 * c)`` is not
+    ``2 * b % 3 * c``."""
+    if e.op != "mul":
+        return False
+    left, right = e.args
+    left_ok = left.op not in ("floordiv", "mod") and (left.op != "mul" or _factors_only(left))
+    return left_ok and (right.op != "mul" or _factors_only(right))
+
+
 def _needs_parentheses(e: Expr, i: int, strength: int) -> bool:
     """Whether operand ``i`` of the infix (or prefix) expression ``e`` must be grouped."""
     op, child = OPERATORS[e.op], e.args[i]
@@ -119,7 +130,7 @@ def _needs_parentheses(e: Expr, i: int, strength: int) -> bool:
     if (
         strength == op.precedence
         and (i > 0 or op.arity == 1)
-        and not (op.name == "add" or (op.name == "mul" and child.op == "mul"))
+        and not (op.name == "add" or (op.name == "mul" and _factors_only(child)))
     ):
         return True
     if op.name in _BITWISE and child.op in _BITWISE and child.op != op.name:
