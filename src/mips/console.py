@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import logging
+import sys
+import time
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from pathlib import Path
 from typing import TYPE_CHECKING, NoReturn
 
@@ -19,6 +22,7 @@ if TYPE_CHECKING:
     from mips.explanation import Explanation
     from mips.machine import StateMachine
     from mips.network.artifact import Recurrent
+    from mips.program import Program
     from mips.synthesis import Suspect, Synthesis
 
 Progress = Callable[[str, int, int], None]
@@ -54,7 +58,8 @@ def progress_bars(activity: str | None = None) -> Iterator[Progress]:
             return Text(done, style="progress.download")
 
     bars: dict[str, int] = {}
-    with Bars(
+    events = nullcontext() if stderr.is_terminal else stage_events()
+    with events, Bars(
         TextColumn("{task.description}"),
         BarColumn(),
         Count(),
@@ -73,6 +78,38 @@ def progress_bars(activity: str | None = None) -> Iterator[Progress]:
         yield update
         if pulse is not None:
             display.update(pulse, total=1, completed=1)
+
+
+class _Elapsed(logging.Formatter):
+    """``[  12.3 s] message``: seconds since the log began, so a log shows where time went."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.start = time.perf_counter()
+
+    def format(self, record: logging.LogRecord) -> str:
+        return f"[{time.perf_counter() - self.start:7.1f} s] {record.getMessage()}"
+
+
+@contextmanager
+def stage_events() -> Iterator[None]:
+    """The pipeline's stage events (the ``mips`` logger: a network found or given up, each
+    reading tried and why it failed, each program verified or refused) as one plain line each
+    on stderr. Used when stderr is not a terminal, where progress bars show nothing: a log of a
+    long run then says what happened and when."""
+    logger = logging.getLogger("mips")
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(_Elapsed())
+    level, propagate = logger.level, logger.propagate
+    logger.addHandler(handler)
+    logger.setLevel(logging.INFO)
+    logger.propagate = False
+    try:
+        yield
+    finally:
+        logger.removeHandler(handler)
+        logger.setLevel(level)
+        logger.propagate = propagate
 
 
 def print_program(source: str) -> None:
@@ -284,15 +321,23 @@ def write_text(path: Path, text: str) -> None:
 
 
 def write_pictures(
-    network: Recurrent, machine: StateMachine, data: SequenceData, out: Path
+    network: Recurrent,
+    machine: StateMachine,
+    data: SequenceData,
+    out: Path,
+    program: Program | None = None,
 ) -> list[Path]:
-    """Beside the program: the hidden states as PROGRAM.png, a finite machine as PROGRAM.dot."""
-    from mips.pictures import hidden_states_png, state_graph_dot
+    """Beside the program: the hidden states as PROGRAM.png, a finite machine as PROGRAM.dot
+    (a Mealy table over words in the DOT form automata-learning tools load, with its words)."""
+    from mips.pictures import hidden_states_png, mealy_dot, state_graph_dot
 
     written = []
     with writing(out.with_suffix(".png")):
         written.append(hidden_states_png(network, data, machine, out.with_suffix(".png")))
-    dot = state_graph_dot(machine) if machine.kind == "finite" else None
+    if program is not None and program.state_names:
+        dot = mealy_dot(program)
+    else:
+        dot = state_graph_dot(machine) if machine.kind == "finite" else None
     if dot is not None:
         with writing(out.with_suffix(".dot")):
             write_text(out.with_suffix(".dot"), dot)

@@ -172,6 +172,12 @@ class SequenceData:
         return int(self.y.shape[2])
 
     @property
+    def all_words(self) -> bool:
+        """Whether every input and output column holds words (logs of a system over words)."""
+        vocabs = (*(self.x_vocab or (None,)), *(self.y_vocab or (None,)))
+        return all(v is not None for v in vocabs)
+
+    @property
     def seq_lengths(self) -> np.ndarray:
         """(N,) each sequence's length, T for all when ``lengths`` is None."""
         if self.lengths is None:

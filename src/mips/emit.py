@@ -27,11 +27,16 @@ def _vocabulary_lines(program: Program) -> list[str]:
     return lines + [""] if lines else []
 
 
+def _docstring(header: str) -> list[str]:
+    lines = ['"""Program synthesized by mips from input/output sequences.']
+    return lines + (["", *header.strip().splitlines()] if header else [])
+
+
 def emit_python(program: Program, header: str = "") -> str:
     """Render ``program`` as a standalone Python module defining ``program(seq)``."""
-    lines = ['"""Program synthesized by mips from input/output sequences.']
-    if header:
-        lines += ["", *header.strip().splitlines()]
+    if program.state_names:
+        return _emit_mealy(program, header)
+    lines = _docstring(header)
     words_in = program.words_in or (None,) * len(program.inputs)
     words_out = program.words_out or (None,) * len(program.outputs)
     kind = ["word" if w is not None else "int" for w in (*words_in, *words_out)]
@@ -82,4 +87,62 @@ def emit_python(program: Program, header: str = "") -> str:
     for s in program.state:
         lines.append(f"        {s} = {new_name(s)}")
     lines += ["    return out", ""]
+    return "\n".join(lines)
+
+
+def _emit_mealy(program: Program, header: str) -> str:
+    """A Mealy table over words: ``MACHINE[(state, *inputs)] = (next state, *outputs)``, the
+    states by name, the words as they are."""
+    names = program.state_names
+    words_in = program.words_in or (None,) * len(program.inputs)
+    words_out = program.words_out or (None,) * len(program.outputs)
+
+    def word(code: int, words: tuple[str, ...] | None) -> object:
+        return code if words is None else words[code]
+
+    update = dict(program.updates[0].table or ())
+    outs = [dict(o.table or ()) for o in program.outputs]
+    n_in, n_out = len(program.inputs), len(program.outputs)
+    lines = _docstring(header)
+    lines += [
+        "",
+        f"A Mealy machine of {len(names)} states, each named by the shortest input words that",
+        "reach it from the start. program(seq): seq is a list of steps, each a list of "
+        f"{n_in} input(s);",
+        f"returns one list of {n_out} output(s) per step.",
+        '"""',
+        "",
+        "",
+        "class UnseenStep(LookupError):",
+        '    """A (state, input) the logs never showed: nothing in them says what comes next."""',
+        "",
+        "",
+        f"START = {names[0]!r}",
+        "# (state, *inputs) -> (next state, *outputs), for every step the logs showed.",
+        "MACHINE = {",
+    ]
+    for key in sorted(update, key=lambda k: (names[k[0]], k[1:])):
+        step = tuple(word(v, w) for v, w in zip(key[1:], words_in, strict=True))
+        said = tuple(word(o[key], w) for o, w in zip(outs, words_out, strict=True))
+        lines.append(f"    {(names[key[0]], *step)!r}: {(names[update[key]], *said)!r},")
+    lines += ["}", "", "", "def program(seq):", "    state = START", "    out = []"]
+    lines += [
+        "    for step in seq:",
+        "        key = (state, *step)",
+        "        if key not in MACHINE:",
+    ]
+    if program.unseen == "error":
+        lines.append(
+            '            raise UnseenStep(f"state {state!r} on input {list(step)!r}: '
+            'never seen in the logs")'
+        )
+    else:
+        value = None if program.unseen == "keep" else program.unseen
+        lines += [f"            out.append([{value!r}] * {n_out})", "            continue"]
+    lines += [
+        "        state, *said = MACHINE[key]",
+        "        out.append(said)",
+        "    return out",
+        "",
+    ]
     return "\n".join(lines)

@@ -170,13 +170,16 @@ class StateMachine:
             )
         }
 
-    def replay(self, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """Outputs (N, T, d_out) on inputs (N, T, d_in), and which sequences were replayed whole.
+    def replay(
+        self, x: np.ndarray, lengths: np.ndarray | None = None
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Outputs (N, T, d_out) on inputs (N, T, d_in), each sequence its first ``lengths``
+        steps (all T by default), and which sequences were replayed whole.
 
         A sequence stops at its first transition that neither the table nor a rule knows; its
         remaining outputs are 0.
         """
-        _, out, known = self._walk(x, keep_states=False)
+        _, out, known = self._walk(x, keep_states=False, lengths=lengths)
         return out, known
 
     def trace(self, x: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -186,7 +189,7 @@ class StateMachine:
         return states, out, known
 
     def _walk(
-        self, x: np.ndarray, keep_states: bool
+        self, x: np.ndarray, keep_states: bool, lengths: np.ndarray | None = None
     ) -> tuple[np.ndarray | None, np.ndarray, np.ndarray]:
         # Replay sits on verification's hot path: the states are written only when asked for.
         x = np.asarray(x, dtype=np.int64)
@@ -206,9 +209,10 @@ class StateMachine:
             return states, out, np.ones(n, dtype=bool)
         table = self.table()
         known = np.ones(n, dtype=bool)
+        ends = [t] * n if lengths is None else np.asarray(lengths).tolist()
         for i, seq in enumerate(x.tolist()):
             z = self.initial
-            for step, xt in enumerate(seq):
+            for step, xt in enumerate(seq[: ends[i]]):
                 row = table.get((z, tuple(xt)))
                 if row is None:
                     known[i] = False
@@ -249,11 +253,12 @@ class StateMachine:
     def check(self, data: SequenceData) -> str | None:
         """None when the machine replays every sequence of ``data`` with its outputs; else why not
         (the first wrong output, or how many sequences meet a transition it does not know)."""
-        out, known = self.replay(data.x)
-        wrong = np.flatnonzero(known & (out != data.y).any(axis=(1, 2)))
+        out, known = self.replay(data.x, data.lengths)
+        miss = (out != data.y).any(axis=2) & data.mask  # (N, T): padding is never wrong
+        wrong = np.flatnonzero(known & miss.any(axis=1))
         if len(wrong):
             i = int(wrong[0])
-            t = int(np.flatnonzero((out[i] != data.y[i]).any(axis=1))[0])
+            t = int(np.flatnonzero(miss[i])[0])
             return (
                 f"{len(wrong)} of {data.n} sequences replay wrong, e.g. sequence {i} step {t}: "
                 f"the machine says {out[i, t].tolist()}, the data {data.y[i, t].tolist()}"

@@ -12,6 +12,7 @@ from mips.data import SequenceData
 from mips.io import write_atomic
 from mips.machine import StateMachine
 from mips.network.artifact import Recurrent
+from mips.program import Program
 
 
 def _projection(points: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -104,4 +105,28 @@ def state_graph_dot(machine: StateMachine, max_states: int = 64) -> str | None:
         text = "\\n".join(labels)
         lines.append(f'  q{a} -> q{b} [label="{text}"];')
     lines.append("}")
+    return "\n".join(lines) + "\n"
+
+
+def mealy_dot(program: Program) -> str:
+    """A Mealy table over words (``program.state_names`` set) as DOT in the form automata-learning
+    tools read and write (AALpy's ``load_automaton_from_file(path, "mealy")``): nodes ``s0``,
+    ``s1``, ... labelled by the states' names, edges labelled ``input/output`` with the words,
+    the initial state marked by an edge from ``__start0``. Several input or output columns are
+    joined by ``+``."""
+    update = dict(program.updates[0].table or ())
+    outs = [dict(o.table or ()) for o in program.outputs]
+
+    def words(codes: tuple[int, ...], vocabs: tuple) -> str:
+        return "+".join(str(c if w is None else w[c]) for c, w in zip(codes, vocabs, strict=True))
+
+    vocab_in = program.words_in or (None,) * len(program.inputs)
+    vocab_out = program.words_out or (None,) * len(program.outputs)
+    lines = ["digraph learnedModel {"]
+    lines += [f's{i} [label="{name}"];' for i, name in enumerate(program.state_names)]
+    for key in sorted(update):
+        said = tuple(o[key] for o in outs)
+        label = f"{words(key[1:], vocab_in)}/{words(said, vocab_out)}"
+        lines.append(f's{key[0]} -> s{update[key]}  [label="{label}"];')
+    lines += ['__start0 [label="", shape=none];', '__start0 -> s0  [label=""];', "}"]
     return "\n".join(lines) + "\n"

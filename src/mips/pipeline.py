@@ -17,6 +17,8 @@ answers, and the labelled steps the program contradicts are returned as suspects
 
 from __future__ import annotations
 
+import logging
+import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, replace
 
@@ -27,8 +29,9 @@ from mips.emit import emit_python
 from mips.extract import NEAR_EXACT, ExtractConfig, ExtractionError, extract
 from mips.machine import StateMachine
 from mips.network.artifact import Recurrent, TrainedNetwork
-from mips.program import Program
+from mips.program import Program, Words
 from mips.regress import RegressConfig, regress
+from mips.regress.mealy import mealy_program
 from mips.simplify import simplify
 from mips.synthesis import (
     Attempt,
@@ -42,6 +45,7 @@ from mips.synthesis import (
 from mips.verify import verify
 
 __all__ = ["Attempt", "SynthConfig", "Synthesis", "read_programs", "synthesize"]
+log = logging.getLogger(__name__)
 
 
 def synthesize(
@@ -94,6 +98,14 @@ def synthesize(
             chosen = best_attempt(attempts)
             if chosen is not None and chosen.program.form == "formula":
                 return _result(config, clock, attempts, first_net, first_machine, errors, data)
+            # A machine over words is a table by nature: a verified one is the answer, read
+            # again from the network taught every trace.
+            if chosen is not None and data.all_words:
+                with clock("refit"):
+                    again = _on_all_traces(chosen, data, heldout, stage, config)
+                if again is not chosen:  # the table of every trace is the one chosen
+                    attempts.insert(attempts.index(chosen), again)
+                return _result(config, clock, attempts, first_net, first_machine, errors, data)
     return _result(config, clock, attempts, first_net, first_machine, errors, data)
 
 
@@ -114,6 +126,17 @@ def read_programs(
     fits a few wrong labels may learn them as rows of its own."""
     attempts: list[Attempt] = []
     for machine in machines:
+        start = time.perf_counter()
+        if data.all_words and machine.kind == "finite":
+            words_in, words_out = _words(data)
+            table = mealy_program(machine, words_in, words_out, config.unseen)
+            source = emit_python(table, header_of(net, machine, table))
+            report = verify(source, table, machine, heldout)
+            attempts.append(Attempt(net, machine, table, source, report))
+            log.info(f"program: {attempts[-1].describe()} ({time.perf_counter() - start:.1f} s)")
+            if report.verified and not every:
+                break
+            continue
         programs = [(regress(machine, config), False)]
         if max_label_errors:
             counts = machine.row_counts(data)
@@ -127,6 +150,7 @@ def read_programs(
                 continue
             report = verify(source, program, machine, heldout, max_label_errors, departs)
             attempts.append(Attempt(net, machine, program, source, report))
+            log.info(f"program: {attempts[-1].describe()} ({time.perf_counter() - start:.1f} s)")
             done = done or (report.verified and program.form == "formula")
         if done and not every:
             break
@@ -150,6 +174,48 @@ def _read(
     if not stage.max_label_errors or not _all_finite(machines):
         return machines
     return machines + _by_majority(net, answers, stage)
+
+
+def _on_all_traces(
+    chosen: Attempt,
+    data: SequenceData,
+    heldout: SequenceData,
+    stage: SynthConfig,
+    config: SynthConfig,
+) -> Attempt:
+    """The Mealy table of ``chosen`` (read from a network of the training traces, verified on
+    the held-out ones) read again from that network trained on from there on every trace, so
+    that the table holds the (state, input) pairs only held-out traces show; ``chosen`` when the
+    network does not become exact on them all or the reading does not replay them all."""
+    from mips.network.foreign import ForeignNetwork
+    from mips.network.scaleup import refit
+
+    if not isinstance(chosen.network, ForeignNetwork):
+        return chosen
+    net = refit(chosen.network, data, stage.search.scale_up, stage.search.seed)
+    if not net.metrics["exact"]:
+        log.info("refit: the network did not become exact on every trace; keeping its reading")
+        return chosen
+    try:
+        machines = [m for m in extract(net, data, stage.extract) if m.kind == "finite"]
+    except ExtractionError as e:
+        log.info(f"refit: no reading of the network taught every trace: {e}")
+        return chosen
+    why = "no finite reading" if not machines else machines[0].check(data)
+    if why is not None:
+        log.info(
+            f"refit: the reading of the network taught every trace does not replay them: {why}"
+        )
+        return chosen
+    source = chosen.machine.reading.source + "; read again after training on every trace"
+    machine = replace(machines[0], reading=replace(machines[0].reading, source=source))
+    words_in, words_out = _words(data)
+    table = mealy_program(machine, words_in, words_out, stage.regress.unseen)
+    text = emit_python(table, header(net, machine, table, config.seed, config.digest()))
+    report = verify(text, table, machine, heldout)
+    attempt = Attempt(net, machine, table, text, report)
+    log.info(f"refit: {attempt.describe()}")
+    return attempt if report.verified else chosen
 
 
 def _within_label_errors(stage: SynthConfig) -> ExtractConfig:
@@ -256,12 +322,18 @@ def _simplified(
             yield simplified.original, answers
 
 
+def _words(data: SequenceData) -> tuple[Words, Words]:
+    """The words of each input and output column (None for an integer column)."""
+    words_in = tuple(None if v is None else v.words for v in data.x_vocab or (None,) * data.d_in)
+    words_out = tuple(None if v is None else v.words for v in data.y_vocab or (None,) * data.d_out)
+    return words_in, words_out
+
+
 def _with_words(program: Program, data: SequenceData) -> Program:
     """The program taking and returning the data's words, where its columns have them."""
     if data.x_vocab is None and data.y_vocab is None:
         return program
-    words_in = tuple(None if v is None else v.words for v in data.x_vocab or (None,) * data.d_in)
-    words_out = tuple(None if v is None else v.words for v in data.y_vocab or (None,) * data.d_out)
+    words_in, words_out = _words(data)
     return replace(program, words_in=words_in, words_out=words_out)
 
 

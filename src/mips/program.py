@@ -86,8 +86,18 @@ class Program:
     # program takes and returns the words. Empty: every column is integer.
     words_in: Words = ()
     words_out: Words = ()
+    # A Mealy table over words (one state variable, looked up by state and inputs): the name of
+    # each state code. ``unseen`` says what its program does on a (state, input) its table lacks:
+    # "error" raises UnseenStep, "keep" keeps the state and answers None, any other text keeps
+    # the state and answers that text.
+    state_names: tuple[str, ...] = ()
+    unseen: str = "error"
 
     def __post_init__(self) -> None:
+        if self.state_names and (
+            len(self.state) != 1 or len(set(self.state_names)) != len(self.state_names)
+        ):
+            raise ValueError("state names need one state variable and distinct names")
         for words, cols in ((self.words_in, self.inputs), (self.words_out, self.outputs)):
             if words and len(words) != len(cols):
                 raise ValueError(f"{len(words)} vocabularies for {len(cols)} columns")
@@ -130,8 +140,20 @@ class Program:
         evaluated once per step over all N sequences: the outputs (N, T, d_out), and (N,)
         whether each sequence was answered (False: a table lacks a row it reaches within its
         ``lengths``; its outputs are then all 0)."""
+        out, answered, _ = self._execute(x, lengths)
+        return out, answered
+
+    def known_steps(self, x: np.ndarray, lengths: np.ndarray | None = None) -> np.ndarray:
+        """How many leading steps of each sequence of ``x`` (N, T, d_in) the IR answers (N,):
+        up to its first row that a lookup table lacks, else its length."""
+        return self._execute(x, lengths)[2]
+
+    def _execute(
+        self, x: np.ndarray, lengths: np.ndarray | None
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         n, t_len = x.shape[:2]
         lengths = np.full(n, t_len) if lengths is None else np.asarray(lengths)
+        known = lengths.copy()
         answered = np.ones(n, dtype=bool)
         env = {
             s: np.full(n, v, dtype=np.int64) for s, v in zip(self.state, self.initial, strict=True)
@@ -162,8 +184,9 @@ class Program:
             for j, o in enumerate(self.outputs):
                 out[:, t, j] = value(o, live)
             env.update(zip(self.state, new, strict=True))
+            known[live & ~answered] = t
         out[~answered] = 0
-        return out, answered
+        return out, answered, known
 
     def symbols_in(self, seq: list[list[int]]) -> list[list[object]]:
         """Input codes as the user writes them (words where a column has a vocabulary)."""
@@ -193,6 +216,8 @@ class Program:
             tuple(o.without_features(dead) for o in self.outputs),
             self.words_in,
             self.words_out,
+            self.state_names,
+            self.unseen,
         )
 
     def size(self) -> int:

@@ -39,6 +39,11 @@ class Verification:
     # What the exhaustive check compared with: the machine, or for a program whose formulas may
     # miss the machine's rarest rows, its own IR.
     exhaustive_against: str = "the state machine"
+    # A Mealy table over words is judged on each held-out trace up to its first (state, input)
+    # the table lacks (past it the logs say nothing): how many traces met one, and how many
+    # labelled steps came before. At least half the steps must be judged.
+    heldout_unseen: int = 0
+    judged_steps: int = 0
 
     @property
     def verified(self) -> bool:
@@ -46,6 +51,8 @@ class Verification:
             heldout_ok = self.heldout_wrong_steps <= self.max_label_errors * self.heldout_steps
         else:
             heldout_ok = self.heldout_wrong == 0
+        if self.heldout_unseen:
+            heldout_ok = heldout_ok and 2 * self.judged_steps >= self.heldout_steps
         return heldout_ok and self.ir_wrong == 0 and self.exhaustive_wrong == 0
 
     def to_dict(self) -> dict[str, Any]:
@@ -57,6 +64,11 @@ class Verification:
             f"held-out {self.heldout_sequences - self.heldout_wrong}/{self.heldout_sequences}, "
             f"IR mismatches {self.ir_wrong}"
         )
+        if self.heldout_unseen:
+            s += (
+                f" ({self.heldout_unseen} judged up to a (state, input) the training traces "
+                f"never showed: {self.judged_steps} of {self.heldout_steps} steps judged)"
+            )
         if self.exhaustive_length:
             s += (
                 f", all {self.exhaustive_checked} sequences up to length "
@@ -126,8 +138,12 @@ def _verify(
 ) -> Verification:
     wrong = ir_wrong = wrong_steps = 0
     example = None
-    ir_out, ir_answered = program.run_batch(heldout.x, heldout.seq_lengths)
+    lengths = heldout.seq_lengths
+    if program.state_names:
+        lengths = program.known_steps(heldout.x, lengths)
+    ir_out, ir_answered = program.run_batch(heldout.x, lengths)
     for i, (codes, y_codes) in enumerate(heldout.sequences()):
+        codes, y_codes = codes[: lengths[i]], y_codes[: lengths[i]]
         # The emitted program speaks the user's symbols (words where a column has them).
         x, y = program.symbols_in(codes), program.symbols_out(y_codes)
         got = _safe(fn, x)
@@ -174,4 +190,6 @@ def _verify(
         wrong_steps,
         max_label_errors,
         "the IR" if tolerant else "the state machine",
+        int((lengths < heldout.seq_lengths).sum()),
+        int(lengths.sum()),
     )

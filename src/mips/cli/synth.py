@@ -174,6 +174,16 @@ def synth(
             "(and written to PROGRAM.suspects.csv). 0: the labels are exact.",
         ),
     ] = 0.0,
+    unseen: Annotated[
+        str,
+        typer.Option(
+            "--unseen",
+            metavar="error|keep|VALUE",
+            help="For data that are all words (logs of a system), the program is a Mealy table; "
+            "on a (state, input) the logs never showed it raises UnseenStep (error), keeps its "
+            "state and answers None (keep), or keeps its state and answers VALUE.",
+        ),
+    ] = "error",
 ) -> None:
     """Synthesize a verified Python program from sequence data and print it.
 
@@ -190,7 +200,16 @@ def synth(
     from mips.pipeline import SynthConfig, synthesize
 
     search = SearchConfig(max_hidden=max_hidden, train=TrainConfig(device=device.value))
-    config = SynthConfig(seed=seed, search=search, max_label_errors=max_label_errors)
+    from mips.regress import RegressConfig
+
+    if not unseen.strip():
+        fail("--unseen needs error, keep or a value to answer")
+    config = SynthConfig(
+        seed=seed,
+        search=search,
+        regress=RegressConfig(unseen=unseen),
+        max_label_errors=max_label_errors,
+    )
     with progress_bars("synthesize") as progress:
         result = synthesize(seqs, config, progress)
     if save_network is not None and result.network is not None:
@@ -204,7 +223,11 @@ def synth(
         )
         raise typer.Exit(1)
     print_program(result.source)
-    pictures = write_pictures(result.network, result.machine, seqs, out) if out is not None else []
+    pictures = (
+        write_pictures(result.network, result.machine, seqs, out, result.program_ir)
+        if out is not None
+        else []
+    )
     suspects_file = (
         out.with_suffix(".suspects.csv") if out is not None and result.suspects else None
     )
@@ -217,11 +240,10 @@ def synth(
         with writing(suspects_file):
             write_text(suspects_file, suspects_csv(result.suspects, seqs))
     if t is not None:
-        from mips.bench.judge import judge
         from mips.bench.runner import judge_seed
 
         # The bench's seed derivation, so this verdict matches `mips bench` for the same seed.
-        verdict = judge(t, result.program, judge_seed(seed))
+        verdict = t.judge(result.program, judge_seed(seed), seqs)
         say(f"judge: {verdict.summary()}")
         if not verdict.correct:
             typer.echo(f"JUDGED WRONG: {verdict.summary()}", err=True)

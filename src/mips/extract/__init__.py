@@ -13,11 +13,17 @@ the regression stage, most plausible first:
 - **lattice**: hidden states as integer points of a lattice (LLL), then cluster centres as one
   (counters that look finite only because training sequences are short);
 - an **incomplete** finite machine;
+- **refined** probe classes (:mod:`~mips.extract.refine`): states that answer every input
+  alike, split where the data show them lead apart;
 - last, when nothing above reads the states, the **majority** reading of near-exact networks
   (:mod:`~mips.extract.majority`). A network exact on the data can still answer a symbol the data
   never gave from a few of its states (drifted ones, or the last ones, past the trained length)
   otherwise than the states it behaves like elsewhere: each such state splits off a one-step
   probe class of its own, and no exact reading of the classes is complete.
+
+Data whose every column is words are read by :data:`WORD_READERS` instead: a machine over words
+is a table by nature, and the readers of integer state (counts, lattices, states named by
+input or output codes) would read arbitrary word codes as numbers.
 
 Readers share a :class:`Context`, which computes each reading (the clustering, the probe classes,
 the lattice) once, when the first reader asks for it.
@@ -25,6 +31,8 @@ the lattice) once, when the first reader asks for it.
 
 from __future__ import annotations
 
+import logging
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from dataclasses import replace as dc_replace
@@ -39,13 +47,17 @@ from mips.extract.lattice import find_lattice, lattice_machine
 from mips.extract.majority import majority_labels
 from mips.extract.observables import named_machines, readout_at_start
 from mips.extract.probes import behaviour_classes, horizon_labels
+from mips.extract.refine import refined_labels
 from mips.extract.trajectory import ExtractConfig, ExtractionError, Trajectory
 from mips.machine import Reading, StateMachine
 from mips.network.artifact import Recurrent
 
+log = logging.getLogger(__name__)
+
 __all__ = [
     "NEAR_EXACT",
     "READERS",
+    "WORD_READERS",
     "ExtractConfig",
     "ExtractionError",
     "Reader",
@@ -177,6 +189,25 @@ def _incomplete_finite(ctx: Context, found: list[StateMachine]) -> list[StateMac
     return [ctx.finite] if ctx.finite is not None and not ctx.complete else []
 
 
+def _refined(ctx: Context, found: list[StateMachine]) -> list[StateMachine]:
+    if found:
+        return []
+    if ctx.classes is None:
+        ctx.why.append("no refined probe classes: too many states or symbols to probe")
+        return []
+    labels = refined_labels(ctx.traj, ctx.classes)
+    reading = Reading("finite", "probed states, refined by the data's transitions")
+    read = None if labels is None else finite_from_labels(labels, ctx.traj, ctx.config, reading)
+    if read is None or read[0] is None:
+        ctx.why.append("no refined probe classes: the splits did not settle into a machine")
+        return []
+    return [read[0]]
+
+
+def _last_finite(ctx: Context, found: list[StateMachine]) -> list[StateMachine]:
+    return [] if found or ctx.finite is None else [ctx.finite]
+
+
 def _majority(ctx: Context, found: list[StateMachine]) -> list[StateMachine]:
     read = majority_labels(ctx.network, ctx.traj, ctx.config)
     if read is None:
@@ -213,7 +244,14 @@ READERS: tuple[Reader, ...] = (
     Reader("lattice", _lattice),
     Reader("lattice of cluster centres", _centres),
     Reader("incomplete finite", _incomplete_finite),
+    Reader("refined probe classes", _refined),
     Reader("majority of probe classes", _last_majority),
+)
+
+# For data whose every column is words.
+WORD_READERS: tuple[Reader, ...] = (
+    Reader("refined probe classes", _refined),
+    Reader("finite", _last_finite),
 )
 
 
@@ -226,9 +264,10 @@ def extract(
     network: Recurrent,
     data: SequenceData,
     config: ExtractConfig | None = None,
-    readers: tuple[Reader, ...] = READERS,
+    readers: tuple[Reader, ...] | None = None,
 ) -> list[StateMachine]:
-    """Every consistent state-machine reading of ``network`` on ``data``, in ``readers`` order.
+    """Every consistent state-machine reading of ``network`` on ``data``, in ``readers`` order
+    (by default :data:`WORD_READERS` for data that are all words, else :data:`READERS`).
 
     A network not exact on ``data`` is read by the :data:`NEAR_EXACT` readings instead; when
     they read nothing, by ``readers`` on the sequences it answers right at every step. Its wrong
@@ -238,7 +277,11 @@ def extract(
     when no reader reads the states; the message says why each reading failed.
     """
     config = config or ExtractConfig()
-    if data.n > config.max_sequences:
+    if readers is None:
+        readers = WORD_READERS if data.all_words else READERS
+    # Logs over words are read whole: a state or a transition one trace shows is part of the
+    # machine, and a sample would leave it out.
+    if data.n > config.max_sequences and not data.all_words:
         rng = np.random.default_rng(config.seed)
         data = data.subset(np.sort(rng.choice(data.n, config.max_sequences, replace=False)))
     y_net, hidden = network.run(data.x)
@@ -288,7 +331,17 @@ def _read(
     ctx = Context(network, traj, config)
     found: list[StateMachine] = []
     for reader in readers:
-        found += reader.read(ctx, found)
+        start, failures = time.perf_counter(), len(ctx.why)
+        read = reader.read(ctx, found)
+        found += read
+        seconds = time.perf_counter() - start
+        if read or seconds >= 0.1 or len(ctx.why) > failures:
+            what = f"{len(read)} machine(s)" if read else "nothing"
+            because = "; ".join(ctx.why[failures:])
+            log.info(
+                f"extract: {reader.name}: {what} ({seconds:.1f} s)"
+                + (f": {because}" if because else "")
+            )
     if found:
         return found
     if readers is NEAR_EXACT:

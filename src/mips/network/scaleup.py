@@ -18,15 +18,19 @@ network is an ordinary ``torch.nn.GRU`` or ``RNN`` with a linear head, returned 
 
 from __future__ import annotations
 
+import logging
+import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 import numpy as np
 import torch
 
-from mips.data import SequenceData
+from mips.data import SequenceData, Vocabularies
 from mips.network.artifact import wrong_steps
 from mips.network.foreign import ForeignNetwork, ForeignSpec, encode
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -75,8 +79,15 @@ def scaled_spec(data: SequenceData, hidden: int, max_symbols: int) -> ForeignSpe
     ``max_symbols`` values in ``data``; a GRU classifying each output column where every one
     takes at most that many, else a ReLU network regressing them."""
     mask = data.mask
-    xs = [tuple(np.unique(data.x[..., j][mask]).tolist()) for j in range(data.d_in)]
-    ys = [tuple(np.unique(data.y[..., j][mask]).tolist()) for j in range(data.d_out)]
+
+    def symbols(a: np.ndarray, j: int, vocab: Vocabularies | None) -> tuple[int, ...]:
+        # A word column has all its vocabulary's codes, seen in this split or not.
+        if vocab is not None and vocab[j] is not None:
+            return tuple(range(len(vocab[j])))
+        return tuple(np.unique(a[..., j][mask]).tolist())
+
+    xs = [symbols(data.x, j, data.x_vocab) for j in range(data.d_in)]
+    ys = [symbols(data.y, j, data.y_vocab) for j in range(data.d_out)]
     one_hot = all(len(v) <= max_symbols for v in xs)
     classes = all(2 <= len(v) <= max_symbols for v in ys)
     return ForeignSpec(
@@ -108,7 +119,13 @@ def scaled_candidates(
     ``sequence_accuracy``, ``steps``, ``final``, ...). With ``near_exact``, the first candidate
     to reach that share of held-out sequences right is also given then (``final`` False), and
     trains on when the caller asks for the next network; only the first, as a failed reading of
-    a near-exact network can take as long as training one."""
+    a near-exact network can take as long as training one.
+
+    Data that are all words (logs of a system) are also given when a candidate first fits the
+    training split (``fits_training``): held-out traces take (state, input) pairs the training
+    traces never showed, which no network can answer from them, so exactness on held-out
+    traces may never come; what the machine read from it does on them is checked later, up to
+    each trace's first pair the machine never saw."""
     seeds = np.random.SeedSequence([seed, 0x6A7E]).generate_state(len(config.sizes) * config.seeds)
     for i, hidden in enumerate(h for h in config.sizes for _ in range(config.seeds)):
         spec = scaled_spec(train, hidden, config.max_symbols)
@@ -117,6 +134,16 @@ def scaled_candidates(
             net.metrics.update(family="scale-up", seed=int(seeds[i]))
             near_exact = near_exact if net.metrics["final"] else None
             yield net
+
+
+def refit(
+    net: ForeignNetwork, data: SequenceData, config: ScaleUpConfig, seed: int
+) -> ForeignNetwork:
+    """``net`` (a scale-up network) trained on from its weights on all of ``data`` until it is
+    exact on every sequence, or given up at its best; ``metrics["exact"]`` says which."""
+    args = (net.spec, data, data, config, seed, 0.0, None, None, net.weights)
+    *_, last = _training(*args)
+    return last
 
 
 def _training(
@@ -128,12 +155,17 @@ def _training(
     max_label_errors: float,
     progress: Callable[[str, int, int], None] | None,
     near_exact: float | None,
+    init: dict[str, np.ndarray] | None = None,
 ) -> Iterator[ForeignNetwork]:
     """One GRU trained until exact on both splits, or given up; last, it at its best
     evaluation by share of held-out sequences right, and before, where it first reaches
     ``near_exact`` of them, it as it was then."""
     torch.manual_seed(seed)
+    started = time.perf_counter()
+    name = f"scale-up {spec.cell} h={spec.hidden}"
     module = _Module(spec)
+    if init is not None:
+        module.load_state_dict({k: torch.tensor(v, dtype=torch.float32) for k, v in init.items()})
     lr = config.lr if spec.output == "argmax" else config.lr_regression
     opt = torch.optim.Adam(module.parameters(), lr)
     x = torch.from_numpy(encode(train.x, spec.symbols_in))
@@ -143,7 +175,10 @@ def _training(
     best: tuple[float, float, int, dict[str, np.ndarray]] = (-1.0, 0.0, 0, {})
     last_gain = 0
     step = 0
-    given = near_exact is None
+    # Logs over words are read once a candidate fits their training traces, not before: a
+    # reading of the traces it answers right would leave out the rare states the rest reach.
+    given = near_exact is None or train.all_words
+    fitted = not train.all_words
     for step in range(1, config.steps + 1):
         idx = torch.randint(0, train.n, (config.batch_size,), generator=gen)
         loss = _loss(module(x[idx]), y[idx], mask[idx], spec)
@@ -159,17 +194,38 @@ def _training(
         if share > best[0]:
             best, last_gain = (share, 1.0 - errors, step, net.weights), step
         if errors <= max_label_errors and _score(net, train)[1] <= max_label_errors:
+            log.info(f"network: {name} exact after {step} steps ({_since(started)})")
             yield _done(net, step, True, 1.0, 1.0 - errors)
             return
+        if not fitted and _score(net, train)[1] <= max_label_errors:
+            fitted = True
+            log.info(
+                f"network: {name} fits the training traces after {step} steps "
+                f"({_since(started)}; {share:.1%} of held-out traces right)"
+            )
+            yield _done(net, step, False, share, 1.0 - errors, final=False, fits=True)
+            continue
         if not given and share >= near_exact:
             # A network stalled just short of exact (a sum mod 11 at 99.5-99.9% for thousands
             # of steps) often already holds the machine; reading it takes seconds.
             given = True
+            log.info(
+                f"network: {name} near-exact ({share:.1%} of held-out sequences) after "
+                f"{step} steps ({_since(started)}): read it while it trains on"
+            )
             yield _done(net, step, False, share, 1.0 - errors, final=False)
         if step - last_gain >= config.patience:
             break
     share, accuracy, at, weights = best
+    log.info(
+        f"network: {name} given up after {step} steps ({_since(started)}); best {share:.1%} "
+        f"of held-out sequences at step {at}"
+    )
     yield _done(ForeignNetwork(spec, weights), at, False, share, accuracy)
+
+
+def _since(start: float) -> str:
+    return f"{time.perf_counter() - start:.1f} s"
 
 
 def _loss(out: torch.Tensor, y: torch.Tensor, mask: torch.Tensor, spec: ForeignSpec):
@@ -196,9 +252,20 @@ def _score(net: ForeignNetwork, data: SequenceData) -> tuple[float, float]:
 
 
 def _done(
-    net: ForeignNetwork, step: int, exact: bool, share: float, accuracy: float, final: bool = True
+    net: ForeignNetwork,
+    step: int,
+    exact: bool,
+    share: float,
+    accuracy: float,
+    final: bool = True,
+    fits: bool = False,
 ) -> ForeignNetwork:
     net.metrics.update(
-        exact=exact, steps=step, sequence_accuracy=share, heldout_accuracy=accuracy, final=final
+        exact=exact,
+        steps=step,
+        sequence_accuracy=share,
+        heldout_accuracy=accuracy,
+        final=final,
+        fits_training=exact or fits,
     )
     return net

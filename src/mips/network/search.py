@@ -13,6 +13,7 @@ anything slower trains, and stop there when it reads.
 
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass, field, replace
@@ -25,6 +26,7 @@ from mips.network.scaleup import ScaleUpConfig, scaled_candidates
 from mips.network.train import CandidateResult, TrainConfig, pack_rounds
 
 SCALE_UP = "scale-up"
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -184,9 +186,10 @@ def search_rounds(
                         scaled.append(net)
                     if net.metrics["exact"]:
                         break
-                    if net.metrics["sequence_accuracy"] >= config.near_exact and not any(
-                        _same(net, g) for g in given
-                    ):
+                    ready = net.metrics["fits_training"] or (
+                        net.metrics["sequence_accuracy"] >= config.near_exact
+                    )
+                    if ready and not any(_same(net, g) for g in given):
                         given.append(net)
                         yield [net]
                 if scaled and scaled[-1].metrics["exact"]:
@@ -215,6 +218,10 @@ def search_rounds(
             # needs only when this one does not read: it is handed out now.
             best = _Found(family, pack_seed, exact)
             given.append(best.network(train, config, _metrics(trained, total_steps, t0)))
+            log.info(
+                f"network: {family} {exact.arch.describe()} exact after {exact.steps} steps "
+                f"({time.perf_counter() - t0:.1f} s into the search)"
+            )
             yield given[-1:]
         if family != "linear":
             total_steps += max((r.steps for r in results), default=0)
@@ -223,6 +230,11 @@ def search_rounds(
         if inexact:
             near = max(inexact, key=lambda r: (r.sequence_accuracy, -r.arch.hidden))
             closest.append(_Found(family, pack_seed, near))
+            if smallest_exact(results) is None:
+                log.info(
+                    f"network: {family} h<={cap}: none exact ({time.perf_counter() - t0:.1f} s "
+                    f"into the search); closest {near.sequence_accuracy:.1%} of held-out sequences"
+                )
     search_metrics = _metrics(trained, total_steps, t0)
     for net in scaled:
         net.metrics["seconds"] = search_metrics["seconds"]

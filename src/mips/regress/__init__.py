@@ -35,6 +35,13 @@ class RegressConfig:
     # The share of the data's steps a formula may get wrong (labels that may be wrong), where
     # regress is given how often each row was taken; 0: every row exactly.
     tolerance: float = 0.0
+    # What a Mealy table over words does on a (state, input) its logs never showed: "error"
+    # (raise), "keep" (keep the state, answer None) or a value to answer (keeping the state).
+    unseen: str = "error"
+
+    def __post_init__(self) -> None:
+        if not self.unseen:
+            raise ValueError("unseen must be error, keep or a value to answer")
 
 
 def regress(

@@ -1,0 +1,83 @@
+"""States that answer alike, split only where the data show them lead apart: a Mealy machine of many
+states read from what the network does next.
+
+A network that mimics a system of many states (a protocol over words) answers every input word
+from each hidden state; hidden states that answer every word alike start as one state (the
+one-step probe classes). Two states that answer alike now may still differ later: where one
+state's members are seen, in the data, to go on the same input into different states, it is
+split by where they go (Moore's partition refinement, over the transitions the data show). A
+member the data never show on that input joins the part whose members lie nearest to it in the
+network's hidden space: the network's own geometry says which of the states it is. The split
+repeats until every (state, input) the data show leads to one state.
+
+Clusters of hidden states need every state the data visit to sit apart from the others; a state
+the traces reach a few times sits wherever the network left it. Probing reads it all the same.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from scipy.spatial import cKDTree
+
+from mips.extract.trajectory import Trajectory
+
+
+def refined_labels(
+    traj: Trajectory, classes: np.ndarray, max_rounds: int = 10_000
+) -> np.ndarray | None:
+    """State labels (N, T + 1) that refine ``classes`` (N, T + 1) until every (label, input)
+    seen in ``traj`` leads to one label; None when the labels do not settle within
+    ``max_rounds`` splits."""
+    n, t1, h = traj.hidden.shape
+    flat = traj.hidden.reshape(-1, h)
+    # One node per distinct hidden vector: the network steps a vector the same way each time.
+    _, first, node = np.unique(np.round(flat, 9), axis=0, return_index=True, return_inverse=True)
+    node = node.reshape(n, t1)
+    points = flat[first]
+    block = np.zeros(len(first), dtype=np.int64)
+    block[node.reshape(-1)] = classes.reshape(-1)
+    x_ids = np.unique(traj.x.reshape(-1, traj.x.shape[-1]), axis=0, return_inverse=True)[1]
+    x_ids = x_ids.reshape(n, t1 - 1)
+    real = np.ones((n, t1 - 1), dtype=bool) if traj.valid is None else traj.valid
+    edges = np.unique(
+        np.stack([node[:, :-1][real], x_ids[real], node[:, 1:][real]], axis=1), axis=0
+    )  # (E, 3): node, input, next node; one next node per (node, input)
+    for _ in range(max_rounds):
+        split = _first_conflict(edges, block)
+        if split is None:
+            return block[node]
+        b, a = split
+        block = _split(block, b, a, edges, points)
+    return None
+
+
+def _first_conflict(edges: np.ndarray, block: np.ndarray) -> tuple[int, int] | None:
+    """The first (block, input) whose members are seen going into different blocks, or None."""
+    keys = np.stack([block[edges[:, 0]], edges[:, 1], block[edges[:, 2]]], axis=1)
+    keys = np.unique(keys, axis=0)
+    pair = keys[:, :2]
+    repeated = np.flatnonzero((pair[1:] == pair[:-1]).all(axis=1))
+    if not len(repeated):
+        return None
+    b, a = pair[repeated[0]]
+    return int(b), int(a)
+
+
+def _split(block: np.ndarray, b: int, a: int, edges: np.ndarray, points: np.ndarray) -> np.ndarray:
+    """``block`` with block ``b`` split by where its members go on input ``a``; members not
+    seen on ``a`` join the part of their nearest seen member."""
+    members = np.flatnonzero(block == b)
+    on_a = edges[(edges[:, 1] == a) & (block[edges[:, 0]] == b)]
+    seen, target = on_a[:, 0], block[on_a[:, 2]]
+    parts = np.unique(target, return_inverse=True)[1].reshape(-1)
+    part = np.full(len(block), -1, dtype=np.int64)
+    part[seen] = parts
+    unseen = members[part[members] < 0]
+    if len(unseen):
+        _, nearest = cKDTree(points[seen]).query(points[unseen])
+        part[unseen] = parts[nearest]
+    new = block.copy()
+    # Part 0 keeps the block's number; the others get new ones.
+    moved = members[part[members] > 0]
+    new[moved] = block.max() + part[moved]
+    return new

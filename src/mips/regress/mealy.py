@@ -1,0 +1,82 @@
+"""A finite machine over words as a Mealy table whose states are named by how they are reached.
+
+Codes of words have no order a formula could use (they are places in a sorted vocabulary), so a
+machine whose inputs and outputs are all words is written as its table, without a formula search.
+Each state is named by the shortest input words that reach it from the start (``after_SYN_ACK``),
+the first in the vocabulary's order among equally short ones: a name a reader can replay.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+
+from mips.machine import StateMachine
+from mips.program import Formula, Program, Words, new_name
+
+START = "start"
+
+
+def state_names(machine: StateMachine, words_in: Words) -> dict[tuple[int, ...], str]:
+    """Each state of ``machine`` named by the shortest input words that reach it (breadth first,
+    inputs in code order); states no transition reaches keep their number."""
+    table = machine.table()
+    by_state: dict[tuple[int, ...], list[tuple[tuple[int, ...], tuple[int, ...]]]] = {}
+    for (z, x), (z_next, _) in sorted(table.items()):
+        by_state.setdefault(z, []).append((x, z_next))
+    names = {machine.initial: START}
+    queue = deque([(machine.initial, ())])
+    while queue:
+        z, path = queue.popleft()
+        for x, z_next in by_state.get(z, []):
+            if z_next not in names:
+                step = "+".join(_word(v, w) for v, w in zip(x, words_in, strict=True))
+                names[z_next] = "after_" + "_".join((*path, step))
+                queue.append((z_next, (*path, step)))
+    for z in {z for z, _ in table} | {v[0] for v in table.values()}:
+        names.setdefault(z, f"state_{'_'.join(map(str, z))}")
+    return names
+
+
+def _word(code: int, words: tuple[str, ...] | None) -> str:
+    return str(code) if words is None else words[code]
+
+
+def mealy_program(
+    machine: StateMachine, words_in: Words, words_out: Words, unseen: str = "error"
+) -> Program:
+    """``machine`` as one state variable ``state`` (a code per named state) with its next state
+    and each output looked up by (state, inputs); ``unseen`` says what the program does on a
+    (state, input) the machine never saw (see :class:`~mips.program.Program`)."""
+    names = state_names(machine, words_in)
+    ordered = sorted(names, key=lambda z: (z != machine.initial, len(names[z]), names[z]))
+    code = {z: i for i, z in enumerate(ordered)}
+    d_in, d_out = machine.x.shape[1], machine.y.shape[1]
+    inputs = ("x",) if d_in == 1 else tuple(f"x{i}" for i in range(d_in))
+    outputs = ("y",) if d_out == 1 else tuple(f"y{i}" for i in range(d_out))
+    features = ("state", *inputs)
+    rows = sorted(machine.table().items())
+    keys = [(code[z], *x) for (z, x), _ in rows]
+    update = Formula(
+        new_name("state"),
+        features,
+        table=tuple((k, code[z_next]) for k, (_, (z_next, _)) in zip(keys, rows, strict=True)),
+    )
+    outs = tuple(
+        Formula(
+            name,
+            features,
+            table=tuple((k, y[j]) for k, (_, (_, y)) in zip(keys, rows, strict=True)),
+        )
+        for j, name in enumerate(outputs)
+    )
+    return Program(
+        inputs,
+        ("state",),
+        (0,),
+        (update,),
+        outs,
+        words_in,
+        words_out,
+        state_names=tuple(names[z] for z in ordered),
+        unseen=unseen,
+    )
