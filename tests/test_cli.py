@@ -179,6 +179,19 @@ def test_wrong_program_is_judged_wrong(tmp_path: Path, monkeypatch) -> None:
     assert "JUDGED WRONG" in result.stderr
 
 
+def test_a_word_machine_is_judged_on_its_traces(tmp_path: Path, monkeypatch) -> None:
+    import mips.pipeline
+
+    identity = "def program(seq):\n    return [list(s) for s in seq]\n"
+    monkeypatch.setattr(mips.pipeline, "synthesize", lambda *a, **k: _fake_synthesis(identity))
+    result = invoke("synth", "--task", "P_Ticket_Machine", "--n", 50)
+    assert result.exit_code == 1
+    assert "JUDGED WRONG" in result.stderr and "(state, input) pairs exercised" in result.stderr
+    out = tmp_path / "ticket.jsonl"
+    assert invoke("data", "P_Ticket_Machine", "--n", 20, "--out", out).exit_code == 0
+    assert SequenceData.load(out).x_vocab[0].words[0] == "CANCEL"
+
+
 def test_train_without_exact_network_exits_1(tmp_path: Path, monkeypatch) -> None:
     import mips.network.search as search
 

@@ -90,6 +90,14 @@ def _assemble(
     return SequenceData(arrays[0], arrays[1], lengths, vocabs[0], vocabs[1])
 
 
+def from_rows(
+    seqs: Sequence[tuple[list[list[object]], list[list[object]]]], source: str = "<rows>"
+) -> SequenceData:
+    """Data from per-sequence (input rows, output rows) of cells, ints or words, assembled exactly
+    as the CSV and JSON Lines readers assemble a file's rows; ``source`` names them in errors."""
+    return _assemble(Path(source), seqs)
+
+
 def _cells(data: SequenceData, name: str, i: int) -> list[list[object]]:
     """Sequence i's rows of ``x`` or ``y`` with words in place of codes."""
     a = (data.x if name == "x" else data.y)[i, : data.seq_lengths[i]]

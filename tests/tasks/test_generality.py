@@ -30,7 +30,7 @@ def test_names_are_new_identifiers_and_the_benchmark_stays_the_62():
     benchmark = [t.name for t in all_tasks()]
     assert len(benchmark) == 62 and not set(names) & set(benchmark)
     assert [t.name for t in suite_tasks("benchmark")] == benchmark
-    assert list(SUITES) == ["benchmark", "generality"]
+    assert list(SUITES) == ["benchmark", "generality", "protocols"]
 
 
 def test_the_named_hard_cases_are_in_the_suite():
@@ -128,7 +128,7 @@ def test_report_of_a_generality_run_has_families_and_no_peers(tmp_path):
     md_path, html_path = write_report(tmp_path)
     md = md_path.read_text()
     assert "Judged correct: 2 of 3 tasks" in md
-    assert "Solved by family (generality suite): modular 1/2, regular 1/1" in md
+    assert "Solved by family: modular 1/2, regular 1/1" in md
     assert "Peers: none ran these tasks" in md and "GPT-4 solves" not in md
     rows = [line for line in md.splitlines() if line.startswith("| ") and "G_" in line]
     assert [r.split(" | ")[1] for r in rows] == ["G_Sum_Mod_9", "G_Clock_Mod_3", "G_Tomita_1"]

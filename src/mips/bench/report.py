@@ -3,7 +3,7 @@
 Reads ``<dir>/results.jsonl`` (see :mod:`mips.bench.runner`) and the peers' figures shipped in
 ``peers.json``; writes ``report.md``, ``report.html`` (self-contained: inline CSS, the chart as a
 base64 PNG) and ``solved.png``. With several seeds a task counts as solved if any seed solved it.
-The peers ran only the paper's 62: a run of the generality suite gets "-" in their columns, no peer
+The peers ran only the paper's 62: a run of another suite gets "-" in their columns, no peer
 totals, and the solved count per family instead. Each row names the code (commit) that made its
 seeds' records, and the headline counts the records per code.
 """
@@ -21,7 +21,7 @@ from pathlib import Path
 
 from mips.bench.runner import RESULTS, picture_path, program_path, read_results
 from mips.provenance import recorded_code
-from mips.tasks import get_task, suite_tasks
+from mips.tasks import SUITES, get_task, suite_tasks
 
 __all__ = ["TaskRow", "load_peers", "summarise", "write_report"]
 
@@ -55,13 +55,15 @@ class TaskRow:
 
 
 def summarise(records: list[dict], directory: Path) -> tuple[list[TaskRow], dict]:
-    """Rows in the peers' task order, then the generality suite's (others after, by name), and
-    the totals for the report."""
+    """Rows in the peers' task order, then the other suites' in declaration order (unknown tasks
+    after, by name), and the totals for the report."""
     peers = load_peers()
     by_task: dict[str, dict[int, dict]] = {}
     for record in records:
         by_task.setdefault(record["task"], {}).setdefault(record["seed"], record)  # first wins
-    order = list(peers["tasks"]) + [t.name for t in suite_tasks("generality")]
+    order = list(peers["tasks"]) + [
+        t.name for suite in SUITES if suite != "benchmark" for t in suite_tasks(suite)
+    ]
     names = [t for t in order if t in by_task] + sorted(set(by_task) - set(order))
     rows = []
     for name in names:
@@ -178,8 +180,7 @@ def _headline(t: dict) -> list[str]:
     ]
     if t["families"]:
         lines.append(
-            "Solved by family (generality suite): "
-            + ", ".join(f"{k} {s}/{m}" for k, (s, m) in t["families"].items())
+            "Solved by family: " + ", ".join(f"{k} {s}/{m}" for k, (s, m) in t["families"].items())
         )
     if not t["peer_tasks_here"]:
         lines.append("Peers: none ran these tasks (GPT-4 and the authors' MIPS ran the paper's 62)")

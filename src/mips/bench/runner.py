@@ -59,7 +59,6 @@ def run_job(task_name: str, seed: int, n: int = 4000, out: Path | None = None) -
     Returns one JSON-ready record; writes the program to ``out/programs/<task>__<seed>.py`` when
     ``out`` is given and a program was found.
     """
-    from mips.bench.judge import judge
     from mips.pipeline import SynthConfig, synthesize
     from mips.tasks import get_task
 
@@ -92,7 +91,7 @@ def run_job(task_name: str, seed: int, n: int = 4000, out: Path | None = None) -
             record["program_file"] = program_path(task_name, seed)
         record["judge_seed"] = judge_seed(seed)
         clock = time.perf_counter()
-        judgement = judge(task, synthesis.program, record["judge_seed"])
+        judgement = task.judge(synthesis.program, record["judge_seed"], data)
         seconds["judge"] = round(time.perf_counter() - clock, 3)
         record["correct"] = judgement.correct
         record["judgement"] = judgement.to_dict()

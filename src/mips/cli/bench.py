@@ -24,7 +24,8 @@ from mips.console import (
 
 @app.command()
 def tasks(suite: SuiteOpt = "benchmark") -> None:
-    """List a suite's tasks: name, input range (each input dim), length T, d_in, d_out, family."""
+    """List a suite's tasks: name, input range (each input dim), length T, d_in, d_out, family
+    (for word machines: states, input and output words, trace lengths, family)."""
     from mips.tasks import suite_tasks
 
     try:
@@ -32,11 +33,12 @@ def tasks(suite: SuiteOpt = "benchmark") -> None:
     except ValueError as e:
         fail(str(e))
     table = Table(title=f"{suite.capitalize()} tasks")
-    for column in ("name", "input range", "T", "d_in", "d_out", "family"):
+    columns = list(dict.fromkeys(c for t in everything for c in t.listing()))
+    for column in ("name", *columns):
         table.add_column(column, justify="left" if column == "name" else "right", no_wrap=True)
     for t in everything:
-        row = (t.name, f"{t.low}..{t.high}", t.length, t.d_in, t.d_out, t.family or "-")
-        table.add_row(*map(str, row))
+        listing = t.listing()
+        table.add_row(t.name, *(listing.get(c, "-") for c in columns))
     stdout.print(table)
     say(f"{len(everything)} tasks")
 
@@ -97,7 +99,7 @@ def bench(
     ] = False,
 ) -> None:
     """Run the benchmark: synthesize a program per task and seed from data, then judge it."""
-    from mips.tasks import suite_task_names
+    from mips.tasks import suite_n, suite_task_names
 
     try:
         names = suite_task_names(suite, tasks)
@@ -128,6 +130,7 @@ def bench(
                 address,
                 timeout,
                 progress,
+                n=suite_n(suite),
                 resume_any=resume_any,
             )
         except ValueError as e:  # a results file that does not fit this run

@@ -16,7 +16,7 @@ from mips.console import (
 from mips.data import DataError, SequenceData
 
 if TYPE_CHECKING:
-    from mips.tasks import Task
+    from mips.tasks import SuiteTask
 
 
 app = typer.Typer(
@@ -88,7 +88,7 @@ def _version(value: bool) -> None:
         raise typer.Exit()
 
 
-def known_task(name: str) -> Task:
+def known_task(name: str) -> SuiteTask:
     """The benchmark task ``name``, or one error line naming the known ones."""
     from mips.tasks import get_task
 
@@ -100,7 +100,7 @@ def known_task(name: str) -> Task:
 
 def input_data(
     data: Path | None, task: str | None, n: int, seed: int
-) -> tuple[SequenceData, Task | None]:
+) -> tuple[SequenceData, SuiteTask | None]:
     """The sequences to learn from: a data file, or ``n`` fresh ones from a benchmark task."""
     if (data is None) == (task is None):
         fail("give exactly one of --data FILE or --task NAME")
@@ -130,6 +130,7 @@ SuiteOpt = Annotated[
     str,
     typer.Option(
         "--suite",
-        help="Task suite: benchmark (the paper's 62) or generality (our own, outside the 62).",
+        help="Task suite: benchmark (the paper's 62), generality (our own, outside the 62) or "
+        "protocols (Mealy machines over words, trained on 3,000 traces).",
     ),
 ]

@@ -1,8 +1,11 @@
 """The benchmark's task registry: declared sequence tasks with numpy reference functions, in suites.
 
 Benchmark-only: the synthesizer never imports this package (see DESIGN.md, "the one rule").
-Two suites (:data:`SUITES`): the paper's 62 tasks in :mod:`mips.tasks.definitions` and our own
-generality suite in :mod:`mips.tasks.generality`; this module holds the machinery.
+Three suites (:data:`SUITES`): the paper's 62 tasks in :mod:`mips.tasks.definitions`, our own
+generality suite in :mod:`mips.tasks.generality`, and the protocols suite of Mealy machines over
+words in :mod:`mips.tasks.protocols`; this module holds the machinery. A suite's tasks may be of
+any type that answers :class:`SuiteTask` (generate data, judge a program), so the runner treats
+integer tasks and word machines alike.
 """
 
 from __future__ import annotations
@@ -12,12 +15,67 @@ import functools
 import importlib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Protocol
 
 import numpy as np
 
 from mips.data import SequenceData
 
-__all__ = ["SUITES", "Task", "all_tasks", "get_task", "suite_task_names", "suite_tasks"]
+if TYPE_CHECKING:
+    from mips.bench.judge import Judgement
+
+__all__ = [
+    "DEFAULT_N",
+    "SUITES",
+    "Program",
+    "SuiteTask",
+    "Task",
+    "Verdict",
+    "all_tasks",
+    "get_task",
+    "suite_n",
+    "suite_task_names",
+    "suite_tasks",
+]
+
+# An emitted program: a list of steps, each a list of d_in values, to a list of steps of d_out.
+Program = Callable[[list[list[Any]]], list[list[Any]]]
+# Training sequences per (task, seed) job, unless the suite's module declares N_TRAIN.
+DEFAULT_N = 4000
+
+
+class Verdict(Protocol):
+    """What a judge returns: the verdict, one line saying it, and a JSON-ready record."""
+
+    @property
+    def correct(self) -> bool: ...
+
+    def summary(self) -> str: ...
+
+    def to_dict(self) -> dict: ...
+
+
+class SuiteTask(Protocol):
+    """What the runner and the command line ask of a suite's task, whatever its type."""
+
+    @property
+    def name(self) -> str: ...
+
+    @property
+    def family(self) -> str | None: ...
+
+    @property
+    def summary(self) -> str: ...
+
+    @property
+    def doc(self) -> str: ...
+
+    def listing(self) -> dict[str, str]: ...
+
+    def generate(self, n: int, seed: int, length: int | None = None) -> SequenceData: ...
+
+    def judge(self, program: Program, seed: int, train: SequenceData) -> Verdict: ...
+
 
 # A rule gets int64 inputs, (N, T) when d_in == 1 else (N, T, d_in), and returns integer outputs,
 # (N, T) when d_out == 1 else (N, T, d_out). Squeezing the singleton dimension keeps rules short.
@@ -108,6 +166,23 @@ class Task:
         y = np.asarray(self.rule(x[:, :, 0] if self.d_in == 1 else x), dtype=np.int64)
         return y.reshape(x.shape[0], x.shape[1], self.d_out)
 
+    def listing(self) -> dict[str, str]:
+        """The columns ``mips tasks`` shows for this task."""
+        return {
+            "input range": f"{self.low}..{self.high}",
+            "T": str(self.length),
+            "d_in": str(self.d_in),
+            "d_out": str(self.d_out),
+            "family": self.family or "-",
+        }
+
+    def judge(self, program: Program, seed: int, train: SequenceData | None = None) -> Judgement:
+        """Judge ``program`` against the reference (see :func:`mips.bench.judge.judge`); the
+        training data do not matter: every input sequence is fair game."""
+        from mips.bench.judge import judge
+
+        return judge(self, program, seed)
+
     def generate(self, n: int, seed: int, length: int | None = None) -> SequenceData:
         """``n`` sequences from the task's input distribution, deterministic for ``seed``."""
         length = self.length if length is None else length
@@ -125,16 +200,26 @@ class Task:
 SUITES: dict[str, str] = {
     "benchmark": "mips.tasks.definitions",
     "generality": "mips.tasks.generality",
+    "protocols": "mips.tasks.protocols",
 }
 
 
-@functools.cache
-def _suite(name: str) -> dict[str, Task]:
+def _module(name: str) -> Any:
     # Imported on first use so that `import mips.tasks` does no work and the declaring modules
     # can import Task from here without a cycle.
     if name not in SUITES:
         raise ValueError(f"unknown suite {name!r}; the suites are {', '.join(SUITES)}")
-    declared = importlib.import_module(SUITES[name]).TASKS
+    return importlib.import_module(SUITES[name])
+
+
+def suite_n(suite: str) -> int:
+    """Training sequences per job for ``suite``: its module's N_TRAIN, else DEFAULT_N."""
+    return int(getattr(_module(suite), "N_TRAIN", DEFAULT_N))
+
+
+@functools.cache
+def _suite(name: str) -> dict[str, SuiteTask]:
+    declared = _module(name).TASKS
     suite = {t.name: t for t in declared}
     if len(suite) != len(declared):
         raise ValueError(f"duplicate task names in {SUITES[name]}")
@@ -142,9 +227,9 @@ def _suite(name: str) -> dict[str, Task]:
 
 
 @functools.cache
-def _registry() -> dict[str, Task]:
+def _registry() -> dict[str, SuiteTask]:
     """Every task of every suite by name; a name may belong to one suite only."""
-    registry: dict[str, Task] = {}
+    registry: dict[str, SuiteTask] = {}
     for name in SUITES:
         suite = _suite(name)
         if clash := set(suite) & set(registry):
@@ -153,7 +238,7 @@ def _registry() -> dict[str, Task]:
     return registry
 
 
-def suite_tasks(suite: str = "benchmark") -> list[Task]:
+def suite_tasks(suite: str = "benchmark") -> list[SuiteTask]:
     """The tasks of ``suite`` in declaration order; unknown suites raise ValueError."""
     return list(_suite(suite).values())
 
@@ -163,15 +248,15 @@ def all_tasks() -> list[Task]:
     return suite_tasks("benchmark")
 
 
-def get_task(name: str) -> Task:
+def get_task(name: str) -> SuiteTask:
     """The task called ``name``, in any suite; unknown names raise KeyError suggesting close names."""
     registry = _registry()
     if name in registry:
         return registry[name]
     raise KeyError(
         f"unknown task {name!r}{_close(name, registry)} (all_tasks() lists the "
-        f"{len(_suite('benchmark'))} benchmark tasks; the generality suite has "
-        f"{len(_suite('generality'))} more)"
+        f"{len(_suite('benchmark'))} benchmark tasks; the other suites have "
+        f"{sum(len(_suite(s)) for s in SUITES if s != 'benchmark')} more)"
     )
 
 
@@ -195,7 +280,7 @@ def suite_task_names(suite: str, spec: str | None = None) -> list[str]:
     return names
 
 
-def _close(name: str, tasks: dict[str, Task]) -> str:
+def _close(name: str, tasks: dict[str, SuiteTask]) -> str:
     """'; did you mean A, B?' for names close to ``name``, or ''."""
     by_lower = {n.lower(): n for n in tasks}
     close = difflib.get_close_matches(name.lower(), by_lower, n=5, cutoff=0.6)
