@@ -249,10 +249,13 @@ def test_ray_backend_gives_the_local_backend_records(tmp_path):
     assert (tmp_path / "ray" / "programs" / "Prev2__0.py").read_text() == "# Prev2 0\n"
 
 
-def test_records_name_the_code_that_made_them(tmp_path):
+def test_records_name_the_code_and_the_config_that_made_them(tmp_path):
+    from mips.synthesis import SynthConfig
+
     records = run_bench(["Prev1", "Prev2"], 1, "local", 1, tmp_path, job=misbehaving_job)
     assert [r["code"] for r in records] == [code_identity().to_dict()] * 2  # a failure too
     assert records[1]["failed_stage"] == "job"
+    assert records[1]["config_digest"] == SynthConfig(seed=0).digest()
 
 
 def test_a_results_file_made_by_other_code_is_refused_unless_told(tmp_path):
@@ -306,3 +309,10 @@ def test_report_shows_the_code_of_each_row_and_counts_records_per_code(tmp_path)
     assert rows["Binary_Addition"].endswith("| aaaaaaaaaaaa, bbbbbbbbbbbb+dirty.0badf00d |")
     assert rows["Sum_All"].endswith("| aaaaaaaaaaaa |")
     assert rows["Prev1"].endswith("| not recorded |")
+
+
+def test_a_real_job_names_the_same_code_and_config_in_its_record_and_program(tmp_path):
+    record = runner.run_job("Bitwise_Not", 0, n=200, out=tmp_path)
+    assert record["correct"] and record["code"] == code_identity().to_dict()
+    header = (tmp_path / record["program_file"]).read_text().splitlines()[3]
+    assert header == f"{code_identity().describe()}; seed 0, config {record['config_digest']}."

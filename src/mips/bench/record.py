@@ -8,8 +8,9 @@ from typing import Any
 
 @dataclass(frozen=True)
 class BenchRecord:
-    """What one (task, seed) job produced, with the config and the code that made it (``code``:
-    version, commit, dirty; see :mod:`mips.provenance`).
+    """What one (task, seed) job produced, with the config (and its digest, as in the program's
+    header) and the code that made it (``code``: version, commit, dirty; see
+    :mod:`mips.provenance`).
 
     ``failed_stage`` is None only for a program judged correct; otherwise it names the stage
     (network, extract, verify, judge, job, timeout) and ``reason`` says why.
@@ -37,6 +38,7 @@ class BenchRecord:
     judge_seed: int | None = None
     judgement: dict[str, Any] | None = None
     config: dict[str, Any] | None = None
+    config_digest: str | None = None
     version: str | None = None
     code: dict[str, Any] | None = None
     traceback: str | None = None

@@ -76,6 +76,7 @@ def run_job(task_name: str, seed: int, n: int = 4000, out: Path | None = None) -
         "n": n,
         **summary,
         "config": config.to_dict(),
+        "config_digest": config.digest(),
         "version": __version__,
         "code": code_identity().to_dict(),
     }
@@ -102,11 +103,13 @@ def run_job(task_name: str, seed: int, n: int = 4000, out: Path | None = None) -
     return BenchRecord.from_dict(record).to_dict()
 
 
-def _default_config(seed: int) -> dict:
-    """The config a job of ``seed`` runs with, for records of jobs that died before saying."""
+def _default_config(seed: int) -> tuple[dict, str]:
+    """The config a job of ``seed`` runs with and its digest, for records of jobs that died
+    before saying."""
     from mips.synthesis import SynthConfig
 
-    return SynthConfig(seed=seed).to_dict()
+    config = SynthConfig(seed=seed)
+    return config.to_dict(), config.digest()
 
 
 def read_results(path: Path) -> list[dict]:
@@ -187,7 +190,8 @@ def run_bench(
         record = {"task": task, "seed": seed, "n": n, **record}
         record.update(task=task, seed=seed)
         if record.get("config") is None:
-            record["config"], record["version"] = _default_config(seed), __version__
+            record["config"], record["config_digest"] = _default_config(seed)
+            record["version"] = __version__
         if record.get("code") is None:
             record["code"] = code_identity().to_dict()
         # As it will read back from the file: one schema, JSON types (lists, not tuples).
