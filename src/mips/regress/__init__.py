@@ -25,7 +25,7 @@ class RegressConfig:
     """Search budget of the integer regressor, per formula, and the share of steps it may miss.
 
     ``work_budget`` is counted in cells of the enumeration (one candidate expression evaluated
-    on one search row; see ``IntegerRegressor``), about 4 seconds of one core by default. It is
+    on one search row; see ``IntegerRegressor``), 2 to 4 seconds of one core by default. It is
     work, not time, so that data, seed, config and code fix the program on any machine.
     """
 

@@ -34,7 +34,7 @@ class IntegerRegressor:
         max_size: the most nodes an enumerated expression may have; affine parts found by
             solving (``+ 2*x3 - 1``) and threshold constants come on top.
         work_budget: cells the enumeration may evaluate in a whole fit, one cell being one
-            candidate expression on one search row (about 30 million a second on one core);
+            candidate expression on one search row (30 to 60 million a second on one core);
             when they run out, the best formula found so far is kept. Work, not seconds, so
             that a fit gives the same formula on any machine and at any load.
         max_rows: the enumeration works on at most this many distinct rows (extremes plus a
