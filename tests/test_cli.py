@@ -1,5 +1,6 @@
 """The command line: help for all, tasks and data commands, one clean error line per bad input."""
 
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -355,3 +356,42 @@ def test_explain_bad_inputs_are_one_error_line(tmp_path: Path) -> None:
         result = invoke("explain", "--network", network, "--data", fed, "--out", out)
         assert_one_error_line(result, fragment)
     assert out.read_text() == KEEP
+
+
+def _door_logs(path: Path, n: int = 400) -> Path:
+    """JSON Lines logs of a door: OPEN/OK opens it, SEND/OK while open, CLOSE/OK shuts it;
+    anything else is answered ERR and changes nothing."""
+    import json
+
+    rng = np.random.default_rng(0)
+    lines = []
+    for _ in range(n):
+        is_open, xs, ys = False, [], []
+        for word in rng.choice(["OPEN", "SEND", "CLOSE"], rng.integers(1, 11)):
+            ok = (word == "OPEN") != is_open if word != "SEND" else is_open
+            is_open = is_open if not ok else word != "CLOSE" and (word == "OPEN" or is_open)
+            xs.append(str(word))
+            ys.append("OK" if ok else "ERR")
+        lines.append(json.dumps({"x": xs, "y": ys}))
+    path.write_text("\n".join(lines) + "\n")
+    return path
+
+
+def test_synth_reads_word_logs_as_a_named_mealy_table_and_logs_its_stages(tmp_path: Path) -> None:
+    logs = _door_logs(tmp_path / "door.jsonl")
+    out = tmp_path / "door.py"
+    result = invoke("synth", "--data", logs, "--out", out, "--unseen", "NIL")
+    assert result.exit_code == 0, result.output
+    source = out.read_text()
+    assert "('after_OPEN', 'CLOSE'): ('start', 'OK')," in source
+    assert "'NIL'" in source
+    # Not a terminal: each stage event is one plain line with its time.
+    assert re.search(r"^\[ *\d+\.\d s\] network: .* fits|exact", result.stderr, re.M)
+    assert re.search(r"^\[ *\d+\.\d s\] program: finite/.*verified", result.stderr, re.M)
+    dot = out.with_suffix(".dot").read_text()
+    assert 's0 [label="start"];' in dot and 'label="OPEN/OK"' in dot
+
+
+def test_synth_refuses_an_empty_unseen_value(tmp_path: Path) -> None:
+    logs = _door_logs(tmp_path / "door.jsonl", 20)
+    assert_one_error_line(invoke("synth", "--data", logs, "--unseen", " "), "--unseen")

@@ -59,13 +59,16 @@ def progress_bars(activity: str | None = None) -> Iterator[Progress]:
 
     bars: dict[str, int] = {}
     events = nullcontext() if stderr.is_terminal else stage_events()
-    with events, Bars(
-        TextColumn("{task.description}"),
-        BarColumn(),
-        Count(),
-        TimeElapsedColumn(),
-        console=stderr,
-    ) as display:
+    with (
+        events,
+        Bars(
+            TextColumn("{task.description}"),
+            BarColumn(),
+            Count(),
+            TimeElapsedColumn(),
+            console=stderr,
+        ) as display,
+    ):
         pulse = None if activity is None else display.add_task(activity, total=None)
 
         def update(description: str, advance: int, total: int) -> None:

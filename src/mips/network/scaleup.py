@@ -55,6 +55,9 @@ class ScaleUpConfig:
     # Columns with at most this many symbols are one-hot (inputs) or classified (outputs); a
     # column of more values is fed or regressed as an integer.
     max_symbols: int = 32
+    # Torch threads: networks this small gain little from a second thread, and on cores that
+    # other work shares, threads that wait for each other spin (ten times slower, measured).
+    threads: int = 1
 
     def __post_init__(self) -> None:
         if not self.sizes or min(self.sizes) < 1 or self.seeds < 1 or self.steps < 1:
@@ -160,6 +163,7 @@ def _training(
     """One GRU trained until exact on both splits, or given up; last, it at its best
     evaluation by share of held-out sequences right, and before, where it first reaches
     ``near_exact`` of them, it as it was then."""
+    torch.set_num_threads(config.threads)
     torch.manual_seed(seed)
     started = time.perf_counter()
     name = f"scale-up {spec.cell} h={spec.hidden}"
