@@ -187,12 +187,15 @@ def _on_all_traces(
     the held-out ones) read again from that network trained on from there on every trace, so
     that the table holds the (state, input) pairs only held-out traces show; ``chosen`` when the
     network does not become exact on them all or the reading does not replay them all."""
+    from mips.network import automaton, scaleup
     from mips.network.foreign import ForeignNetwork
-    from mips.network.scaleup import refit
 
-    if not isinstance(chosen.network, ForeignNetwork):
+    if isinstance(chosen.network, automaton.AutomatonNetwork):
+        net = automaton.refit(chosen.network, data, stage.search.automaton, stage.search.seed)
+    elif isinstance(chosen.network, ForeignNetwork):
+        net = scaleup.refit(chosen.network, data, stage.search.scale_up, stage.search.seed)
+    else:
         return chosen
-    net = refit(chosen.network, data, stage.search.scale_up, stage.search.seed)
     if not net.metrics["exact"]:
         log.info("refit: the network did not become exact on every trace; keeping its reading")
         return chosen

@@ -20,12 +20,14 @@ from dataclasses import asdict, dataclass, field, replace
 
 from mips.data import SequenceData
 from mips.network.artifact import Architecture, Recurrent, TrainedNetwork
+from mips.network.automaton import AutomatonConfig, automaton_candidates
 from mips.network.foreign import ForeignNetwork
 from mips.network.realize import realize
 from mips.network.scaleup import ScaleUpConfig, scaled_candidates
 from mips.network.train import CandidateResult, TrainConfig, pack_rounds
 
 SCALE_UP = "scale-up"
+AUTOMATON = "automaton"
 log = logging.getLogger(__name__)
 
 
@@ -41,7 +43,15 @@ class SearchConfig:
     # SCALE_UP runs only when no family before it found an exact network, and ends the search
     # when it finds one: it is exact within seconds where a failing small family takes a minute,
     # and the wide family, slower by minutes, is the last resort.
-    families: tuple[str, ...] = ("linear", "relu", SCALE_UP, "relu-readout", "relu-wide")
+    # AUTOMATON trains only on data that are all words (logs of a system), and first there.
+    families: tuple[str, ...] = (
+        "linear",
+        "relu",
+        AUTOMATON,
+        SCALE_UP,
+        "relu-readout",
+        "relu-wide",
+    )
     test_fraction: float = 0.2
     seed: int = 0
     # When no network is exact: read the inexact ones right on at least this share of held-out
@@ -50,11 +60,12 @@ class SearchConfig:
     near_exact: float = 0.98
     train: TrainConfig = field(default_factory=TrainConfig)
     scale_up: ScaleUpConfig = field(default_factory=ScaleUpConfig)
+    automaton: AutomatonConfig = field(default_factory=AutomatonConfig)
 
     def __post_init__(self) -> None:
-        unknown = set(self.families) - {"linear", SCALE_UP, *FAMILIES}
+        unknown = set(self.families) - {"linear", SCALE_UP, AUTOMATON, *FAMILIES}
         if unknown:
-            known = sorted({"linear", SCALE_UP, *FAMILIES})
+            known = sorted({"linear", SCALE_UP, AUTOMATON, *FAMILIES})
             raise ValueError(f"unknown families {sorted(unknown)}; known: {known}")
         if self.max_hidden < 1 or self.seeds_per_size < 1:
             raise ValueError("max_hidden and seeds_per_size must be positive")
@@ -178,6 +189,20 @@ def search_rounds(
     given: list[Recurrent] = []
     trained = total_steps = 0
     for fam_index, family in _order(config.families, train):
+        if family == AUTOMATON:
+            if best is None and train.all_words and not config.train.max_label_errors:
+                for net in automaton_candidates(
+                    train, test, config.automaton, config.seed, progress
+                ):
+                    if net.metrics["exact"]:
+                        scaled = [net]
+                        break
+                    if net.metrics["fits_training"] and not any(_same(net, g) for g in given):
+                        given.append(net)
+                        yield [net]
+                if scaled:
+                    break
+            continue
         if family == SCALE_UP:
             if best is None:
                 args = (config.scale_up, config.seed, config.train.max_label_errors, progress)
@@ -270,7 +295,9 @@ def _order(families: tuple[str, ...], data: SequenceData) -> list[tuple[int, str
     form."""
     order = list(enumerate(families))
     if SCALE_UP in families and any(v is not None for v in data.y_vocab or ()):
-        order.sort(key=lambda p: p[1] not in ("linear", SCALE_UP))
+        order.sort(key=lambda p: p[1] not in ("linear", AUTOMATON, SCALE_UP))
+    if data.all_words:  # a machine over words: its own shape first
+        order.sort(key=lambda p: p[1] != AUTOMATON)
     return order
 
 
