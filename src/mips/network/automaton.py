@@ -16,15 +16,18 @@ like any other network's (probe classes, clusters); torch is used only to train 
 
 from __future__ import annotations
 
+import json
 import logging
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from mips.data import SequenceData
+from mips.io import write_atomic
 
 log = logging.getLogger(__name__)
 
@@ -122,6 +125,29 @@ class AutomatonNetwork:
 
     def predict(self, x: np.ndarray) -> np.ndarray:
         return np.rint(self.run(x)[0]).astype(np.int64)
+
+    def save(self, path: str | Path) -> Path:
+        """The two tensors as safetensors, the symbols as its metadata (never a pickle)."""
+        from safetensors.numpy import save_file
+
+        meta = {
+            "symbols_in": json.dumps(self.symbols_in),
+            "symbols_out": json.dumps(self.symbols_out),
+        }
+        tensors = {"transition": self.transition, "emission": self.emission}
+        write_atomic(Path(path), lambda p: save_file(tensors, str(p), metadata=meta))
+        return Path(path)
+
+    @classmethod
+    def load(cls, path: str | Path) -> AutomatonNetwork:
+        """Inverse of :meth:`save`."""
+        from safetensors import safe_open
+
+        with safe_open(str(path), "numpy") as f:
+            meta = f.metadata()
+            tensors = {k: f.get_tensor(k) for k in ("transition", "emission")}
+        symbols = {k: tuple(map(tuple, json.loads(meta[k]))) for k in ("symbols_in", "symbols_out")}
+        return cls(tensors["transition"], tensors["emission"], **symbols)
 
 
 def _rows(a: np.ndarray) -> tuple[tuple[int, ...], ...]:
