@@ -13,17 +13,17 @@ the regression stage, most plausible first:
 - **lattice**: hidden states as integer points of a lattice (LLL), then cluster centres as one
   (counters that look finite only because training sequences are short);
 - an **incomplete** finite machine;
-- **refined** probe classes (:mod:`~mips.extract.refine`): states that answer every input
-  alike, split where the data show them lead apart;
 - last, when nothing above reads the states, the **majority** reading of near-exact networks
   (:mod:`~mips.extract.majority`). A network exact on the data can still answer a symbol the data
   never gave from a few of its states (drifted ones, or the last ones, past the trained length)
   otherwise than the states it behaves like elsewhere: each such state splits off a one-step
   probe class of its own, and no exact reading of the classes is complete.
 
-Data whose every column is words are read by :data:`WORD_READERS` instead: a machine over words
-is a table by nature, and the readers of integer state (counts, lattices, states named by
-input or output codes) would read arbitrary word codes as numbers.
+Data whose every column is words are read by :data:`WORD_READERS` instead: **refined** probe
+classes (:mod:`~mips.extract.refine`: states that answer every input alike, split where the data
+show them lead apart), else the clustered finite machine. A machine over words is a table by
+nature, and the readers of integer state (counts, lattices, states named by input or output
+codes) would read arbitrary word codes as numbers.
 
 Readers share a :class:`Context`, which computes each reading (the clustering, the probe classes,
 the lattice) once, when the first reader asks for it.
@@ -244,7 +244,6 @@ READERS: tuple[Reader, ...] = (
     Reader("lattice", _lattice),
     Reader("lattice of cluster centres", _centres),
     Reader("incomplete finite", _incomplete_finite),
-    Reader("refined probe classes", _refined),
     Reader("majority of probe classes", _last_majority),
 )
 
