@@ -30,8 +30,12 @@ def refined_labels(
     ``max_rounds`` splits."""
     n, t1, h = traj.hidden.shape
     flat = traj.hidden.reshape(-1, h)
-    # One node per distinct hidden vector: the network steps a vector the same way each time.
-    _, first, node = np.unique(np.round(flat, 9), axis=0, return_index=True, return_inverse=True)
+    # One node per distinct hidden vector (to the probes' precision): the network steps a
+    # vector the same way each time.
+    scale = max(float(np.abs(flat).max()), 1.0)
+    _, first, node = np.unique(
+        np.round(flat / scale, 6), axis=0, return_index=True, return_inverse=True
+    )
     node = node.reshape(n, t1)
     points = flat[first]
     block = np.zeros(len(first), dtype=np.int64)
@@ -41,7 +45,9 @@ def refined_labels(
     real = np.ones((n, t1 - 1), dtype=bool) if traj.valid is None else traj.valid
     edges = np.unique(
         np.stack([node[:, :-1][real], x_ids[real], node[:, 1:][real]], axis=1), axis=0
-    )  # (E, 3): node, input, next node; one next node per (node, input)
+    )  # (E, 3): node, input, next node
+    # Vectors within the rounding of each other may step to two nodes: keep one (the first).
+    edges = edges[np.unique(edges[:, :2], axis=0, return_index=True)[1]]
     for _ in range(max_rounds):
         split = _first_conflict(edges, block)
         if split is None:
