@@ -29,9 +29,9 @@ class SynthConfig:
     """Every stage's own config, and the one ``seed`` each stage's seed is derived from.
 
     The root seed itself seeds the train/held-out split and the network search (whose packs
-    derive their own seeds from it), so a seed gives the same networks it always gave; the
-    stages that used to be seeded with a constant (simplify's retraining, extract's sampling,
-    regress's row sample and hashes) get seeds spawned from it by ``numpy.random.SeedSequence``.
+    derive their own seeds from it); the other stages (simplify's retraining, extract's
+    sampling, regress's row sample and hashes) get seeds spawned from it by
+    ``numpy.random.SeedSequence``, so that one seed fixes every random choice.
     The stage configs' own ``seed`` fields are overwritten by :meth:`seeded`.
 
     ``max_label_errors``: the fraction of labelled steps that may be wrong (0: the data are
