@@ -51,10 +51,98 @@ def refined_labels(
     for _ in range(max_rounds):
         split = _first_conflict(edges, block)
         if split is None:
-            return block[node]
+            return _merged(block[node], classes, traj, x_ids)
         b, a = split
         block = _split(block, b, a, edges, points)
     return None
+
+
+def _merged(
+    labels: np.ndarray, classes: np.ndarray, traj: Trajectory, x_ids: np.ndarray
+) -> np.ndarray:
+    """``labels`` (N, T + 1) with states merged wherever the data allow it: on every input both
+    are seen on, the same output, and next states that merge too.
+
+    A split follows the members the data show on one input; a member of a state the traces
+    reach rarely can land on the wrong side, and its state then has two copies, each knowing
+    only the inputs its own members were seen on. The copies answer alike (one probe class)
+    and nothing the data show tells them apart, so they are one state."""
+    n, t1 = labels.shape
+    real = np.ones((n, t1 - 1), dtype=bool) if traj.valid is None else traj.valid
+    y_ids = np.unique(traj.y.reshape(-1, traj.y.shape[-1]), axis=0, return_inverse=True)[1]
+    rows = np.stack(
+        [
+            labels[:, :-1][real],
+            x_ids[real],
+            labels[:, 1:][real],
+            y_ids.reshape(n, t1 - 1)[real],
+        ],
+        axis=1,
+    )
+    table: dict[int, dict[int, tuple[int, int]]] = {}
+    for b, a, nxt, y in np.unique(rows, axis=0).tolist():
+        table.setdefault(b, {})[a] = (nxt, y)
+    class_of = dict(zip(labels.reshape(-1).tolist(), classes.reshape(-1).tolist(), strict=True))
+    # The most visited states first: each later one is tried against those kept before it.
+    ids, counts = np.unique(labels[:, :-1][real], return_counts=True)
+    order = [int(b) for b in ids[np.argsort(-counts, kind="stable")]]
+    order += sorted(set(class_of) - set(order))
+    parent = {b: b for b in class_of}
+    kept: list[int] = []
+    for b in order:
+        # Its own probe class first; then any state that shares two inputs with it in the data
+        # (the network's answer on an input the data never showed from a state is a guess).
+        if _root(parent, b) != b:  # merged by an earlier fold
+            continue
+        roots = list(dict.fromkeys(_root(parent, r) for r in kept))
+        shown = set(table.get(b, {}))
+        same = [r for r in roots if class_of[r] == class_of[b]]
+        other = [
+            r
+            for r in roots
+            if class_of[r] != class_of[b] and len(shown & set(table.get(r, {}))) >= 2
+        ]
+        for r in same + other:
+            trial = _fold(parent, table, r, b)
+            if trial is not None:
+                parent, table = trial
+                break
+        else:
+            kept.append(b)
+    return np.vectorize(lambda b: _root(parent, b))(labels)
+
+
+def _root(parent: dict[int, int], b: int) -> int:
+    while parent[b] != b:
+        b = parent[b]
+    return b
+
+
+def _fold(
+    parent: dict[int, int],
+    table: dict[int, dict[int, tuple[int, int]]],
+    r: int,
+    b: int,
+) -> tuple[dict[int, int], dict[int, dict[int, tuple[int, int]]]] | None:
+    """The union-find and tables with ``b`` merged into ``r`` and every pair of next states
+    that merge forces merged too; None when two merged states answer an input differently."""
+    parent = dict(parent)
+    table = {k: dict(v) for k, v in table.items()}
+    pending = [(r, b)]
+    while pending:
+        u, v = (_root(parent, s) for s in pending.pop())
+        if u == v:
+            continue
+        parent[v] = u
+        into, other = table.setdefault(u, {}), table.pop(v, {})
+        for a, (nxt, y) in other.items():
+            if a not in into:
+                into[a] = (nxt, y)
+            elif into[a][1] != y:
+                return None
+            else:
+                pending.append((into[a][0], nxt))
+    return parent, table
 
 
 def _first_conflict(edges: np.ndarray, block: np.ndarray) -> tuple[int, int] | None:
