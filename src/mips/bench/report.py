@@ -143,6 +143,15 @@ def write_report(directory: Path) -> tuple[Path, Path]:
     return md, page
 
 
+def results_markdown(path: Path) -> str:
+    """The markdown report of a results file (a run's ``results.jsonl``, or one committed under
+    ``results/<suite>/``), for a page of figures."""
+    records = read_results(Path(path))
+    if not records:
+        raise ValueError(f"{path}: no results to report")
+    return _markdown(*summarise(records, Path(path).parent))
+
+
 def _family(task: str) -> str | None:
     try:
         return get_task(task).family

@@ -142,13 +142,25 @@ def bench(
 @app.command()
 def report(
     directory: Annotated[
-        Path, typer.Argument(help="Results directory written by mips bench (e.g. bench_out).")
+        Path,
+        typer.Argument(
+            help="Results directory written by mips bench (e.g. bench_out), or a results file "
+            "(.jsonl, e.g. one committed under results/<suite>/), whose report is printed."
+        ),
     ],
 ) -> None:
-    """Summarise a benchmark run as report.md and report.html inside its directory."""
+    """Summarise a benchmark run as report.md and report.html inside its directory, or print
+    the markdown report of one results file."""
+    from mips.bench.report import results_markdown, write_report
+
+    if directory.is_file():
+        try:
+            typer.echo(results_markdown(directory))
+        except ValueError as e:
+            fail(str(e))
+        return
     if not directory.is_dir():
-        fail(f"{directory}: no such directory")
-    from mips.bench.report import write_report
+        fail(f"{directory}: no such directory or results file")
 
     try:
         md, html = write_report(directory)
