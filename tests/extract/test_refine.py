@@ -128,3 +128,38 @@ def test_word_data_get_the_word_readers_only(session):
     assert [m.reading.source for m in read] == [
         m.reading.source for m in extract(net, data, readers=WORD_READERS)
     ]
+
+
+def _door(n: int = 60) -> tuple[Trajectory, np.ndarray, np.ndarray]:
+    """A door (0 shut, 1 open; OPEN=1 opens, CLOSE=0 shuts, SEND=2 answers OK=1 while open):
+    its trajectory and true state labels (N, T + 1), with input ids (N, T)."""
+    rng = np.random.default_rng(3)
+    x = rng.integers(0, 3, (n, 8, 1))
+    state = np.zeros((n, 9), dtype=np.int64)
+    y = np.zeros((n, 8, 1), dtype=np.int64)
+    for i in range(n):
+        for t in range(8):
+            a, s = x[i, t, 0], state[i, t]
+            y[i, t, 0] = int((a == 1) != s) if a != 2 else s
+            state[i, t + 1] = {0: 0, 1: 1, 2: s}[int(a)]
+    return Trajectory(x, y, np.zeros((n, 9, 1))), state, x[..., 0]
+
+
+def test_two_copies_of_a_state_that_nothing_tells_apart_are_merged():
+    from mips.extract.refine import _merged
+
+    traj, state, x_ids = _door()
+    labels = state.copy()
+    labels[: len(labels) // 2][labels[: len(labels) // 2] == 1] = 2  # open, in two copies
+    merged = _merged(labels, np.minimum(labels, 1), traj, x_ids)
+    assert len(np.unique(merged)) == 2
+    assert np.array_equal(merged == merged[0, 0], state == 0)
+
+
+def test_states_that_answer_a_shared_input_differently_are_not_merged():
+    from mips.extract.refine import _merged
+
+    traj, state, x_ids = _door()
+    # One probe class for both: only the data's outputs (SEND answered ERR or OK) part them.
+    merged = _merged(state, np.zeros_like(state), traj, x_ids)
+    assert len(np.unique(merged)) == 2
