@@ -17,12 +17,12 @@ from rich.text import Text
 
 from mips.data import DataError, SequenceData
 from mips.io import write_atomic
+from mips.program import Program
 
 if TYPE_CHECKING:
     from mips.explanation import Explanation
     from mips.machine import StateMachine
     from mips.network.artifact import Recurrent
-    from mips.program import Program
     from mips.synthesis import Suspect, Synthesis
 
 Progress = Callable[[str, int, int], None]
@@ -164,6 +164,34 @@ def print_summary(
     if pictures:
         rows.append(("pictures", ", ".join(map(str, pictures))))
     _print_rows(rows)
+
+
+def print_unseen(program: Program | None, path: Path | None) -> None:
+    """For a Mealy table over words: how many (state, input) pairs the logs never showed, the
+    first few with the shortest trace that would test each, and all of them in ``path`` (CSV:
+    state, input, trace) when given."""
+    from mips.regress.mealy import unseen_steps
+
+    steps = unseen_steps(program) if program is not None else []
+    if not steps:
+        return
+    say(
+        f"unseen: {len(steps)} (state, input) pairs the logs never showed; "
+        "the program does not guess there (--unseen). Shortest traces that would test them:"
+    )
+    for step in steps[:5]:
+        say(
+            f"  {step.state} on {' '.join(step.inputs)}: {' '.join('+'.join(s) for s in step.trace)}"
+        )
+    if len(steps) > 5:
+        say(f"  ... {len(steps) - 5} more" + (f" in {path}" if path else ""))
+    if path is not None:
+        rows = ["state,input,trace"] + [
+            f"{s.state},{'+'.join(s.inputs)},{' '.join('+'.join(w) for w in s.trace)}"
+            for s in steps
+        ]
+        with writing(path):
+            write_text(path, "\n".join(rows) + "\n")
 
 
 def print_explanation(result: Explanation, out: Path | None, pictures: list[Path]) -> None:

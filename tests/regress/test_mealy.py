@@ -113,3 +113,22 @@ def test_a_table_that_judges_under_half_the_held_out_steps_is_not_verified():
     report = verify(emit_python(ir), ir, machine(), data)
     assert report.judged_steps == 0
     assert not report.verified
+
+
+def test_each_unseen_step_comes_with_the_shortest_trace_that_would_test_it():
+    from mips.regress.mealy import UnseenStep, unseen_steps
+
+    assert unseen_steps(program()) == [UnseenStep("start", ("CLOSE",), (("CLOSE",),))]
+    rows = [r for r in ROWS if r[:2] != (1, 2)]  # and (after_OPEN, SEND)
+    m = machine()
+    lacking = StateMachine(
+        "finite",
+        (0,),
+        np.array(rows)[:, :1],
+        np.array(rows)[:, 1:2],
+        np.array(rows)[:, 2:3],
+        np.array(rows)[:, 3:4],
+        m.reading,
+    )
+    found = unseen_steps(mealy_program(lacking, (IN,), (OUT,)))
+    assert found[-1] == UnseenStep("after_OPEN", ("SEND",), (("OPEN",), ("SEND",)))

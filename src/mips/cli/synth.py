@@ -28,6 +28,7 @@ from mips.console import (
     print_program,
     print_summary,
     print_suspects,
+    print_unseen,
     progress_bars,
     say,
     suspects_csv,
@@ -232,6 +233,7 @@ def synth(
         out.with_suffix(".suspects.csv") if out is not None and result.suspects else None
     )
     print_summary(result, out, save_network, pictures)
+    print_unseen(result.program_ir, out.with_suffix(".unseen.csv") if out is not None else None)
     print_suspects(result, seqs, suspects_file)
     if out is not None:
         with writing(out):

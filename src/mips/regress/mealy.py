@@ -8,7 +8,9 @@ the first in the vocabulary's order among equally short ones: a name a reader ca
 
 from __future__ import annotations
 
+import itertools
 from collections import deque
+from dataclasses import dataclass
 
 from mips.machine import StateMachine
 from mips.program import Formula, Program, Words, new_name
@@ -80,3 +82,42 @@ def mealy_program(
         state_names=tuple(names[z] for z in ordered),
         unseen=unseen,
     )
+
+
+@dataclass(frozen=True)
+class UnseenStep:
+    """A (state, input) a Mealy table's logs never showed, and the shortest trace that would
+    show it: the words that reach the state, then the input."""
+
+    state: str
+    inputs: tuple[str, ...]
+    trace: tuple[tuple[str, ...], ...]
+
+
+def unseen_steps(program: Program) -> list[UnseenStep]:
+    """Every (state, input) of a Mealy table over words that its table lacks, each with the
+    shortest trace that would test it (states breadth first from the start, inputs in the
+    vocabulary's order); empty for a program that is not such a table."""
+    if not program.state_names or not all(program.words_in):
+        return []
+    table = dict(program.updates[0].table or ())
+    symbols = list(itertools.product(*(range(len(w)) for w in program.words_in)))
+    paths: dict[int, tuple[tuple[int, ...], ...]] = {0: ()}
+    queue = deque([0])
+    while queue:
+        state = queue.popleft()
+        for x in symbols:
+            nxt = table.get((state, *x))
+            if nxt is not None and nxt not in paths:
+                paths[nxt] = (*paths[state], x)
+                queue.append(nxt)
+
+    def words(x: tuple[int, ...]) -> tuple[str, ...]:
+        return tuple(w[c] for c, w in zip(x, program.words_in, strict=True))
+
+    return [
+        UnseenStep(program.state_names[s], words(x), tuple(map(words, (*paths[s], x))))
+        for s in sorted(paths)
+        for x in symbols
+        if (s, *x) not in table
+    ]
