@@ -101,6 +101,8 @@ def synthesize(
             # A machine over words is a table by nature: a verified one is the answer, read
             # again from the network taught every trace.
             if chosen is not None and data.all_words:
+                if not chosen.verification.heldout_unseen:  # no held-out step it lacks
+                    return _result(config, clock, attempts, first_net, first_machine, errors, data)
                 with clock("refit"):
                     again = _on_all_traces(chosen, data, heldout, stage, config)
                 if again is not chosen:  # the table of every trace is the one chosen
