@@ -21,6 +21,9 @@ from scipy.spatial import cKDTree
 
 from mips.extract.trajectory import Trajectory
 
+# Splits between merges of the states the data cannot tell apart.
+MERGE_EVERY = 64
+
 
 def refined_labels(
     traj: Trajectory, classes: np.ndarray, max_rounds: int = 10_000
@@ -48,12 +51,17 @@ def refined_labels(
     )  # (E, 3): node, input, next node
     # Vectors within the rounding of each other may step to two nodes: keep one (the first).
     edges = edges[np.unique(edges[:, :2], axis=0, return_index=True)[1]]
-    for _ in range(max_rounds):
+    for rounds in range(1, max_rounds + 1):
         split = _first_conflict(edges, block)
         if split is None:
             return _merged(block[node], classes, traj, x_ids)
         b, a = split
         block = _split(block, b, a, edges, points)
+        if rounds % MERGE_EVERY == 0:
+            # A split on the wrong side of a drifted state cascades into its predecessors;
+            # merging what the data cannot tell apart stops the cascade early.
+            merged = _merged(block[node], classes, traj, x_ids)
+            block[node.reshape(-1)] = merged.reshape(-1)
     return None
 
 
