@@ -152,7 +152,7 @@ def _fake_synthesis(source: str | None):
 
     if source is None:
         return Synthesis(SynthConfig(), {"network": 1.0}, failed_stage="extract", reason="no fit")
-    program = SimpleNamespace(form="formula", state=())
+    program = SimpleNamespace(form="formula", state=(), state_names=())
     verification = SimpleNamespace(verified=True, summary=lambda: "stand-in")
     chosen = Attempt(None, None, program, source, verification)
     return Synthesis(SynthConfig(), {"network": 1.0}, chosen)
