@@ -272,7 +272,7 @@ def extract(
     they read nothing, by ``readers`` on the sequences it answers right at every step. Its wrong
     steps come from a few states that drifted, and leaving out the sequences through them
     leaves the states it holds right (an unbounded sum, which no finite majority reads); the
-    program read from them must still verify on all the data. Raises :class:`ExtractionError`
+    program read from them must still verify on the held-out split. Raises :class:`ExtractionError`
     when no reader reads the states; the message says why each reading failed.
     """
     config = config or ExtractConfig()
