@@ -21,7 +21,7 @@ from scipy.spatial import cKDTree
 
 from mips.extract.trajectory import Trajectory
 
-# Splits between merges of the states the data cannot tell apart.
+# Splits between merges of the states the data cannot tell apart (at least).
 MERGE_EVERY = 64
 
 
@@ -30,7 +30,7 @@ def refined_labels(
 ) -> np.ndarray | None:
     """State labels (N, T + 1) that refine ``classes`` (N, T + 1) until every (label, input)
     seen in ``traj`` leads to one label; None when the labels do not settle within
-    ``max_rounds`` splits."""
+    ``max_rounds`` rounds of splits."""
     n, t1, h = traj.hidden.shape
     flat = traj.hidden.reshape(-1, h)
     # One node per distinct hidden vector (to the probes' precision): the network steps a
@@ -51,15 +51,18 @@ def refined_labels(
     )  # (E, 3): node, input, next node
     # Vectors within the rounding of each other may step to two nodes: keep one (the first).
     edges = edges[np.unique(edges[:, :2], axis=0, return_index=True)[1]]
-    for rounds in range(1, max_rounds + 1):
-        split = _first_conflict(edges, block)
-        if split is None:
+    splits = 0
+    for _ in range(max_rounds):
+        conflicts = _conflicts(edges, block)
+        if not conflicts:
             return _merged(block[node], classes, traj, x_ids)
-        b, a = split
-        block = _split(block, b, a, edges, points)
-        if rounds % MERGE_EVERY == 0:
+        for b, a in conflicts:  # one input per block, so no split undoes another
+            block = _split(block, b, a, edges, points)
+        splits += len(conflicts)
+        if splits >= MERGE_EVERY:
             # A split on the wrong side of a drifted state cascades into its predecessors;
             # merging what the data cannot tell apart stops the cascade early.
+            splits = 0
             merged = _merged(block[node], classes, traj, x_ids)
             block[node.reshape(-1)] = merged.reshape(-1)
     return None
@@ -153,16 +156,17 @@ def _fold(
     return parent, table
 
 
-def _first_conflict(edges: np.ndarray, block: np.ndarray) -> tuple[int, int] | None:
-    """The first (block, input) whose members are seen going into different blocks, or None."""
+def _conflicts(edges: np.ndarray, block: np.ndarray) -> list[tuple[int, int]]:
+    """For each block whose members are seen going on one input into different blocks, the
+    first such (block, input)."""
     keys = np.stack([block[edges[:, 0]], edges[:, 1], block[edges[:, 2]]], axis=1)
     keys = np.unique(keys, axis=0)
     pair = keys[:, :2]
-    repeated = np.flatnonzero((pair[1:] == pair[:-1]).all(axis=1))
+    repeated = pair[np.flatnonzero((pair[1:] == pair[:-1]).all(axis=1))]
     if not len(repeated):
-        return None
-    b, a = pair[repeated[0]]
-    return int(b), int(a)
+        return []
+    first = np.unique(repeated[:, 0], return_index=True)[1]
+    return [(int(b), int(a)) for b, a in repeated[first]]
 
 
 def _split(block: np.ndarray, b: int, a: int, edges: np.ndarray, points: np.ndarray) -> np.ndarray:
