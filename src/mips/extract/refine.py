@@ -113,12 +113,7 @@ def _merged(
             for r in roots
             if class_of[r] != class_of[b] and len(shown & set(table.get(r, {}))) >= 2
         ]
-        for r in same + other:
-            trial = _fold(parent, table, r, b)
-            if trial is not None:
-                parent, table = trial
-                break
-        else:
+        if not any(_fold(parent, table, r, b) for r in same + other):
             kept.append(b)
     return np.vectorize(lambda b: _root(parent, b))(labels)
 
@@ -130,30 +125,39 @@ def _root(parent: dict[int, int], b: int) -> int:
 
 
 def _fold(
-    parent: dict[int, int],
-    table: dict[int, dict[int, tuple[int, int]]],
-    r: int,
-    b: int,
-) -> tuple[dict[int, int], dict[int, dict[int, tuple[int, int]]]] | None:
-    """The union-find and tables with ``b`` merged into ``r`` and every pair of next states
-    that merge forces merged too; None when two merged states answer an input differently."""
-    parent = dict(parent)
-    table = {k: dict(v) for k, v in table.items()}
+    parent: dict[int, int], table: dict[int, dict[int, tuple[int, int]]], r: int, b: int
+) -> bool:
+    """Merge ``b`` into ``r`` in ``parent`` and ``table``, and every pair of next states the
+    merge forces; when two merged states answer an input differently, undo it all and return
+    False. In place, with a log to undo: copying the tables for each trial costs the square of
+    the number of states."""
+    undo: list = []
     pending = [(r, b)]
     while pending:
         u, v = (_root(parent, s) for s in pending.pop())
         if u == v:
             continue
         parent[v] = u
-        into, other = table.setdefault(u, {}), table.pop(v, {})
+        undo.append(lambda v=v: parent.__setitem__(v, v))
+        if u not in table:
+            table[u] = {}
+            undo.append(lambda u=u: table.pop(u))
+        into = table[u]
+        other = table.pop(v, None)
+        if other is None:
+            continue
+        undo.append(lambda v=v, other=other: table.__setitem__(v, other))
         for a, (nxt, y) in other.items():
             if a not in into:
                 into[a] = (nxt, y)
+                undo.append(lambda into=into, a=a: into.pop(a))
             elif into[a][1] != y:
-                return None
+                for step in reversed(undo):
+                    step()
+                return False
             else:
                 pending.append((into[a][0], nxt))
-    return parent, table
+    return True
 
 
 def _conflicts(edges: np.ndarray, block: np.ndarray) -> list[tuple[int, int]]:
