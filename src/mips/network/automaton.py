@@ -28,6 +28,7 @@ import numpy as np
 
 from mips.data import SequenceData
 from mips.io import write_atomic
+from mips.network.report import mark, scores, since
 
 log = logging.getLogger(__name__)
 
@@ -247,23 +248,25 @@ def _training(
         share, errors = _score(net, test)
         if share > best[0]:
             best, last_gain = (share, step, net), step
-        if errors == 0 and _score(net, train)[1] == 0:
-            log.info(f"network: {name} exact after {step} steps ({_since(started)})")
-            yield _done(net, step, True, 1.0)
+        # The training split is scored only when it can decide something, and once.
+        fits = (errors == 0 or not fitted) and _score(net, train)[1] == 0
+        if errors == 0 and fits:
+            log.info(f"network: {name} exact after {step} steps ({since(started)})")
+            yield mark(net, step, True, 1.0, 1.0)
             return
-        if not fitted and _score(net, train)[1] == 0:
+        if not fitted and fits:
             fitted = True
             log.info(
                 f"network: {name} fits the training traces after {step} steps "
-                f"({_since(started)}; {share:.1%} of held-out traces right)"
+                f"({since(started)}; {share:.1%} of held-out traces right)"
             )
-            yield _done(net, step, False, share, final=False, fits=True)
+            yield mark(net, step, False, share, share, final=False, fits=True)
         if step - last_gain >= config.patience:
             break
     share, at, net = best
-    log.info(f"network: {name} given up after {step} steps ({_since(started)}); best {share:.1%}")
+    log.info(f"network: {name} given up after {step} steps ({since(started)}); best {share:.1%}")
     assert net is not None
-    yield _done(net, at, False, share)
+    yield mark(net, at, False, share, share)
 
 
 def _forward(transition, emission, x, k: int):
@@ -310,28 +313,4 @@ def _codes(a: np.ndarray, rows: tuple[tuple[int, ...], ...]) -> np.ndarray:
 
 def _score(net: AutomatonNetwork, data: SequenceData) -> tuple[float, float]:
     """Share of sequences right at every labelled step; share of labelled steps missed."""
-    wrong = _wrong(net, data)
-    return float(1.0 - wrong.any(-1).mean()), float(wrong.sum() / data.mask.sum())
-
-
-def _since(start: float) -> str:
-    return f"{time.perf_counter() - start:.1f} s"
-
-
-def _done(
-    net: AutomatonNetwork,
-    step: int,
-    exact: bool,
-    share: float,
-    final: bool = True,
-    fits: bool = False,
-) -> AutomatonNetwork:
-    net.metrics.update(
-        exact=exact,
-        steps=step,
-        sequence_accuracy=share,
-        heldout_accuracy=share,
-        final=final,
-        fits_training=exact or fits,
-    )
-    return net
+    return scores(_wrong(net, data), data)

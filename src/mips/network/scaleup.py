@@ -29,6 +29,7 @@ import torch
 from mips.data import SequenceData, Vocabularies
 from mips.network.artifact import wrong_steps
 from mips.network.foreign import ForeignNetwork, ForeignSpec, encode
+from mips.network.report import mark, scores, since
 
 log = logging.getLogger(__name__)
 
@@ -197,17 +198,21 @@ def _training(
         share, errors = _score(net, test)
         if share > best[0]:
             best, last_gain = (share, 1.0 - errors, step, net.weights), step
-        if errors <= max_label_errors and _score(net, train)[1] <= max_label_errors:
-            log.info(f"network: {name} exact after {step} steps ({_since(started)})")
-            yield _done(net, step, True, 1.0, 1.0 - errors)
+        # The training split is scored only when it can decide something, and once.
+        fits = (errors <= max_label_errors or not fitted) and _score(net, train)[
+            1
+        ] <= max_label_errors
+        if errors <= max_label_errors and fits:
+            log.info(f"network: {name} exact after {step} steps ({since(started)})")
+            yield mark(net, step, True, 1.0, 1.0 - errors)
             return
-        if not fitted and _score(net, train)[1] <= max_label_errors:
+        if not fitted and fits:
             fitted = True
             log.info(
                 f"network: {name} fits the training traces after {step} steps "
-                f"({_since(started)}; {share:.1%} of held-out traces right)"
+                f"({since(started)}; {share:.1%} of held-out traces right)"
             )
-            yield _done(net, step, False, share, 1.0 - errors, final=False, fits=True)
+            yield mark(net, step, False, share, 1.0 - errors, final=False, fits=True)
             continue
         if not given and share >= near_exact:
             # A network stalled just short of exact (a sum mod 11 at 99.5-99.9% for thousands
@@ -215,21 +220,17 @@ def _training(
             given = True
             log.info(
                 f"network: {name} near-exact ({share:.1%} of held-out sequences) after "
-                f"{step} steps ({_since(started)}): read it while it trains on"
+                f"{step} steps ({since(started)}): read it while it trains on"
             )
-            yield _done(net, step, False, share, 1.0 - errors, final=False)
+            yield mark(net, step, False, share, 1.0 - errors, final=False)
         if step - last_gain >= config.patience:
             break
     share, accuracy, at, weights = best
     log.info(
-        f"network: {name} given up after {step} steps ({_since(started)}); best {share:.1%} "
+        f"network: {name} given up after {step} steps ({since(started)}); best {share:.1%} "
         f"of held-out sequences at step {at}"
     )
-    yield _done(ForeignNetwork(spec, weights), at, False, share, accuracy)
-
-
-def _since(start: float) -> str:
-    return f"{time.perf_counter() - start:.1f} s"
+    yield mark(ForeignNetwork(spec, weights), at, False, share, accuracy)
 
 
 def _loss(out: torch.Tensor, y: torch.Tensor, mask: torch.Tensor, spec: ForeignSpec):
@@ -251,25 +252,4 @@ def _weights(module: _Module) -> dict[str, np.ndarray]:
 
 def _score(net: ForeignNetwork, data: SequenceData) -> tuple[float, float]:
     """Share of sequences right at every labelled step; share of labelled steps missed."""
-    wrong = wrong_steps(net, data)
-    return float(1.0 - wrong.any(-1).mean()), float(wrong.sum() / data.mask.sum())
-
-
-def _done(
-    net: ForeignNetwork,
-    step: int,
-    exact: bool,
-    share: float,
-    accuracy: float,
-    final: bool = True,
-    fits: bool = False,
-) -> ForeignNetwork:
-    net.metrics.update(
-        exact=exact,
-        steps=step,
-        sequence_accuracy=share,
-        heldout_accuracy=accuracy,
-        final=final,
-        fits_training=exact or fits,
-    )
-    return net
+    return scores(wrong_steps(net, data), data)
