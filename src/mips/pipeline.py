@@ -130,13 +130,9 @@ def read_programs(
     for machine in machines:
         start = time.perf_counter()
         if data.all_words and machine.kind == "finite":
-            words_in, words_out = _words(data)
-            table = mealy_program(machine, words_in, words_out, config.unseen)
-            source = emit_python(table, header_of(net, machine, table))
-            report = verify(source, table, machine, heldout)
-            attempts.append(Attempt(net, machine, table, source, report))
+            attempts.append(_mealy_attempt(net, machine, data, heldout, config.unseen, header_of))
             log.info(f"program: {attempts[-1].describe()} ({time.perf_counter() - start:.1f} s)")
-            if report.verified and not every:
+            if attempts[-1].verification.verified and not every:
                 break
             continue
         programs = [(regress(machine, config), False)]
@@ -214,13 +210,32 @@ def _on_all_traces(
         return chosen
     source = chosen.machine.reading.source + "; read again after training on every trace"
     machine = replace(machines[0], reading=replace(machines[0].reading, source=source))
-    words_in, words_out = _words(data)
-    table = mealy_program(machine, words_in, words_out, stage.regress.unseen)
-    text = emit_python(table, header(net, machine, table, config.seed, config.digest()))
-    report = verify(text, table, machine, heldout)
-    attempt = Attempt(net, machine, table, text, report)
+    attempt = _mealy_attempt(
+        net,
+        machine,
+        data,
+        heldout,
+        stage.regress.unseen,
+        lambda n, m, p: header(n, m, p, config.seed, config.digest()),
+    )
     log.info(f"refit: {attempt.describe()}")
-    return attempt if report.verified else chosen
+    return attempt if attempt.verification.verified else chosen
+
+
+def _mealy_attempt(
+    net: Recurrent,
+    machine: StateMachine,
+    data: SequenceData,
+    heldout: SequenceData,
+    unseen: str,
+    header_of: Callable[[Recurrent, StateMachine, Program], str],
+) -> Attempt:
+    """A finite machine over ``data``'s words as its Mealy table, emitted and verified on
+    ``heldout``: no formula search over word codes."""
+    words_in, words_out = _words(data)
+    table = mealy_program(machine, words_in, words_out, unseen)
+    source = emit_python(table, header_of(net, machine, table))
+    return Attempt(net, machine, table, source, verify(source, table, machine, heldout))
 
 
 def _within_label_errors(stage: SynthConfig) -> ExtractConfig:
