@@ -395,3 +395,29 @@ def test_synth_reads_word_logs_as_a_named_mealy_table_and_logs_its_stages(tmp_pa
 def test_synth_refuses_an_empty_unseen_value(tmp_path: Path) -> None:
     logs = _door_logs(tmp_path / "door.jsonl", 20)
     assert_one_error_line(invoke("synth", "--data", logs, "--unseen", " "), "--unseen")
+
+
+def test_synth_replays_the_program_on_a_verify_file_in_its_own_words(tmp_path: Path) -> None:
+    import json
+
+    logs = _door_logs(tmp_path / "door.jsonl")
+    # This file never says SEND, so its own vocabulary codes OPEN and CLOSE differently.
+    more = tmp_path / "more.jsonl"
+    more.write_text(json.dumps({"x": ["OPEN", "CLOSE", "CLOSE"], "y": ["OK", "OK", "ERR"]}) + "\n")
+    result = invoke("synth", "--data", logs, "--verify-data", more)
+    assert result.exit_code == 0, result.output
+    assert "--verify-data: 1/1 sequences right" in result.stdout
+    more.write_text(json.dumps({"x": ["OPEN", "CLOSE", "CLOSE"], "y": ["OK", "OK", "OK"]}) + "\n")
+    result = invoke("synth", "--data", logs, "--verify-data", more)
+    assert result.exit_code == 1 and "independent check" in result.stderr
+
+
+def test_a_verify_file_that_does_not_fit_the_data_is_one_error_line(tmp_path: Path) -> None:
+    import json
+
+    logs = _door_logs(tmp_path / "door.jsonl", 20)
+    more = tmp_path / "more.jsonl"
+    more.write_text(json.dumps({"x": ["OPEN", "KNOCK"], "y": ["OK", "ERR"]}) + "\n")
+    assert_one_error_line(invoke("synth", "--data", logs, "--verify-data", more), "KNOCK")
+    missing = tmp_path / "missing.csv"
+    assert_one_error_line(invoke("synth", "--data", logs, "--verify-data", missing), "missing")

@@ -10,6 +10,10 @@ def test_end_to_end_running_sum_from_data():
     x = np.random.default_rng(1).integers(0, 20, (1500, 8, 1))
     synthesis = synthesize(SequenceData(x, np.cumsum(x, axis=1)))
     assert synthesis.ok and synthesis.form == "formula", synthesis.reason
+    # A tenth of the sequences played no part in any stage; the program is replayed on them.
+    (check,) = synthesis.independent
+    assert check.passed and check.sequences == 150 and check.wrong == 0
+    assert synthesis.verification.heldout_sequences == 270
     longer = np.random.default_rng(2).integers(0, 20, (20, 40, 1))
     expected = np.cumsum(longer, axis=1).tolist()
     assert [synthesis.program(s) for s in longer.tolist()] == expected
@@ -79,7 +83,7 @@ def test_a_few_wrong_labels_are_tolerated_and_reported_as_suspects():
 def test_with_wrong_labels_the_verified_formula_contradicting_fewest_labels_wins():
     from types import SimpleNamespace
 
-    from mips.pipeline import _fewest_contradictions
+    from mips.pipeline import _contradicted_steps, _fewest_contradictions
 
     x = np.arange(12).reshape(4, 3, 1)
     y = x.copy()
@@ -95,9 +99,11 @@ def test_with_wrong_labels_the_verified_formula_contradicting_fewest_labels_wins
 
     memorised, clean = attempt(0), attempt(None)
     unverified, table = attempt(None, verified=False), attempt(None, form="table")
-    chosen, found = _fewest_contradictions([memorised, unverified, clean, table], "formula", data)
+    chosen = _fewest_contradictions([memorised, unverified, clean, table], "formula", data)
+    found = _contradicted_steps(chosen.program, data)
     assert chosen is clean and found.count == 1 and found.steps[0][:2] == (2, 1)
-    chosen, found = _fewest_contradictions([memorised, table], "formula", data)
+    chosen = _fewest_contradictions([memorised, table], "formula", data)
+    found = _contradicted_steps(chosen.program, data)
     assert chosen is memorised and found.count == len(found.steps) > 0
 
 
@@ -106,7 +112,7 @@ def test_with_wrong_labels_a_machine_also_gets_a_program_that_misses_its_rarest_
     exact program spells the row out; the tolerant one is |x|, checked against its own IR, and
     contradicts fewer labels."""
     from mips.machine import Reading, StateMachine
-    from mips.pipeline import _fewest_contradictions, read_programs
+    from mips.pipeline import _contradicted_steps, _fewest_contradictions, read_programs
     from mips.regress import RegressConfig
 
     xs = np.arange(-5, 6)
@@ -125,7 +131,8 @@ def test_with_wrong_labels_a_machine_also_gets_a_program_that_misses_its_rarest_
     assert tolerant.verification.exhaustive_against == "the IR"
     assert "y = abs(x)" in tolerant.source and "y = abs(x)" not in exact.source
     assert exact.verification.verified and tolerant.verification.verified
-    chosen, found = _fewest_contradictions(attempts, "formula", data)
+    chosen = _fewest_contradictions(attempts, "formula", data)
+    found = _contradicted_steps(chosen.program, data)
     assert chosen is tolerant and found.count == 0
 
 
@@ -176,3 +183,16 @@ def test_with_wrong_labels_a_reading_without_a_formula_falls_back_to_the_majorit
     result = synthesize(SequenceData(x, parity), config, network=Network())
     assert read == ["exact", "majority"]
     assert result.ok and result.form == "formula" and result.machine is finite
+
+
+def test_a_program_the_verify_data_contradict_is_not_returned():
+    x = np.random.default_rng(1).integers(0, 20, (1500, 8, 1))
+    other = np.random.default_rng(4).integers(0, 20, (50, 8, 1))
+    y = np.cumsum(other, axis=1)
+    y[3, 5] += 1
+    synthesis = synthesize(
+        SequenceData(x, np.cumsum(x, axis=1)), verify_data=SequenceData(other, y)
+    )
+    assert synthesis.failed_stage == "independent check"
+    assert "--verify-data: 49/50 sequences right" in synthesis.reason
+    assert [c.passed for c in synthesis.independent] == [True, False]

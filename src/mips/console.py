@@ -155,6 +155,7 @@ def print_summary(
         ("state machine", describe_machine(machine) if machine else "-"),
         ("state vars", (", ".join(program.state) or "none") if program else "-"),
         ("verified", result.verification.summary() if result.verification else "-"),
+        *(("independent", c.summary()) for c in result.independent),
         ("seconds", _seconds(result.seconds)),
     ]
     if out is not None:
@@ -215,6 +216,7 @@ def print_explanation(result: Explanation, out: Path | None, pictures: list[Path
         verdict = "FAITHFUL" if result.faithful else "NOT FAITHFUL"
         rows.append(("vs network", f"{verdict}: program and network compared"))
         rows += [("", check.describe()) for check in result.fidelity.checks]
+        rows += [("limit", text) for text in result.fidelity.limits]
         rows += [("counterexample", c.describe()) for c in result.fidelity.counterexamples]
     if result.label_steps:
         misses = result.label_misses

@@ -217,6 +217,32 @@ class SequenceData:
         n_test = min(max(1, round(self.n * test_fraction)), self.n - 1)
         return self.subset(np.sort(order[n_test:])), self.subset(np.sort(order[:n_test]))
 
+    def in_words_of(self, other: SequenceData) -> SequenceData:
+        """These sequences coded in ``other``'s vocabularies (a file read on its own codes its
+        words by its own sorted vocabulary). ValueError, naming the column, when the columns do
+        not match or a word is not in ``other``'s vocabulary."""
+        codes = {}
+        for name in ("x", "y"):
+            mine, theirs = getattr(self, name), getattr(other, name)
+            if mine.shape[2] != theirs.shape[2]:
+                raise ValueError(
+                    f"{mine.shape[2]} {name} columns where the data have {theirs.shape[2]}"
+                )
+            mine_v = getattr(self, f"{name}_vocab") or (None,) * mine.shape[2]
+            theirs_v = getattr(other, f"{name}_vocab") or (None,) * mine.shape[2]
+            a = mine.copy()
+            for j, (v, w) in enumerate(zip(mine_v, theirs_v, strict=True)):
+                if (v is None) != (w is None):
+                    raise ValueError(f"{name} column {j} holds words in one file and not the other")
+                if v is None or w is None:
+                    continue
+                missing = sorted(set(v.words) - set(w.words))
+                if missing:
+                    raise ValueError(f"{name} column {j}: word {missing[0]!r} not in the data")
+                a[:, :, j] = np.array([w.code(word) for word in v.words])[mine[:, :, j]]
+            codes[name] = a
+        return SequenceData(codes["x"], codes["y"], self.lengths, other.x_vocab, other.y_vocab)
+
     def save(self, path: str | os.PathLike[str]) -> Path:
         """Write to ``path`` in the format its suffix names, atomically (no half-written file)."""
         path = Path(path)

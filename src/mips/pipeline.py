@@ -42,7 +42,7 @@ from mips.synthesis import (
     best_attempt,
     header,
 )
-from mips.verify import verify
+from mips.verify import check_independent, verify
 
 __all__ = ["Attempt", "SynthConfig", "Synthesis", "read_programs", "synthesize"]
 log = logging.getLogger(__name__)
@@ -53,16 +53,33 @@ def synthesize(
     config: SynthConfig | None = None,
     progress: Callable[[str, int, int], None] | None = None,
     network: Recurrent | None = None,
+    verify_data: SequenceData | None = None,
 ) -> Synthesis:
-    """Train (or take) a network on ``data``, read its state machine, and emit a verified program."""
+    """Train (or take) a network on ``data``, read its state machine, and emit a verified program.
+
+    The chosen program is then replayed on the sequences held back before training and on
+    ``verify_data``: a program that fails either is not returned as verified."""
+    synthesis = _synthesize(data, config, progress, network)
+    return _checked(synthesis, data, verify_data)
+
+
+def _synthesize(
+    all_data: SequenceData,
+    config: SynthConfig | None,
+    progress: Callable[[str, int, int], None] | None,
+    network: Recurrent | None,
+) -> Synthesis:
     from mips.network.search import NoExactNetwork, search_rounds
 
     config = config or SynthConfig()
     stage = config.seeded()
     clock = Clock()
-    clash = contradictions(data)
+    clash = contradictions(all_data)
     if clash.fraction > config.max_label_errors:
-        return Synthesis(config, clock.seconds, failed_stage="data", reason=clash.describe(data))
+        return Synthesis(
+            config, clock.seconds, failed_stage="data", reason=clash.describe(all_data)
+        )
+    data = config.held_back(all_data)[0]
     train, heldout = data.split(stage.search.test_fraction, stage.search.seed)
     # The search comes in rounds: near-exact networks may be read before slower families train.
     rounds = iter([[network]]) if network else search_rounds(train, heldout, stage.search, progress)
@@ -97,18 +114,20 @@ def synthesize(
             attempts += found
             chosen = best_attempt(attempts)
             if chosen is not None and chosen.program.form == "formula":
-                return _result(config, clock, attempts, first_net, first_machine, errors, data)
+                return _result(config, clock, attempts, first_net, first_machine, errors, all_data)
             # A machine over words is a table by nature: a verified one is the answer, read
             # again from the network taught every trace.
             if chosen is not None and data.all_words:
                 if not chosen.verification.heldout_unseen:  # no held-out step it lacks
-                    return _result(config, clock, attempts, first_net, first_machine, errors, data)
+                    return _result(
+                        config, clock, attempts, first_net, first_machine, errors, all_data
+                    )
                 with clock("refit"):
                     again = _on_all_traces(chosen, data, heldout, stage, config)
                 if again is not chosen:  # the table of every trace is the one chosen
                     attempts.insert(attempts.index(chosen), again)
-                return _result(config, clock, attempts, first_net, first_machine, errors, data)
-    return _result(config, clock, attempts, first_net, first_machine, errors, data)
+                return _result(config, clock, attempts, first_net, first_machine, errors, all_data)
+    return _result(config, clock, attempts, first_net, first_machine, errors, all_data)
 
 
 def read_programs(
@@ -238,6 +257,38 @@ def _mealy_attempt(
     return Attempt(net, machine, table, source, verify(source, table, machine, heldout))
 
 
+def _checked(
+    synthesis: Synthesis, all_data: SequenceData, verify_data: SequenceData | None
+) -> Synthesis:
+    """``synthesis`` with its program replayed on the sequences held back from every stage
+    and on ``verify_data``; failed at ``independent check`` when either contradicts it."""
+    if not synthesis.ok:
+        return synthesis
+    assert synthesis.chosen is not None
+    held_back = synthesis.config.held_back(all_data)[1]
+    parts = [] if held_back is None else [(f"{held_back.n} sequences held back", held_back)]
+    if verify_data is not None:
+        parts.append(("--verify-data", verify_data))
+    program, source = synthesis.chosen.program, synthesis.chosen.source
+    errors = synthesis.config.max_label_errors
+    checks = tuple(check_independent(source, program, d, w, errors) for w, d in parts)
+    for c in checks:
+        log.info(f"independent check: {c.summary()}")
+    failed = [c.summary() for c in checks if not c.passed]
+    if not failed:
+        return replace(synthesis, independent=checks)
+    return Synthesis(
+        synthesis.config,
+        synthesis.seconds,
+        attempts=synthesis.attempts,
+        network=synthesis.network,
+        machine=synthesis.machine,
+        failed_stage="independent check",
+        reason="the chosen program fails the independent check: " + "; ".join(failed),
+        independent=checks,
+    )
+
+
 def _within_label_errors(stage: SynthConfig) -> ExtractConfig:
     """The extract config whose readers may take each (state, input)'s most frequent output
     within ``max_label_errors``: a counter's output is the majority's where the network that
@@ -292,15 +343,18 @@ def _result(
     first_net: Recurrent | None,
     first_machine: StateMachine | None,
     errors: list[str],
-    data: SequenceData,
+    all_data: SequenceData,
 ) -> Synthesis:
     """The best verified attempt (with ``max_label_errors``, the formula that contradicts fewest
     labels); else the stage that failed (no machine read: extract; no machine's program
     verified: verify) and why."""
     chosen = best_attempt(attempts)
     if chosen is not None and config.max_label_errors:
-        chosen, found = _fewest_contradictions(attempts, chosen.program.form, data)
-        suspects = _suspects(chosen.network, found, data)
+        # Chosen on the sequences every stage may use; suspects are named in all of them.
+        usable = config.held_back(all_data)[0]
+        chosen = _fewest_contradictions(attempts, chosen.program.form, usable)
+        found = _contradicted_steps(chosen.program, all_data)
+        suspects = _suspects(chosen.network, found, all_data)
         return Synthesis(config, clock.seconds, chosen, tuple(attempts), suspects=suspects)
     if chosen is not None:
         return Synthesis(config, clock.seconds, chosen, tuple(attempts))
@@ -380,13 +434,10 @@ def _contradicted_steps(program: Program, data: SequenceData) -> _Contradicted:
     return _Contradicted(steps, int(data.seq_lengths[~answered].sum()))
 
 
-def _fewest_contradictions(
-    attempts: list[Attempt], form: str, data: SequenceData
-) -> tuple[Attempt, _Contradicted]:
+def _fewest_contradictions(attempts: list[Attempt], form: str, data: SequenceData) -> Attempt:
     """Of the verified attempts of ``form``, the first of those contradicting fewest labels."""
     candidates = [a for a in attempts if a.verification.verified and a.program.form == form]
-    scored = [(a, _contradicted_steps(a.program, data)) for a in candidates]
-    return min(scored, key=lambda p: p[1].count)
+    return min(candidates, key=lambda a: _contradicted_steps(a.program, data).count)
 
 
 def _suspects(network: Recurrent, found: _Contradicted, data: SequenceData) -> tuple[Suspect, ...]:

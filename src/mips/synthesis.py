@@ -11,6 +11,7 @@ from typing import Any
 
 import numpy as np
 
+from mips.data import SequenceData
 from mips.extract import ExtractConfig
 from mips.io import dumps
 from mips.machine import StateMachine
@@ -19,9 +20,13 @@ from mips.network.search import SearchConfig
 from mips.program import Program
 from mips.regress import RegressConfig
 from mips.simplify import SimplifyConfig
-from mips.verify import Verification, load_program
+from mips.verify import IndependentCheck, Verification, load_program
 
 __all__ = ["Attempt", "Clock", "Suspect", "SynthConfig", "Synthesis", "best_attempt", "header"]
+
+
+HOLD_BACK_FROM = 10
+HOLD_BACK_KEY = 0xC4EC
 
 
 @dataclass(frozen=True)
@@ -46,10 +51,22 @@ class SynthConfig:
     extract: ExtractConfig = field(default_factory=ExtractConfig)
     regress: RegressConfig = field(default_factory=RegressConfig)
     max_label_errors: float = 0.0
+    # The share of sequences held back from every stage, for the independent check.
+    verify_fraction: float = 0.1
 
     def __post_init__(self) -> None:
         if not 0.0 <= self.max_label_errors < 0.5:
             raise ValueError(f"max_label_errors must lie in [0, 0.5), got {self.max_label_errors}")
+        if not 0.0 <= self.verify_fraction < 0.5:
+            raise ValueError(f"verify_fraction must lie in [0, 0.5), got {self.verify_fraction}")
+
+    def held_back(self, data: SequenceData) -> tuple[SequenceData, SequenceData | None]:
+        """(the sequences every stage may use, those held back for the independent check),
+        split by a seed of its own; nothing is held back from fewer than 10 sequences."""
+        if not self.verify_fraction or data.n < HOLD_BACK_FROM:
+            return data, None
+        seed = int(np.random.SeedSequence([self.seed, HOLD_BACK_KEY]).generate_state(1)[0])
+        return data.split(self.verify_fraction, seed)
 
     def seeded(self) -> SynthConfig:
         """This config with every stage's seed derived from ``seed`` (and the search told
@@ -127,6 +144,8 @@ class Synthesis:
     reason: str | None = None
     # Labelled steps the program contradicts, most suspect first (with max_label_errors > 0).
     suspects: tuple[Suspect, ...] = ()
+    # The chosen program replayed on sequences no stage saw (held back, or the user's file).
+    independent: tuple[IndependentCheck, ...] = ()
 
     def __post_init__(self) -> None:
         if (self.chosen is None) == (self.failed_stage is None):
@@ -179,6 +198,7 @@ class Synthesis:
             "failed_stage": self.failed_stage,
             "reason": self.reason,
             "verification": self.verification.to_dict() if self.verification else None,
+            "independent": [asdict(c) | {"passed": c.passed} for c in self.independent],
             "attempts": [a.describe() for a in self.attempts],
         }
 

@@ -128,21 +128,29 @@ def verify(
         return _verify(load_program(source), program, machine, heldout, max_label_errors, tolerant)
 
 
-def _verify(
-    fn: Callable[[list[list[int]]], list[list[int]]],
-    program: Program,
-    machine: StateMachine,
-    heldout: SequenceData,
-    max_label_errors: float,
-    tolerant: bool,
-) -> Verification:
+@dataclass(frozen=True)
+class _Replay:
+    """A program replayed on labelled sequences, each up to the steps it can answer."""
+
+    wrong: int
+    ir_wrong: int
+    wrong_steps: int
+    example: str | None
+    lengths: np.ndarray  # the steps judged per sequence
+
+
+def _replay(
+    fn: Callable[[list[list[int]]], list[list[int]]], program: Program, data: SequenceData
+) -> _Replay:
+    """``fn`` on every sequence of ``data`` against its labels and against the IR; a Mealy
+    table's sequence is judged up to its first (state, input) the table lacks."""
     wrong = ir_wrong = wrong_steps = 0
     example = None
-    lengths = heldout.seq_lengths
+    lengths = data.seq_lengths
     if program.state_names:
-        lengths = program.known_steps(heldout.x, lengths)
-    ir_out, ir_answered = program.run_batch(heldout.x, lengths)
-    for i, (codes, y_codes) in enumerate(heldout.sequences()):
+        lengths = program.known_steps(data.x, lengths)
+    ir_out, ir_answered = program.run_batch(data.x, lengths)
+    for i, (codes, y_codes) in enumerate(data.sequences()):
         codes, y_codes = codes[: lengths[i]], y_codes[: lengths[i]]
         # The emitted program speaks the user's symbols (words where a column has them).
         x, y = program.symbols_in(codes), program.symbols_out(y_codes)
@@ -155,6 +163,69 @@ def _verify(
         ir = program.symbols_out(ir_out[i, : len(codes)].tolist()) if ir_answered[i] else None
         if (got != ir) if ir is not None else isinstance(got, list):
             ir_wrong += 1
+    return _Replay(wrong, ir_wrong, wrong_steps, example, lengths)
+
+
+@dataclass(frozen=True)
+class IndependentCheck:
+    """The chosen program replayed on sequences no stage saw (``where``: the data held back
+    before training, or a file the user gave): passed when it contradicts none of their labels
+    (with ``max_label_errors``, at most that share of their labelled steps)."""
+
+    where: str
+    sequences: int
+    wrong: int
+    steps: int
+    wrong_steps: int
+    max_label_errors: float = 0.0
+    unseen: int = 0  # sequences judged only up to a (state, input) the program lacks
+    judged_steps: int = 0
+    counterexample: str | None = None
+
+    @property
+    def passed(self) -> bool:
+        if self.max_label_errors:
+            return self.wrong_steps <= self.max_label_errors * self.steps
+        return self.wrong == 0
+
+    def summary(self) -> str:
+        """One line for people."""
+        s = f"{self.where}: {self.sequences - self.wrong}/{self.sequences} sequences right"
+        if self.unseen:
+            s += f" ({self.judged_steps} of {self.steps} steps judged)"
+        return s + ("" if self.counterexample is None else f"; e.g. {self.counterexample}")
+
+
+def check_independent(
+    source: str, program: Program, data: SequenceData, where: str, max_label_errors: float = 0.0
+) -> IndependentCheck:
+    """Replay ``source`` on ``data``, sequences that neither chose the network nor read the
+    machine nor verified the program."""
+    with paused_gc():
+        r = _replay(load_program(source), program, data)
+    return IndependentCheck(
+        where,
+        data.n,
+        r.wrong,
+        data.steps,
+        r.wrong_steps,
+        max_label_errors,
+        int((r.lengths < data.seq_lengths).sum()),
+        int(r.lengths.sum()),
+        r.example,
+    )
+
+
+def _verify(
+    fn: Callable[[list[list[int]]], list[list[int]]],
+    program: Program,
+    machine: StateMachine,
+    heldout: SequenceData,
+    max_label_errors: float,
+    tolerant: bool,
+) -> Verification:
+    replay = _replay(fn, program, heldout)
+    example, lengths = replay.example, replay.lengths
     symbols = sorted({tuple(r) for r in machine.x.tolist()})
     length, checked, uncovered, ex_wrong = 0, 0, 0, 0
     if len(symbols) <= MAX_SYMBOLS:
@@ -179,15 +250,15 @@ def _verify(
                     example = example or f"input {seq}: {said} {want}, got {got}"
     return Verification(
         heldout.n,
-        wrong,
-        ir_wrong,
+        replay.wrong,
+        replay.ir_wrong,
         length,
         checked,
         uncovered,
         ex_wrong,
         example,
         heldout.steps,
-        wrong_steps,
+        replay.wrong_steps,
         max_label_errors,
         "the IR" if tolerant else "the state machine",
         int((lengths < heldout.seq_lengths).sum()),

@@ -34,6 +34,8 @@ class BenchRecord:
     failed_stage: str | None = None
     reason: str | None = None
     verification: dict[str, Any] | None = None
+    # The program replayed on the sequences held back from every stage (and any user file).
+    independent: list[dict[str, Any]] = field(default_factory=list)
     attempts: list[str] = field(default_factory=list)
     judge_seed: int | None = None
     judgement: dict[str, Any] | None = None

@@ -114,6 +114,17 @@ def input_data(
     return seqs, None
 
 
+def data_like(path: Path, seqs: SequenceData) -> SequenceData:
+    """The data file ``path`` coded in the words of ``seqs`` (for checks on data of the same
+    system); a file that does not fit is a one-line error."""
+    with data_errors():
+        other = SequenceData.load(path)
+        try:
+            return other.in_words_of(seqs)
+        except ValueError as e:
+            raise DataError(f"{path}: {e}") from None
+
+
 @app.callback()
 def _main(
     version: Annotated[

@@ -16,6 +16,7 @@ from mips.cli.common import (
     SeedOpt,
     TaskOpt,
     app,
+    data_like,
     input_data,
     known_task,
 )
@@ -185,6 +186,17 @@ def synth(
             "state and answers None (keep), or keeps its state and answers VALUE.",
         ),
     ] = "error",
+    verify_data: Annotated[
+        Path | None,
+        typer.Option(
+            "--verify-data",
+            metavar="FILE",
+            help="Also replay the chosen program on this data file (same columns and words), "
+            "beside the 10% of sequences held back from every stage; a program it contradicts "
+            "is not returned.",
+            show_default=False,
+        ),
+    ] = None,
 ) -> None:
     """Synthesize a verified Python program from sequence data and print it.
 
@@ -196,6 +208,7 @@ def synth(
     seqs, t = input_data(data, task, n, seed)
     check_contradictions(seqs, data or task, max_label_errors)
     check_device(device)
+    extra = None if verify_data is None else data_like(verify_data, seqs)
     from mips.network.search import SearchConfig
     from mips.network.train import TrainConfig
     from mips.pipeline import SynthConfig, synthesize
@@ -212,7 +225,7 @@ def synth(
         max_label_errors=max_label_errors,
     )
     with progress_bars("synthesize") as progress:
-        result = synthesize(seqs, config, progress)
+        result = synthesize(seqs, config, progress, verify_data=extra)
     if save_network is not None and result.network is not None:
         from mips.network import save_network as save
 
