@@ -89,7 +89,8 @@ def test_a_pickle_is_never_loaded(tmp_path: Path, suffix: str) -> None:
     [
         (None, "metadata lacks cell"),
         ({**META, "output": "softmax"}, "output must be round or argmax"),
-        ({**META, "cell": "transformer"}, "cell must be one of"),
+        ({**META, "cell": "cnn"}, "cell must be one of"),
+        ({**META, "cell": "transformer"}, "metadata lacks d_model, heads, ff, max_len"),
         ({**META, "hidden": "four"}, "must be integers"),
         ({**META, "hidden": "5"}, "has shape"),
         ({**META, "layers": "2"}, "missing weight 'rnn.weight_ih_l1'"),

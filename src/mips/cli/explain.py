@@ -32,8 +32,10 @@ def explain(
             "--network",
             help="The trained network as .safetensors: the state_dict of a module with .rnn "
             "(torch.nn.RNN, GRU or LSTM, batch_first) and .head (Linear), with metadata cell "
-            "(rnn|gru|lstm), d_in, hidden, layers, d_out and output (round|argmax). Pickles "
-            "(.pt, .pth) are refused.",
+            "(rnn|gru|lstm), d_in, hidden, layers, d_out and output (round|argmax); or of a "
+            "mips.network.transformer.CausalTransformer, with metadata cell=transformer, d_in, "
+            "d_model, heads, layers, ff, max_len, d_out and output. Pickles (.pt, .pth) are "
+            "refused.",
             show_default=False,
         ),
     ],
@@ -59,8 +61,9 @@ def explain(
         int, typer.Option("--seed", help="Seed for the split and the sequences the checks draw.")
     ] = 0,
 ) -> None:
-    """Read the program inside a recurrent network trained elsewhere, and check it against the
-    network on fresh, 5x longer and (small alphabets) every short sequence.
+    """Read the program inside a recurrent network or causal transformer trained elsewhere, and
+    check it against the network on fresh, 5x longer (never past a transformer's max_len) and
+    (small alphabets) every short sequence.
 
     Exit status: 0 the program agrees with the network on everything checked; 1 no program was
     read, or it disagrees somewhere (the counterexamples are printed); 2 bad input.

@@ -25,6 +25,7 @@ from mips.data import SequenceData
 from mips.explanation.fidelity import Check, Counterexample, Fidelity, FidelityConfig, fidelity
 from mips.extract import NEAR_EXACT, READERS, ExtractConfig, ExtractionError, extract
 from mips.machine import StateMachine
+from mips.network.causal import CausalModel, Readable, horizon_of
 from mips.network.foreign import ForeignNetwork, ForeignNetworkError, from_module
 from mips.regress import RegressConfig
 from mips.synthesis import Attempt, Clock, best_attempt, header
@@ -41,6 +42,7 @@ __all__ = [
     "LabelMiss",
     "check_fit",
     "explain",
+    "readable",
 ]
 
 # A regression network whose outputs lie this far from an integer is not answering integers.
@@ -96,7 +98,7 @@ class Explanation:
     """The result of :func:`explain`: the chosen program (or why none was read), its fidelity to
     the network, and where the network disagrees with the data's labels."""
 
-    network: ForeignNetwork
+    network: Readable
     config: ExplainConfig
     seconds: dict[str, float]
     chosen: Attempt | None = None
@@ -140,8 +142,12 @@ def explain(
     """The program that ``network`` computes on inputs like ``data``'s, and how faithful it is.
 
     ``network`` is a ``torch.nn.Module`` with ``.rnn`` (RNN, GRU or LSTM, ``batch_first``) and
-    ``.head`` (Linear), whose answer is ``round(out)`` or, with ``output="argmax"``, the class
-    ``argmax(out)``; or a :class:`ForeignNetwork`, which says its output itself. Raises
+    ``.head`` (Linear), or a :class:`mips.network.transformer.CausalTransformer`, whose answer is
+    ``round(out)`` or, with ``output="argmax"``, the class ``argmax(out)``; or a network that
+    says its output itself: a :class:`ForeignNetwork`, a
+    :class:`~mips.network.transformer.TransformerNetwork`, or any causal model as a
+    :class:`~mips.network.causal.CausalModel`. A model without a recurrence is read on the
+    positions the data reach (one fewer, so that every state can be probed a step on). Raises
     :class:`ExplainError` when the network and the data do not fit together.
     """
     from mips.pipeline import read_programs
@@ -149,7 +155,7 @@ def explain(
     config = config or ExplainConfig()
     stage = config.seeded()
     try:
-        net = network if isinstance(network, ForeignNetwork) else from_module(network, output)
+        net = readable(network, output)
     except ForeignNetworkError as e:
         raise ExplainError(str(e)) from None
     check_fit(net, data)
@@ -157,6 +163,12 @@ def explain(
     answers = SequenceData(data.x, net.predict(data.x), data.lengths, data.x_vocab)
     misses = _label_misses(answers, data)
     train, heldout = answers.split(config.test_fraction, config.seed)
+    reader = net
+    if horizon_of(net) is not None and data.length >= 3:
+        # Probes stay on the positions the model was trained on: states are read up to the
+        # last but one, and probed a step on.
+        limit = min(net.horizon, data.length)
+        reader, train = net.within(limit), _cut(train, limit - 1)
     # A large network's hidden states seldom cluster into few states: an incomplete machine over
     # its clusters is a table of the data, slow to regress and seldom verified, so the majority
     # reading goes before it.
@@ -171,7 +183,7 @@ def explain(
     for extract_config, readers, tolerance in readings:
         with clock("extract"):
             try:
-                machines = extract(net, train, extract_config, readers)
+                machines = extract(reader, train, extract_config, readers)
             except ExtractionError as e:
                 why.append(str(e))
                 continue
@@ -208,13 +220,33 @@ def explain(
     )
 
 
-def check_fit(net: ForeignNetwork, data: SequenceData) -> None:
+def readable(network: Any, output: str = "round") -> Readable:
+    """``network`` as the readers read it: a torch module with ``.rnn`` or a
+    :class:`~mips.network.transformer.CausalTransformer` is read in numpy (its answer
+    ``output``); a network that says its output itself is taken as it is."""
+    from mips.network.transformer import TransformerNetwork, from_transformer
+
+    if isinstance(network, ForeignNetwork | TransformerNetwork | CausalModel):
+        return network
+    if hasattr(network, "encoder") and not hasattr(network, "rnn"):
+        return from_transformer(network, output)
+    return from_module(network, output)
+
+
+def check_fit(net: Readable, data: SequenceData) -> None:
     """Raise :class:`ExplainError` unless ``net`` takes ``data``'s inputs and answers like its
-    labels: as many columns, class indices in range, outputs near integers for ``round``."""
+    labels: as many columns, class indices in range, outputs near integers for ``round``, and
+    (a model with positions) sequences no longer than it has positions."""
     spec = net.spec
-    if data.d_in != spec.d_in:
+    max_len = getattr(net, "max_len", None)
+    if max_len is not None and data.length > max_len:
         raise ExplainError(
-            f"the network takes {spec.d_in} input(s) per step, the data have {data.d_in}"
+            f"the data's sequences have up to {data.length} steps, longer than the network's "
+            f"max_len {max_len}"
+        )
+    if data.d_in != net.d_in:
+        raise ExplainError(
+            f"the network takes {net.d_in} input(s) per step, the data have {data.d_in}"
         )
     if data.d_out != net.d_out:
         what = "1 class index" if spec.output == "argmax" else f"{net.d_out} output(s)"
@@ -234,6 +266,12 @@ def check_fit(net: ForeignNetwork, data: SequenceData) -> None:
             f"the network's outputs are not near integers ({off:.0%} lie more than "
             f"{OFF_INTEGER} from one), so round(out) is no answer; was it trained for argmax?"
         )
+
+
+def _cut(data: SequenceData, steps: int) -> SequenceData:
+    """``data``'s sequences cut to their first ``steps`` steps."""
+    lengths = None if data.lengths is None else np.minimum(data.lengths, steps)
+    return SequenceData(data.x[:, :steps], data.y[:, :steps], lengths, data.x_vocab, data.y_vocab)
 
 
 def _label_misses(answers: SequenceData, data: SequenceData) -> tuple[LabelMiss, ...]:

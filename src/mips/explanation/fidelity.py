@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from mips.data import SequenceData
-from mips.network.artifact import Recurrent
+from mips.network.causal import Readable
 from mips.program import Program
 from mips.verify import paused_gc
 
@@ -70,6 +70,8 @@ class Fidelity:
 
     checks: tuple[Check, ...]
     counterexamples: tuple[Counterexample, ...]
+    # Checks cut short or left out because the network has no more positions (max_len).
+    limits: tuple[str, ...] = ()
 
     @property
     def faithful(self) -> bool:
@@ -80,7 +82,7 @@ class Fidelity:
 def fidelity(
     run: Run,
     program: Program,
-    network: Recurrent,
+    network: Readable,
     data: SequenceData,
     config: FidelityConfig | None = None,
 ) -> Fidelity:
@@ -90,20 +92,32 @@ def fidelity(
 
 
 def _fidelity(
-    run: Run, program: Program, network: Recurrent, data: SequenceData, config: FidelityConfig
+    run: Run, program: Program, network: Readable, data: SequenceData, config: FidelityConfig
 ) -> Fidelity:
     rng = np.random.default_rng(config.seed)
     rows = data.x[data.mask]  # every input step the data holds, as drawn
     symbols = np.unique(rows, axis=0)
-    checks, found = [], []
+    checks, found, limits = [], [], []
+    # A model with positions is never run past them.
+    max_len = getattr(network, "max_len", None)
     plan = [("fresh sequences", config.fresh, data.length)]
-    plan.append((f"{config.long_factor}x longer", config.long, config.long_factor * data.length))
+    longer = config.long_factor * data.length
+    if max_len is None or longer <= max_len:
+        plan.append((f"{config.long_factor}x longer", config.long, longer))
+    elif max_len > data.length:
+        plan.append((f"longer, up to max_len {max_len}", config.long, max_len))
+        limits.append(f"longer sequences end at the network's max_len {max_len}, not {longer}")
+    else:
+        limits.append(f"no longer sequences: the network's max_len {max_len} is the data's length")
     for name, n, length in plan:
         x = rows[rng.integers(len(rows), size=(n, length))]
         checks.append(_compare(name, x, run, program, network, found, config.counterexamples))
     length = 0
     while len(symbols) ** (length + 1) <= config.exhaustive_budget:
         length += 1
+    if max_len is not None and length > max_len:
+        limits.append(f"every sequence up to length {max_len} (max_len), not {length}")
+        length = max_len
     if length:
         x = np.array(list(itertools.product(symbols.tolist(), repeat=length)), dtype=np.int64)
         name = f"every sequence up to length {length}"
@@ -111,7 +125,7 @@ def _fidelity(
         checks.append(_compare(name, x, run, program, network, found, config.counterexamples))
     shortest = sorted(found, key=lambda c: (len(c.inputs), str(c.inputs)))
     unique = list(dict.fromkeys(shortest))[: config.counterexamples]
-    return Fidelity(tuple(checks), tuple(unique))
+    return Fidelity(tuple(checks), tuple(unique), tuple(limits))
 
 
 def _compare(
@@ -119,7 +133,7 @@ def _compare(
     x: np.ndarray,
     run: Run,
     program: Program,
-    network: Recurrent,
+    network: Readable,
     found: list[Counterexample],
     keep: int,
 ) -> Check:

@@ -50,7 +50,7 @@ from mips.extract.probes import behaviour_classes, horizon_labels
 from mips.extract.refine import refined_labels
 from mips.extract.trajectory import ExtractConfig, ExtractionError, Trajectory
 from mips.machine import Reading, StateMachine
-from mips.network.artifact import Recurrent
+from mips.network.causal import Readable
 
 log = logging.getLogger(__name__)
 
@@ -74,7 +74,7 @@ class Context:
     the readings were tried, why each one failed.
     """
 
-    def __init__(self, network: Recurrent, traj: Trajectory, config: ExtractConfig) -> None:
+    def __init__(self, network: Readable, traj: Trajectory, config: ExtractConfig) -> None:
         self.network, self.traj, self.config = network, traj, config
         self.why: list[str] = []
 
@@ -260,7 +260,7 @@ NEAR_EXACT: tuple[Reader, ...] = (Reader("majority of probe classes", _majority)
 
 
 def extract(
-    network: Recurrent,
+    network: Readable,
     data: SequenceData,
     config: ExtractConfig | None = None,
     readers: tuple[Reader, ...] | None = None,
@@ -315,7 +315,7 @@ def extract(
 
 
 def _read(
-    network: Recurrent,
+    network: Readable,
     data: SequenceData,
     hidden: np.ndarray,
     config: ExtractConfig,

@@ -15,7 +15,7 @@ import numpy as np
 
 from mips.extract.probes import probe_signatures, replay
 from mips.extract.trajectory import ExtractConfig, Trajectory
-from mips.network.artifact import Recurrent
+from mips.network.causal import Readable
 
 # A class seen on fewer than this share of the states (and never on fewer than 3) is a drifted
 # copy of a frequent one, not a state of its own.
@@ -23,7 +23,7 @@ RARE = 0.002
 
 
 def majority_labels(
-    network: Recurrent, traj: Trajectory, config: ExtractConfig
+    network: Readable, traj: Trajectory, config: ExtractConfig
 ) -> tuple[np.ndarray, np.ndarray] | None:
     """State labels (N, T + 1) and outputs (N, T, d_out) of a machine read by majority from a
     near-exact network, or None when none replays the data: its outputs may differ from the
@@ -48,7 +48,7 @@ def majority_labels(
 
 
 def _read(
-    network: Recurrent,
+    network: Readable,
     traj: Trajectory,
     config: ExtractConfig,
     symbols: np.ndarray,
@@ -64,9 +64,8 @@ def _read(
     # A state's own output is part of what tells it apart: where a state's next answers depend
     # on its last two outputs (an order-2 recurrence), the one-step probes see only their
     # combination, and probes two steps long are too many for every state.
-    found = probe_signatures(
-        network, traj.hidden.reshape(-1, h), symbols.astype(np.float64), k, budget, own=True
-    )
+    states, probes = traj.hidden.reshape(-1, h), symbols.astype(np.float64)
+    found = probe_signatures(network, states, probes, k, budget, own=True, prefixes=traj.prefixes())
     if found is None:
         return None
     signatures, of_state = found

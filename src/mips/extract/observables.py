@@ -17,7 +17,7 @@ from mips.extract.trajectory import (
     row_ids,
 )
 from mips.machine import Reading, StateMachine
-from mips.network.artifact import Recurrent
+from mips.network.causal import Readable, horizon_of
 
 
 def _window(x: np.ndarray, k: int, before: np.ndarray | None = None) -> np.ndarray:
@@ -31,7 +31,7 @@ def _window(x: np.ndarray, k: int, before: np.ndarray | None = None) -> np.ndarr
 
 
 def window_machines(
-    network: Recurrent,
+    network: Readable,
     traj: Trajectory,
     labels: np.ndarray,
     source: str,
@@ -61,7 +61,7 @@ def window_machines(
 
 
 def output_machines(
-    network: Recurrent, traj: Trajectory, labels: np.ndarray, source: str
+    network: Readable, traj: Trajectory, labels: np.ndarray, source: str
 ) -> list[StateMachine]:
     """The machine whose state after step t is the output y_t, if the state labels (N, T + 1)
     are in one-to-one correspondence with the outputs (a running minimum, a counter).
@@ -91,7 +91,7 @@ def output_machines(
 
 
 def named_machines(
-    network: Recurrent,
+    network: Readable,
     traj: Trajectory,
     labels: np.ndarray,
     source: str,
@@ -111,7 +111,7 @@ def named_machines(
 
 
 def window_output_machines(
-    network: Recurrent,
+    network: Readable,
     traj: Trajectory,
     labels: np.ndarray,
     source: str,
@@ -148,7 +148,7 @@ def window_output_machines(
 
 
 def phase_output_machines(
-    network: Recurrent,
+    network: Readable,
     traj: Trajectory,
     labels: np.ndarray,
     source: str,
@@ -179,7 +179,7 @@ def phase_output_machines(
 
 
 def output_history_machines(
-    network: Recurrent,
+    network: Readable,
     traj: Trajectory,
     labels: np.ndarray,
     source: str,
@@ -208,7 +208,7 @@ def output_history_machines(
     return []
 
 
-def readout_at_start(network: Recurrent) -> np.ndarray:
+def readout_at_start(network: Readable) -> np.ndarray:
     """The rounded output (d_out,) the network's readout gives at h = 0, the start state."""
     return np.rint(network.readout(np.zeros((1, network.hidden))))[0].astype(np.int64)
 
@@ -235,7 +235,7 @@ def _named_machine(traj: Trajectory, named: np.ndarray, reading: Reading) -> lis
 
 
 def _complete_window(
-    network: Recurrent, machine: StateMachine, k: int, max_probes: int
+    network: Readable, machine: StateMachine, k: int, max_probes: int
 ) -> StateMachine:
     """The window machine with a row for every (window, input), read by probing the network.
 
@@ -250,6 +250,9 @@ def _complete_window(
     pad_is_symbol = bool((symbols == 0).all(axis=1).any())
     lengths = [k] if pad_is_symbol else list(range(k + 1))
     if k == 0 or sum(len(symbols) ** (j + 1) for j in lengths) > max_probes:
+        return machine
+    horizon = horizon_of(network)
+    if horizon is not None and k + 1 > horizon:
         return machine
     rows = [machine.z_prev, machine.x, machine.z_next, machine.y]
     blocks = [np.concatenate(rows, axis=1)]

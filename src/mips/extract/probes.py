@@ -2,18 +2,27 @@
 
 from __future__ import annotations
 
+import itertools
+
 import numpy as np
 
-from mips.extract.trajectory import ExtractConfig, Trajectory, functional
-from mips.network.artifact import Recurrent
+from mips.extract.trajectory import ExtractConfig, Prefixes, Trajectory, functional
+from mips.network.causal import Causal, Readable, horizon_of
 
 
 def probe_classes(
-    network: Recurrent, states: np.ndarray, symbols: np.ndarray, k: int, max_states: int
+    network: Readable,
+    states: np.ndarray,
+    symbols: np.ndarray,
+    k: int,
+    max_states: int,
+    prefixes: Prefixes | None = None,
 ) -> np.ndarray | None:
     """A class for each row of ``states`` (M, H): the network's rounded outputs along every input
-    sequence of length k from it. None when there are more than ``max_states`` distinct states."""
-    found = probe_signatures(network, states, symbols, k, max_states)
+    sequence of length k from it. None when there are more than ``max_states`` distinct states,
+    or when a causal network would run past its horizon (``prefixes`` say what reaches each
+    state; a recurrent network steps from the state itself)."""
+    found = probe_signatures(network, states, symbols, k, max_states, prefixes=prefixes)
     if found is None:
         return None
     signatures, of_state = found
@@ -22,16 +31,19 @@ def probe_classes(
 
 
 def probe_signatures(
-    network: Recurrent,
+    network: Readable,
     states: np.ndarray,
     symbols: np.ndarray,
     k: int,
     max_states: int,
     own: bool = False,
+    prefixes: Prefixes | None = None,
 ) -> tuple[np.ndarray, np.ndarray] | None:
     """The network's rounded outputs along every input sequence of length k from each distinct
     row of ``states`` (M, H), after, with ``own``, the row's own output; and which distinct row
-    each state is. None when there are more than ``max_states`` distinct rows."""
+    each state is. None when there are more than ``max_states`` distinct rows, or when a causal
+    network (one without ``step``) would run past its horizon; its probes run the ``prefixes``
+    that reach the states, then the probe."""
     scale = max(float(np.abs(states).max()), 1.0)
     _, first, inverse = np.unique(
         np.round(states / scale, 5), axis=0, return_index=True, return_inverse=True
@@ -41,6 +53,16 @@ def probe_signatures(
     m, s = len(first), len(symbols)
     h = states[first]
     outs = [np.rint(network.readout(h))] if own else []
+    horizon = horizon_of(network)
+    if horizon is not None:
+        if prefixes is None:
+            raise ValueError("a network without a recurrence is probed from prefixes")
+        answers = _continued(network, prefixes.take(first), symbols, k, horizon)
+        if answers is None:
+            return None
+        for j in range(k):
+            outs.append(np.rint(answers[:, :, j]).reshape(m, -1))
+        return np.concatenate(outs, axis=1), inverse.reshape(-1)
     # Probes in lexicographic order of their inputs; those that share a prefix share its steps,
     # so step j runs once per prefix of length j + 1, not once per probe.
     for j in range(k):
@@ -50,8 +72,36 @@ def probe_signatures(
     return np.concatenate(outs, axis=1), inverse.reshape(-1)
 
 
+def _continued(
+    network: Causal, prefixes: Prefixes, symbols: np.ndarray, k: int, horizon: int
+) -> np.ndarray | None:
+    """Real outputs (M, s^k, k, d_out) of a causal network along every probe of k symbols (in
+    lexicographic order) after each prefix; None when a prefix and a probe pass ``horizon``."""
+    if len(prefixes.length) and int(prefixes.length.max()) + k > horizon:
+        return None
+    s, d = len(symbols), symbols.shape[1]
+    probes = symbols[np.array(list(itertools.product(range(s), repeat=k)))]  # (s^k, k, d)
+    out = None
+    # Prefixes of one length run together, without padding.
+    for length in np.unique(prefixes.length).tolist():
+        rows = np.flatnonzero(prefixes.length == length)
+        heads = prefixes.x[prefixes.seq[rows], :length].astype(np.float64)  # (r, L, d)
+        x = np.concatenate(
+            [
+                np.repeat(heads, len(probes), axis=0),
+                np.tile(probes, (len(rows), 1, 1)).astype(np.float64),
+            ],
+            axis=1,
+        ).reshape(len(rows) * len(probes), length + k, d)
+        y = network.run(x)[0][:, length:]  # (r * s^k, k, d_out)
+        if out is None:
+            out = np.empty((len(prefixes.length), len(probes), k, y.shape[-1]))
+        out[rows] = y.reshape(len(rows), len(probes), k, -1)
+    return out
+
+
 def behaviour_classes(
-    network: Recurrent, traj: Trajectory, config: ExtractConfig
+    network: Readable, traj: Trajectory, config: ExtractConfig
 ) -> np.ndarray | None:
     """Label every hidden state (N, T + 1) by what the network does from it, or None.
 
@@ -67,7 +117,12 @@ def behaviour_classes(
     # One step only: longer probes leave the horizon the network was trained on, where its
     # answers drift and would split states it treats alike on the data.
     classes = probe_classes(
-        network, traj.hidden.reshape(-1, h), symbols, 1, config.max_probed_states
+        network,
+        traj.hidden.reshape(-1, h),
+        symbols,
+        1,
+        config.max_probed_states,
+        traj.prefixes(),
     )
     return None if classes is None else classes.reshape(n, t1)
 
@@ -119,9 +174,7 @@ def replay_labels(
     return labels if np.array_equal(outputs[real], y[real]) else None
 
 
-def horizon_labels(
-    network: Recurrent, traj: Trajectory, config: ExtractConfig
-) -> np.ndarray | None:
+def horizon_labels(network: Readable, traj: Trajectory, config: ExtractConfig) -> np.ndarray | None:
     """Labels (N, T + 1) from probing the network k steps ahead, staying inside its horizon.
 
     A state's class is what the network outputs along every input sequence of length k from
@@ -141,7 +194,8 @@ def horizon_labels(
             break
         early = t1 - k  # positions whose k-step continuations stay in the data's length
         budget = 50 * config.max_probed_states // len(symbols) ** k
-        classes = probe_classes(network, traj.hidden[:, :early].reshape(-1, h), symbols, k, budget)
+        states = traj.hidden[:, :early].reshape(-1, h)
+        classes = probe_classes(network, states, symbols, k, budget, traj.prefixes(early))
         if classes is None:
             break
         early_labels = classes.reshape(n, early)

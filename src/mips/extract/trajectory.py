@@ -73,12 +73,37 @@ class Trajectory:
         """The rows of ``a`` (N * T, ...), one per step, that are real steps."""
         return a if self.valid is None else a[self.valid.reshape(-1)]
 
+    def prefixes(self, until: int | None = None) -> Prefixes:
+        """The prefixes of the states ``hidden[:, :until]``, flattened in that order: the state
+        at index t follows the first t steps (no more than a sequence's real ones)."""
+        n, t1 = self.hidden.shape[:2]
+        t = np.arange(t1 if until is None else until)
+        seq = np.repeat(np.arange(n), len(t))
+        length = np.tile(t, n)
+        if self.valid is not None:
+            length = np.minimum(length, self.lengths[seq])
+        return Prefixes(self.x, seq, length)
+
     def state_rows(self, a: np.ndarray) -> np.ndarray:
         """The rows of ``a`` (N * (T + 1), ...), one per state, that are real states."""
         if self.valid is None:
             return a
         first = np.ones((len(self.valid), 1), dtype=bool)
         return a[np.concatenate([first, self.valid], axis=1).reshape(-1)]
+
+
+@dataclass(frozen=True)
+class Prefixes:
+    """The inputs that reach each of M states: ``x[seq[m], :length[m]]``. A causal model without
+    a recurrence is probed from a state by running its prefix and then the probe."""
+
+    x: np.ndarray  # (N, T, d_in)
+    seq: np.ndarray  # (M,)
+    length: np.ndarray  # (M,)
+
+    def take(self, rows: np.ndarray) -> Prefixes:
+        """The prefixes of the states ``rows`` (indices into the M states)."""
+        return Prefixes(self.x, self.seq[rows], self.length[rows])
 
 
 def functional(keys: np.ndarray, values: np.ndarray) -> bool:

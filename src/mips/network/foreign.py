@@ -221,17 +221,9 @@ class ForeignNetwork:
 
     def readout(self, h: np.ndarray) -> np.ndarray:
         """Real outputs whose rounding is the answer: the head's outputs, or the argmax class."""
-        out = self.logits(h)
-        if self.spec.output == "round":
-            return out
-        if not self.spec.symbols_out:
-            return np.argmax(out, axis=-1)[..., None].astype(np.float64)
-        columns, start = [], 0
-        for values in self.spec.symbols_out:
-            block = out[..., start : start + len(values)]
-            columns.append(np.asarray(values, dtype=np.float64)[np.argmax(block, axis=-1)])
-            start += len(values)
-        return np.stack(columns, axis=-1)
+        from mips.network.causal import answer
+
+        return answer(self.logits(h), self.spec.output, self.spec.symbols_out)
 
     def run(self, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Outputs (N, T, d_out) and states (N, T, hidden) for inputs x (N, T, d_in)."""
@@ -299,8 +291,10 @@ def from_module(module: Any, output: str = "round") -> ForeignNetwork:
     return ForeignNetwork(spec, weights)
 
 
-def load_foreign(path: str | Path) -> ForeignNetwork:
-    """Read a network saved as safetensors with its sizes in the metadata; refuse pickles."""
+def load_foreign(path: str | Path) -> Any:
+    """Read a network saved as safetensors with its sizes in the metadata (a recurrent network,
+    or with ``cell=transformer`` a :class:`mips.network.transformer.TransformerNetwork`); refuse
+    pickles."""
     path = Path(path)
     if path.suffix.lower() in _PICKLES:
         raise ForeignNetworkError(
@@ -319,6 +313,13 @@ def load_foreign(path: str | Path) -> ForeignNetwork:
         weights = load_file(path)
     except Exception as e:  # safetensors raises its own types for a damaged or foreign file
         raise ForeignNetworkError(f"{path}: not a safetensors file ({e})") from None
+    if meta.get("cell", "").lower() == "transformer":
+        from mips.network.transformer import load_transformer
+
+        try:
+            return load_transformer(meta, weights)
+        except ForeignNetworkError as e:
+            raise ForeignNetworkError(f"{path}: {e}") from None
     needed = ("cell", "d_in", "hidden", "layers", "d_out", "output")
     missing = [k for k in needed if k not in meta]
     if missing:
