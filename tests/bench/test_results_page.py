@@ -1,0 +1,41 @@
+"""docs/results.md is generated from the committed results files, and says which file made what."""
+
+import importlib.util
+import json
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def _script():
+    spec = importlib.util.spec_from_file_location(
+        "results_page", ROOT / "benchmarks" / "results_page.py"
+    )
+    module = importlib.util.module_from_spec(spec)
+    sys.modules["results_page"] = module  # its dataclasses look their module up there
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_the_committed_page_is_what_the_committed_files_give():
+    assert (ROOT / "docs" / "results.md").read_text(encoding="utf-8") == _script().page()
+
+
+def test_a_section_comes_from_the_newest_file_with_its_conditions_and_peer(tmp_path):
+    script = _script()
+    folder = tmp_path / "results" / "benchmark"
+    folder.mkdir(parents=True)
+    record = {"task": "Bitwise_Not", "seed": 0, "n": 100, "ok": True, "correct": True}
+    for name, rec in (
+        ("2026-01-01-aaaaaaa", {**record, "correct": False, "failed_stage": "x"}),
+        ("2026-02-01-bbbbbbb", record),
+    ):
+        (folder / f"{name}.jsonl").write_text(json.dumps(rec) + "\n")
+    (folder / "2026-02-01-bbbbbbb.about.md").write_text("Run on a test machine.\n")
+    (folder / "2026-02-01-bbbbbbb.peer.md").write_text("| peer | table |\n")
+    text = script.section(script.SECTIONS[0], tmp_path)
+    assert "results/benchmark/2026-02-01-bbbbbbb.jsonl" in text
+    assert "Run on a test machine." in text and "| peer | table |" in text
+    assert "Judged correct: 1 of 1 tasks" in text
+    assert "Not yet measured" in script.section(script.SECTIONS[3], tmp_path)
