@@ -96,7 +96,9 @@ def section(s: Section, root: Path = ROOT) -> str:
     if about.exists():
         lines += [about.read_text(encoding="utf-8").strip(), ""]
     lines += ["```bash", s.command, f".venv/bin/mips report {link}", "```", ""]
-    lines += [results_markdown(newest).strip(), ""]
+    # The report's own title would be a second page title: the section heading names it.
+    report = results_markdown(newest).splitlines()
+    lines += ["\n".join(r for r in report if not r.startswith("# ")).strip(), ""]
     peer = newest.with_suffix(".peer.md")
     if peer.exists():
         lines += [peer.read_text(encoding="utf-8").strip(), ""]
