@@ -4,16 +4,16 @@ Models: the issue's CausalTransformer (a linear embedding, learned positions, pr
 layers under a causal mask, a linear head) with 1 or 2 layers and d_model 16 to 64, trained on
 each of the 7 Tomita grammars (per-prefix acceptance, argmax over 2 classes, 16 steps) and on 14
 benchmark and generality tasks with small alphabets (10 steps), counters and sums among them
-(``round(out)``), with Adam at 3e-3, batches of 64, until every training label is right or 1,500
+(``round(out)``), with Adam at 3e-3, batches of 64, until every training label is right or 1,000
 steps. ``max_len`` is twice the training length: the positions past it were never trained.
 
 Each model that fits its training data (sequence accuracy >= 99.9%) is read by ``mips.explain``
 (its data: the training inputs and labels); its report compares the program with the model on
 2,000 fresh sequences of the training length, on longer ones up to ``max_len`` and on every short
 sequence. AALpy's L* (when installed: pip install 'mips[peer]') reads the same model as a Mealy
-machine, with the same oracle budget as benchmarks/explain.py, never querying past ``max_len``;
-both are checked on fresh sequences of the training length and every sequence of length 12 (or
-the longest with at most 4,096 sequences).
+machine, with the same oracle budget as benchmarks/explain.py, never querying past ``max_len``
+and stopped after 10 s; both are checked on fresh sequences of the training length and every
+sequence of length 12 (or the longest with at most 4,096 sequences).
 
 One JSON record per model is appended to results/explain_transformers/<date>-<commit>.jsonl as it
 finishes, and a summary is printed at the end.
@@ -63,7 +63,8 @@ TASKS = {
 COUNTERS = {"Evens_Counter", "G_Sum_Since_Zero", "G_Count_Since_Zero"}
 # (layers, d_model, heads, ff) per model, cycled.
 SHAPES = ((1, 32, 2, 64), (2, 16, 2, 32), (1, 64, 4, 128), (2, 32, 4, 64))
-N, STEPS, FIT = 2000, 1500, 0.999
+N, STEPS, FIT = 2000, 1000, 0.999
+LSTAR_SECONDS = 10
 CHECK_LENGTH, FRESH = 12, 2000
 
 
@@ -122,7 +123,9 @@ def checks(net: TransformerNetwork, data: SequenceData, run, rng) -> tuple[float
 
 def lstar(net: TransformerNetwork, symbols: np.ndarray, seed: int):
     """AALpy's L* with the model as its system under learning, each step a run of the prefix;
-    past max_len it answers a constant, never running the model there."""
+    past max_len it answers a constant, never running the model there. A model whose untrained
+    positions answer erratically can keep L* adding states for minutes: it stops after
+    LSTAR_SECONDS, and (None, None, seconds) says so."""
     import random
 
     from aalpy.base import SUL
@@ -137,6 +140,8 @@ def lstar(net: TransformerNetwork, symbols: np.ndarray, seed: int):
             pass
 
         def step(self, letter):
+            if time.perf_counter() > deadline:
+                raise TimeoutError
             self.prefix.append(symbols[letter])
             if len(self.prefix) > net.max_len:
                 return "past max_len"
@@ -148,7 +153,11 @@ def lstar(net: TransformerNetwork, symbols: np.ndarray, seed: int):
     alphabet = list(range(len(symbols)))
     oracle = RandomWMethodEqOracle(alphabet, sul, walks_per_state=20, walk_len=12)
     t0 = time.perf_counter()
-    model = run_Lstar(alphabet, sul, oracle, "mealy", max_learning_rounds=25, print_level=0)
+    deadline = t0 + LSTAR_SECONDS
+    try:
+        model = run_Lstar(alphabet, sul, oracle, "mealy", max_learning_rounds=25, print_level=0)
+    except TimeoutError:
+        return None, None, time.perf_counter() - t0
     seconds = time.perf_counter() - t0
     index = {tuple(s): i for i, s in enumerate(symbols.tolist())}
 
@@ -215,7 +224,10 @@ def one(name: str, index: int, seed: int, with_lstar: bool, read_all: bool) -> d
         symbols = np.unique(data.x.reshape(-1, data.d_in), axis=0)
         states, run, seconds = lstar(net, symbols, seed)
         row["lstar_states"], row["lstar_s"] = states, round(seconds, 2)
-        row["lstar_fresh"], row["lstar_every"] = checks(net, data, run, rng)
+        if run is None:
+            row["lstar_states"] = f"none in {LSTAR_SECONDS} s"
+        else:
+            row["lstar_fresh"], row["lstar_every"] = checks(net, data, run, rng)
     return row
 
 
@@ -284,6 +296,12 @@ def main() -> None:
         f"mips {np.mean([r['mips_s'] for r in rows]):.1f} s per model on average, "
         f"{max(r['mips_s'] for r in rows):.1f} s at most; results: {out}"
     )
+    if with_lstar:
+        agree = sum(r.get("lstar_fresh", 0) >= FIT for r in fit)
+        print(
+            f"L*: a Mealy machine agreeing on >= {FIT:.1%} of fresh sequences for {agree}/{len(fit)}"
+            f" fitting models, {np.mean([r.get('lstar_s', 0) for r in fit]):.1f} s on average"
+        )
 
 
 if __name__ == "__main__":
