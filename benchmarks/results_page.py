@@ -45,6 +45,8 @@ class Section:
     suite: str
     title: str
     command: str
+    # Where the records are not ``mips bench``'s, the page where they are summarised instead.
+    summarised_in: str | None = None
 
 
 SECTIONS = (
@@ -78,6 +80,12 @@ SECTIONS = (
         "Explain (mips explain against AALpy's L\\*)",
         ".venv/bin/python benchmarks/explain.py",
     ),
+    Section(
+        "explain_transformers",
+        "Explain transformers (mips explain on small causal transformers)",
+        "OMP_NUM_THREADS=1 .venv/bin/python benchmarks/explain_transformers.py",
+        summarised_in="[explain.md](explain.md#transformers)",
+    ),
 )
 
 
@@ -95,6 +103,10 @@ def section(s: Section, root: Path = ROOT) -> str:
     about = newest.with_suffix(".about.md")
     if about.exists():
         lines += [about.read_text(encoding="utf-8").strip(), ""]
+    if s.summarised_in is not None:
+        lines += ["```bash", s.command, "```", ""]
+        lines += [f"One record per network; {s.summarised_in} gives the figures.", ""]
+        return "\n".join(lines)
     lines += ["```bash", s.command, f".venv/bin/mips report {link}", "```", ""]
     # The report's own title would be a second page title: the section heading names it.
     report = results_markdown(newest).splitlines()
