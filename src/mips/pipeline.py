@@ -80,7 +80,7 @@ def _synthesize(
             config, clock.seconds, failed_stage="data", reason=clash.describe(all_data)
         )
     data = config.held_back(all_data)[0]
-    train, heldout = data.split(stage.search.test_fraction, stage.search.seed)
+    train, heldout = data.split(stage.search.split_fraction(data), stage.search.seed)
     # The search comes in rounds: near-exact networks may be read before slower families train.
     rounds = iter([[network]]) if network else search_rounds(train, heldout, stage.search, progress)
     attempts: list[Attempt] = []
