@@ -228,6 +228,19 @@ def test_report_shows_totals_and_one_row_per_task(tmp_path):
     assert (tmp_path / "solved.png").read_bytes().startswith(b"\x89PNG")
 
 
+def test_report_counts_the_programs_the_held_back_check_refused(tmp_path):
+    passed = [{"where": "400 sequences held back", "passed": True}]
+    refused = [{"where": "400 sequences held back", "passed": False}]
+    records = [
+        _record("Binary_Addition", 0, True, independent=passed),
+        _record("Sum_All", 0, False, failed_stage="independent check", independent=refused),
+        _record("Prev1", 0, True),  # made before records carried the check
+    ]
+    (tmp_path / "results.jsonl").write_text("".join(json.dumps(r) + "\n" for r in records))
+    md = write_report(tmp_path)[0].read_text()
+    assert "Held-back check: 1 of 2 programs replayed every sequence no stage saw (1 refused)" in md
+
+
 def test_report_needs_results(tmp_path):
     with pytest.raises(ValueError, match="no results"):
         write_report(tmp_path)

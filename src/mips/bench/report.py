@@ -97,8 +97,14 @@ def summarise(records: list[dict], directory: Path) -> tuple[list[TaskRow], dict
             counts = families.setdefault(family, [0, 0])
             counts[0] += row.solved
             counts[1] += 1
+    checked = [r for seeds in by_task.values() for r in seeds.values() if r.get("independent")]
     totals = {
         "tasks": len(rows),
+        # Programs replayed on the sequences held back from every stage, and how many passed.
+        "held_back": (
+            sum(all(c["passed"] for c in r["independent"]) for r in checked),
+            len(checked),
+        ),
         "solved": len(solved_rows),
         "families": families,
         "per_seed": dict(sorted(per_seed.items())),
@@ -187,6 +193,12 @@ def _headline(t: dict) -> list[str]:
         "Solved tasks by program form: "
         + (", ".join(f"{k} {v}" for k, v in t["forms"].items()) or "none"),
     ]
+    passed, checked = t["held_back"]
+    if checked:
+        lines.append(
+            f"Held-back check: {passed} of {checked} programs replayed every sequence no stage "
+            f"saw ({checked - passed} refused)"
+        )
     if t["families"]:
         lines.append(
             "Solved by family: " + ", ".join(f"{k} {s}/{m}" for k, (s, m) in t["families"].items())
