@@ -17,7 +17,7 @@ import json
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import numpy as np
 
@@ -60,14 +60,7 @@ class ForeignSpec:
         for name in ("d_in", "hidden", "layers", "d_out"):
             if getattr(self, name) < 1:
                 raise ForeignNetworkError(f"{name} must be a positive integer")
-        if self.output == "argmax" and self.d_out < 2:
-            raise ForeignNetworkError("output argmax needs d_out >= 2 classes")
-        if self.symbols_in and sum(map(len, self.symbols_in)) != self.d_in:
-            raise ForeignNetworkError("symbols_in must hold d_in symbols in all")
-        if self.symbols_out and (
-            self.output != "argmax" or sum(map(len, self.symbols_out)) != self.d_out
-        ):
-            raise ForeignNetworkError("symbols_out needs output argmax and d_out values in all")
+        check_head(self)
 
     def shapes(self) -> dict[str, tuple[int, ...]]:
         """Every state_dict entry's shape (biases included; a module built without them lacks
@@ -94,11 +87,7 @@ class ForeignSpec:
             "d_out": str(self.d_out),
             "output": self.output,
             "nonlinearity": self.nonlinearity,
-            **{
-                name: json.dumps(getattr(self, name))
-                for name in ("symbols_in", "symbols_out")
-                if getattr(self, name)
-            },
+            **symbols_metadata(self),
         }
 
 
@@ -113,29 +102,14 @@ class ForeignNetwork:
     metrics: dict[str, Any] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
-        shapes = self.spec.shapes()
-        unknown = sorted(set(self.weights) - set(shapes))
-        if unknown:
-            raise ForeignNetworkError(
-                f"unexpected weights {', '.join(unknown[:3])} for a {self.spec.cell} with "
-                f"{self.spec.layers} layer(s) and a head named 'head'"
-            )
-        w = {}
-        for key, shape in shapes.items():
-            if key not in self.weights:
-                if "bias" in key:
-                    w[key] = np.zeros(shape)
-                    continue
-                raise ForeignNetworkError(f"missing weight {key!r}")
-            value = np.asarray(self.weights[key], dtype=np.float64)
-            if value.shape != shape:
-                raise ForeignNetworkError(
-                    f"{key} has shape {value.shape}, expected {shape} for cell={self.spec.cell}, "
-                    f"d_in={self.spec.d_in}, hidden={self.spec.hidden}, d_out={self.spec.d_out}"
-                )
-            if not np.isfinite(value).all():
-                raise ForeignNetworkError(f"{key} holds NaN or infinite values")
-            w[key] = value
+        s = self.spec
+        w = checked_weights(
+            self.weights,
+            s.shapes(),
+            f"a {s.cell} with {s.layers} layer(s) and a head named 'head'",
+            f"cell={s.cell}, d_in={s.d_in}, hidden={s.hidden}, d_out={s.d_out}",
+            zero_biases=True,
+        )
         object.__setattr__(self, "weights", w)
 
     @property
@@ -146,15 +120,11 @@ class ForeignNetwork:
 
     @property
     def d_in(self) -> int:
-        """Integer inputs per step: the rnn's inputs, or the one-hot encoded columns."""
-        return len(self.spec.symbols_in) or self.spec.d_in
+        return inputs_per_step(self.spec)
 
     @property
     def d_out(self) -> int:
-        """Integer outputs per step: the head's outputs, or one class per output column."""
-        if self.spec.symbols_out:
-            return len(self.spec.symbols_out)
-        return 1 if self.spec.output == "argmax" else self.spec.d_out
+        return outputs_per_step(self.spec)
 
     def describe(self) -> str:
         s = self.spec
@@ -252,6 +222,81 @@ class ForeignNetwork:
         tensors = {k: np.ascontiguousarray(v, dtype=np.float32) for k, v in self.weights.items()}
         save_file(tensors, path, metadata=self.spec.metadata())
         return path
+
+
+class HeadSpec(Protocol):
+    """What a network file says about its inputs and its head, whatever its body."""
+
+    d_in: int
+    d_out: int
+    output: str
+    symbols_in: tuple[tuple[int, ...], ...]
+    symbols_out: tuple[tuple[int, ...], ...]
+
+
+def check_head(spec: HeadSpec) -> None:
+    """Refuse an output rule or symbol lists that do not fit the sizes (the rule itself is one of
+    ``OUTPUTS``, checked first)."""
+    if spec.output == "argmax" and spec.d_out < 2:
+        raise ForeignNetworkError("output argmax needs d_out >= 2 classes")
+    if spec.symbols_in and sum(map(len, spec.symbols_in)) != spec.d_in:
+        raise ForeignNetworkError("symbols_in must hold d_in symbols in all")
+    if spec.symbols_out and (
+        spec.output != "argmax" or sum(map(len, spec.symbols_out)) != spec.d_out
+    ):
+        raise ForeignNetworkError("symbols_out needs output argmax and d_out values in all")
+
+
+def symbols_metadata(spec: HeadSpec) -> dict[str, str]:
+    """The safetensors metadata entries of the symbol lists a spec has."""
+    return {
+        name: json.dumps(getattr(spec, name))
+        for name in ("symbols_in", "symbols_out")
+        if getattr(spec, name)
+    }
+
+
+def inputs_per_step(spec: HeadSpec) -> int:
+    """Integer inputs per step: the module's inputs, or the one-hot encoded columns."""
+    return len(spec.symbols_in) or spec.d_in
+
+
+def outputs_per_step(spec: HeadSpec) -> int:
+    """Integer outputs per step: the head's outputs, or one class per output column."""
+    if spec.symbols_out:
+        return len(spec.symbols_out)
+    return 1 if spec.output == "argmax" else spec.d_out
+
+
+def checked_weights(
+    weights: dict[str, Any],
+    shapes: dict[str, tuple[int, ...]],
+    layout: str,
+    sizes: str,
+    zero_biases: bool = False,
+) -> dict[str, np.ndarray]:
+    """``weights`` as float64 arrays of ``shapes``; refused, naming the ``layout`` or the
+    ``sizes`` expected, when a name is unknown or missing, a shape differs or a value is not
+    finite. With ``zero_biases``, a missing bias is zero (a module built without biases)."""
+    unknown = sorted(set(weights) - set(shapes))
+    if unknown:
+        raise ForeignNetworkError(f"unexpected weights {', '.join(unknown[:3])} for {layout}")
+    w = {}
+    for key, shape in shapes.items():
+        if key not in weights:
+            if zero_biases and "bias" in key:
+                w[key] = np.zeros(shape)
+                continue
+            raise ForeignNetworkError(f"missing weight {key!r}")
+        value = np.asarray(weights[key], dtype=np.float64)
+        if value.shape != shape:
+            raise ForeignNetworkError(
+                f"{key} has shape {value.shape}, expected {shape} for {sizes}"
+            )
+        if not np.isfinite(value).all():
+            raise ForeignNetworkError(f"{key} holds NaN or infinite values")
+        w[key] = value
+    return w
 
 
 def encode(x: np.ndarray, symbols_in: tuple[tuple[int, ...], ...]) -> np.ndarray:

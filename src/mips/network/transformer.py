@@ -14,7 +14,6 @@ whose metadata gives the sizes (``cell=transformer``); never from a pickle.
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field, replace
 from functools import cached_property
 from typing import Any
@@ -24,7 +23,16 @@ import torch
 from torch import nn
 
 from mips.network.causal import answer, check_length
-from mips.network.foreign import OUTPUTS, ForeignNetworkError, encode
+from mips.network.foreign import (
+    OUTPUTS,
+    ForeignNetworkError,
+    check_head,
+    checked_weights,
+    encode,
+    inputs_per_step,
+    outputs_per_step,
+    symbols_metadata,
+)
 
 ACTIVATIONS = ("relu", "gelu")
 # Sequences run through torch at once: bounds the attention scores held in memory.
@@ -91,14 +99,7 @@ class TransformerSpec:
             raise ForeignNetworkError(f"output must be round or argmax, not {self.output!r}")
         if self.activation not in ACTIVATIONS:
             raise ForeignNetworkError(f"activation must be relu or gelu: {self.activation!r}")
-        if self.output == "argmax" and self.d_out < 2:
-            raise ForeignNetworkError("output argmax needs d_out >= 2 classes")
-        if self.symbols_in and sum(map(len, self.symbols_in)) != self.d_in:
-            raise ForeignNetworkError("symbols_in must hold d_in symbols in all")
-        if self.symbols_out and (
-            self.output != "argmax" or sum(map(len, self.symbols_out)) != self.d_out
-        ):
-            raise ForeignNetworkError("symbols_out needs output argmax and d_out values in all")
+        check_head(self)
 
     def shapes(self) -> dict[str, tuple[int, ...]]:
         """Every state_dict entry's shape."""
@@ -131,11 +132,7 @@ class TransformerSpec:
             **{name: str(getattr(self, name)) for name in sizes},
             "output": self.output,
             "activation": self.activation,
-            **{
-                name: json.dumps(getattr(self, name))
-                for name in ("symbols_in", "symbols_out")
-                if getattr(self, name)
-            },
+            **symbols_metadata(self),
         }
 
     @classmethod
@@ -172,28 +169,14 @@ class TransformerNetwork:
     horizon: int = 0
 
     def __post_init__(self) -> None:
-        shapes = self.spec.shapes()
-        unknown = sorted(set(self.weights) - set(shapes))
-        if unknown:
-            raise ForeignNetworkError(
-                f"unexpected weights {', '.join(unknown[:3])} for a causal transformer with "
-                f"{self.spec.layers} layer(s) (embed, pos, encoder.layers.N, head)"
-            )
-        w = {}
-        for key, shape in shapes.items():
-            if key not in self.weights:
-                raise ForeignNetworkError(f"missing weight {key!r}")
-            value = np.asarray(self.weights[key], dtype=np.float64)
-            if value.shape != shape:
-                s = self.spec
-                raise ForeignNetworkError(
-                    f"{key} has shape {value.shape}, expected {shape} for d_in={s.d_in}, "
-                    f"d_model={s.d_model}, layers={s.layers}, ff={s.ff}, max_len={s.max_len}, "
-                    f"d_out={s.d_out}"
-                )
-            if not np.isfinite(value).all():
-                raise ForeignNetworkError(f"{key} holds NaN or infinite values")
-            w[key] = value
+        s = self.spec
+        w = checked_weights(
+            self.weights,
+            s.shapes(),
+            f"a causal transformer with {s.layers} layer(s) (embed, pos, encoder.layers.N, head)",
+            f"d_in={s.d_in}, d_model={s.d_model}, layers={s.layers}, ff={s.ff}, "
+            f"max_len={s.max_len}, d_out={s.d_out}",
+        )
         object.__setattr__(self, "weights", w)
         if not 1 <= self.horizon <= self.spec.max_len:
             object.__setattr__(self, "horizon", self.spec.max_len)
@@ -209,13 +192,11 @@ class TransformerNetwork:
 
     @property
     def d_in(self) -> int:
-        return len(self.spec.symbols_in) or self.spec.d_in
+        return inputs_per_step(self.spec)
 
     @property
     def d_out(self) -> int:
-        if self.spec.symbols_out:
-            return len(self.spec.symbols_out)
-        return 1 if self.spec.output == "argmax" else self.spec.d_out
+        return outputs_per_step(self.spec)
 
     def within(self, horizon: int) -> TransformerNetwork:
         """The same network, read no further than ``horizon`` positions."""
