@@ -93,28 +93,35 @@ def train(data: SequenceData, shape: tuple[str, int, int], output: str, seed: in
     torch.manual_seed(seed)
     d_out = 2 if output == "argmax" else data.d_out
     module = Net(CELLS[cell], data.d_in, hidden, layers, d_out)
-    opt = torch.optim.Adam(module.parameters(), 3e-3)
     x = torch.tensor(data.x, dtype=torch.float32)
-    y = torch.tensor(data.y)
-    accuracy = 0.0
-    for step in range(1, 3001):
-        idx = torch.randint(0, data.n, (64,))
+    right = fit(module, x, torch.tensor(data.y), output, 2, steps=3000, every=250)
+    return module, float(right.float().mean())
+
+
+def fit(module, x, y, output: str, classes: int, steps: int, every: int) -> torch.Tensor:
+    """Train ``module`` by Adam on batches of 64 sequences of ``x`` (N, T, d) for labels ``y``
+    (N, T, d_out), up to ``steps`` steps or the first check (every ``every`` steps) at which it
+    answers every step of every sequence; (N, T) True where it did at the last check."""
+    opt = torch.optim.Adam(module.parameters(), 3e-3)
+    right = torch.zeros(y.shape[:2], dtype=torch.bool)
+    for step in range(1, steps + 1):
+        idx = torch.randint(0, len(x), (64,))
         out = module(x[idx])
         if output == "argmax":
-            loss = torch.nn.functional.cross_entropy(out.reshape(-1, 2), y[idx].reshape(-1))
+            loss = torch.nn.functional.cross_entropy(out.reshape(-1, classes), y[idx].reshape(-1))
         else:
             loss = torch.nn.functional.mse_loss(out, y[idx].float())
         opt.zero_grad()
         loss.backward()
         opt.step()
-        if step % 250 == 0:
+        if step % every == 0:
             with torch.no_grad():
                 out = module(x)
             got = out.argmax(-1, keepdim=True) if output == "argmax" else out.round()
-            accuracy = float((got == y).all(-1).float().mean())
-            if accuracy == 1.0:
+            right = (got == y).all(-1)
+            if right.all():
                 break
-    return module, accuracy
+    return right
 
 
 def checks(net: ForeignNetwork, symbols: np.ndarray, run, rng) -> tuple[float, float]:

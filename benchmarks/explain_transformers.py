@@ -34,7 +34,7 @@ from pathlib import Path
 
 import numpy as np
 import torch
-from explain import MINIMAL, TOMITA, tomita_data
+from explain import MINIMAL, TOMITA, fit, tomita_data
 
 from mips.data import SequenceData
 from mips.explanation import ExplainError, explain
@@ -81,28 +81,9 @@ def train(data: SequenceData, shape: tuple[int, int, int, int], output: str, see
     symbols = one_hot_symbols(data)
     d_in = sum(map(len, symbols))
     module = CausalTransformer(d_in, d_model, heads, layers, ff, 2 * data.length, classes)
-    opt = torch.optim.Adam(module.parameters(), 3e-3)
     x = torch.tensor(encode(data.x, symbols))
-    y = torch.tensor(data.y)
-    accuracy = 0.0
-    for step in range(1, STEPS + 1):
-        idx = torch.randint(0, data.n, (64,))
-        out = module(x[idx])
-        if output == "argmax":
-            loss = torch.nn.functional.cross_entropy(out.reshape(-1, classes), y[idx].reshape(-1))
-        else:
-            loss = torch.nn.functional.mse_loss(out, y[idx].float())
-        opt.zero_grad()
-        loss.backward()
-        opt.step()
-        if step % 100 == 0:
-            with torch.no_grad():
-                out = module(x)
-            got = out.argmax(-1, keepdim=True) if output == "argmax" else out.round()
-            accuracy = float((got == y).all(-1).all(-1).float().mean())
-            if accuracy == 1.0:
-                break
-    return module.eval(), accuracy
+    right = fit(module, x, torch.tensor(data.y), output, classes, steps=STEPS, every=100)
+    return module.eval(), float(right.all(-1).float().mean())
 
 
 def checks(net: TransformerNetwork, data: SequenceData, run, rng) -> tuple[float, float]:
