@@ -47,10 +47,9 @@ class Verification:
 
     @property
     def verified(self) -> bool:
-        if self.max_label_errors:
-            heldout_ok = self.heldout_wrong_steps <= self.max_label_errors * self.heldout_steps
-        else:
-            heldout_ok = self.heldout_wrong == 0
+        heldout_ok = _labels_ok(
+            self.heldout_wrong, self.heldout_wrong_steps, self.heldout_steps, self.max_label_errors
+        )
         if self.heldout_unseen:
             heldout_ok = heldout_ok and 2 * self.judged_steps >= self.heldout_steps
         return heldout_ok and self.ir_wrong == 0 and self.exhaustive_wrong == 0
@@ -76,6 +75,13 @@ class Verification:
                 f"{self.exhaustive_wrong} wrong"
             )
         return s + ("" if self.counterexample is None else f"; e.g. {self.counterexample}")
+
+
+def _labels_ok(wrong: int, wrong_steps: int, steps: int, max_label_errors: float) -> bool:
+    """No sequence wrong; with ``max_label_errors``, at most that share of the steps wrong."""
+    if max_label_errors:
+        return wrong_steps <= max_label_errors * steps
+    return wrong == 0
 
 
 @contextmanager
@@ -184,9 +190,7 @@ class IndependentCheck:
 
     @property
     def passed(self) -> bool:
-        if self.max_label_errors:
-            return self.wrong_steps <= self.max_label_errors * self.steps
-        return self.wrong == 0
+        return _labels_ok(self.wrong, self.wrong_steps, self.steps, self.max_label_errors)
 
     def summary(self) -> str:
         """One line for people."""
