@@ -40,9 +40,10 @@ from mips.synthesis import (
     SynthConfig,
     Synthesis,
     best_attempt,
+    checked_independently,
     header,
 )
-from mips.verify import check_independent, verify
+from mips.verify import verify
 
 __all__ = ["Attempt", "SynthConfig", "Synthesis", "read_programs", "synthesize"]
 log = logging.getLogger(__name__)
@@ -60,7 +61,7 @@ def synthesize(
     The chosen program is then replayed on the sequences held back before training and on
     ``verify_data``: a program that fails either is not returned as verified."""
     synthesis = _synthesize(data, config, progress, network)
-    return _checked(synthesis, data, verify_data)
+    return checked_independently(synthesis, data, verify_data)
 
 
 def _synthesize(
@@ -255,38 +256,6 @@ def _mealy_attempt(
     table = mealy_program(machine, words_in, words_out, unseen)
     source = emit_python(table, header_of(net, machine, table))
     return Attempt(net, machine, table, source, verify(source, table, machine, heldout))
-
-
-def _checked(
-    synthesis: Synthesis, all_data: SequenceData, verify_data: SequenceData | None
-) -> Synthesis:
-    """``synthesis`` with its program replayed on the sequences held back from every stage
-    and on ``verify_data``; failed at ``independent check`` when either contradicts it."""
-    if not synthesis.ok:
-        return synthesis
-    assert synthesis.chosen is not None
-    held_back = synthesis.config.held_back(all_data)[1]
-    parts = [] if held_back is None else [(f"{held_back.n} sequences held back", held_back)]
-    if verify_data is not None:
-        parts.append(("--verify-data", verify_data))
-    program, source = synthesis.chosen.program, synthesis.chosen.source
-    errors = synthesis.config.max_label_errors
-    checks = tuple(check_independent(source, program, d, w, errors) for w, d in parts)
-    for c in checks:
-        log.info(f"independent check: {c.summary()}")
-    failed = [c.summary() for c in checks if not c.passed]
-    if not failed:
-        return replace(synthesis, independent=checks)
-    return Synthesis(
-        synthesis.config,
-        synthesis.seconds,
-        attempts=synthesis.attempts,
-        network=synthesis.network,
-        machine=synthesis.machine,
-        failed_stage="independent check",
-        reason="the chosen program fails the independent check: " + "; ".join(failed),
-        independent=checks,
-    )
 
 
 def _within_label_errors(stage: SynthConfig) -> ExtractConfig:

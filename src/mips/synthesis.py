@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import logging
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -20,10 +21,12 @@ from mips.network.search import SearchConfig
 from mips.program import Program
 from mips.regress import RegressConfig
 from mips.simplify import SimplifyConfig
-from mips.verify import IndependentCheck, Verification, load_program
+from mips.verify import IndependentCheck, Verification, check_independent, load_program
 
 __all__ = ["Attempt", "Clock", "Suspect", "SynthConfig", "Synthesis", "best_attempt", "header"]
 
+
+log = logging.getLogger(__name__)
 
 HOLD_BACK_FROM = 10
 HOLD_BACK_KEY = 0xC4EC
@@ -233,3 +236,35 @@ class Clock:
         finally:
             spent = time.perf_counter() - start
             self.seconds[stage] = round(self.seconds.get(stage, 0.0) + spent, 3)
+
+
+def checked_independently(
+    synthesis: Synthesis, all_data: SequenceData, verify_data: SequenceData | None
+) -> Synthesis:
+    """``synthesis`` with its program replayed on the sequences held back from every stage
+    and on ``verify_data``; failed at ``independent check`` when either contradicts it."""
+    if not synthesis.ok:
+        return synthesis
+    assert synthesis.chosen is not None
+    held_back = synthesis.config.held_back(all_data)[1]
+    parts = [] if held_back is None else [(f"{held_back.n} sequences held back", held_back)]
+    if verify_data is not None:
+        parts.append(("--verify-data", verify_data))
+    program, source = synthesis.chosen.program, synthesis.chosen.source
+    errors = synthesis.config.max_label_errors
+    checks = tuple(check_independent(source, program, d, w, errors) for w, d in parts)
+    for c in checks:
+        log.info(f"independent check: {c.summary()}")
+    failed = [c.summary() for c in checks if not c.passed]
+    if not failed:
+        return replace(synthesis, independent=checks)
+    return Synthesis(
+        synthesis.config,
+        synthesis.seconds,
+        attempts=synthesis.attempts,
+        network=synthesis.network,
+        machine=synthesis.machine,
+        failed_stage="independent check",
+        reason="the chosen program fails the independent check: " + "; ".join(failed),
+        independent=checks,
+    )
