@@ -37,6 +37,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from dataclasses import replace as dc_replace
 from functools import cached_property
+from typing import Literal
 
 import numpy as np
 
@@ -227,10 +228,16 @@ def _last_majority(ctx: Context, found: list[StateMachine]) -> list[StateMachine
 
 @dataclass(frozen=True)
 class Reader:
-    """One way of reading the states: ``read(context, machines read so far)`` -> machines."""
+    """One way of reading the states: ``read(context, machines read so far)`` -> machines.
+
+    ``kind`` says what its machines take the observations for: ``exact`` readers take every
+    observation as the truth; a ``table`` reader's machine is a table of the (state, input)
+    pairs the data show, read when nothing general does; a ``majority`` reader outvotes the
+    answers a few drifted states give."""
 
     name: str
     read: Callable[[Context, list[StateMachine]], list[StateMachine]]
+    kind: Literal["exact", "table", "majority"] = "exact"
 
 
 # Offered to regression in this order. A reader sees what those before it found, so a fallback
@@ -243,20 +250,20 @@ READERS: tuple[Reader, ...] = (
     Reader("horizon probes", _horizon),
     Reader("lattice", _lattice),
     Reader("lattice of cluster centres", _centres),
-    Reader("incomplete finite", _incomplete_finite),
-    Reader("majority of probe classes", _last_majority),
+    Reader("incomplete finite", _incomplete_finite, "table"),
+    Reader("majority of probe classes", _last_majority, "majority"),
 )
 
 # For data whose every column is words.
 WORD_READERS: tuple[Reader, ...] = (
     Reader("refined probe classes", _refined),
-    Reader("finite", _last_finite),
+    Reader("finite", _last_finite, "table"),
 )
 
 
 # A network that is not exact on the data is read only this way: the readers above take each
 # observation as the truth, and a near-exact network's few wrong steps would refuse them all.
-NEAR_EXACT: tuple[Reader, ...] = (Reader("majority of probe classes", _majority),)
+NEAR_EXACT: tuple[Reader, ...] = (Reader("majority of probe classes", _majority, "majority"),)
 
 
 def extract(
@@ -292,14 +299,14 @@ def extract(
     except ExtractionError as e:
         by_majority = e
     right = np.flatnonzero(~wrong.any(-1))
-    if readers is NEAR_EXACT or right.size == 0:
+    if _by_majority_only(readers) or right.size == 0:
         raise ExtractionError(
             f"the network does not reproduce the data exactly, and {by_majority}"
         ) from by_majority
     share = right.size / data.n
     # The majority reading has just seen these states and the wrong ones; on probes of a large
     # alphabet it is also the slowest reader.
-    exact_readers = tuple(r for r in readers if r.read is not _last_majority)
+    exact_readers = tuple(r for r in readers if r.kind != "majority")
     try:
         found = _read(network, data.subset(right), hidden[right], config, exact_readers)
     except ExtractionError as e:
@@ -343,7 +350,11 @@ def _read(
             )
     if found:
         return found
-    if readers is NEAR_EXACT:
+    if _by_majority_only(readers):
         raise ExtractionError("no machine read by majority from what it does next replays the data")
     ctx.why.append("no weighted count of the inputs or k-step probe of the network names them")
     raise ExtractionError("no state machine reads the hidden states; " + "; ".join(ctx.why))
+
+
+def _by_majority_only(readers: tuple[Reader, ...]) -> bool:
+    return all(r.kind == "majority" for r in readers)
