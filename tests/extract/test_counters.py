@@ -102,7 +102,7 @@ def test_counts_are_read_from_behaviour_that_merges_counts():
     traj = Trajectory(x, (b[:, 1:] < 0).astype(np.int64)[..., None], np.zeros((800, 9, 1)))
     behaviour = np.clip(b, -2, 2)
     assert count_machines(traj, [behaviour]) == []
-    machines = count_machines(traj, [behaviour], apart=0.0, source="probed states")
+    machines = count_machines(traj, [behaviour], min_distinguished=0.0, source="probed states")
     assert len(machines) == 1
     assert np.abs(machines[0].z_next - machines[0].z_prev).max() == 1
     assert machines[0].reading.describe() == "probed states, named by weighted input counts"
@@ -134,8 +134,10 @@ def test_a_count_since_a_reset_beside_the_last_output_is_read():
     hidden = np.tanh(pair / 3) + rng.normal(0, 1e-4, pair.shape)
     traj = Trajectory(x[..., None], best[..., None], hidden)
     labels = pair[..., 0] * 11 + pair[..., 1]  # what the network does next tells pairs apart
-    assert count_machines(traj, [labels], apart=0.0) == []  # no count without the output
-    machines = count_machines(traj, [labels], apart=0.0, start=np.array([0]))
+    assert (
+        count_machines(traj, [labels], min_distinguished=0.0) == []
+    )  # no count without the output
+    machines = count_machines(traj, [labels], min_distinguished=0.0, start=np.array([0]))
     assert len(machines) == 1
     reading = machines[0].reading
     assert reading.encoding == "counts+output" and reading.resets == (0,)

@@ -2,8 +2,17 @@
 
 import numpy as np
 
-from mips.extract.finite import bfs_numbering, cluster, finite_from_labels, finite_machine, minimise
-from mips.extract.trajectory import ExtractConfig, Trajectory
+from mips.extract.finite import (
+    Ambiguous,
+    Clusters,
+    FiniteReading,
+    bfs_numbering,
+    cluster,
+    finite_from_labels,
+    finite_machine,
+    minimise,
+)
+from mips.extract.trajectory import ExtractConfig, Refusal, Trajectory
 from mips.machine import Reading
 
 
@@ -20,7 +29,9 @@ def parity_trajectory(copies: int) -> Trajectory:
 def test_redundant_labels_are_minimised_to_two_states():
     traj = parity_trajectory(copies=3)
     labels = np.rint(traj.hidden[..., 0]).astype(np.int64)
-    machine, numbered = finite_from_labels(labels, traj, ExtractConfig(), Reading("t", "t"))
+    read = finite_from_labels(labels, traj, ExtractConfig(), Reading("t", "t"))
+    assert isinstance(read, FiniteReading)
+    machine, numbered = read.machine, read.labels
     assert machine.reading.n_states == 2 and machine.reading.complete
     assert machine.initial == (0,) and set(numbered.ravel().tolist()) == {0, 1}
     seqs = np.random.default_rng(1).integers(0, 2, (50, 30, 1))
@@ -30,17 +41,40 @@ def test_redundant_labels_are_minimised_to_two_states():
 def test_labels_that_are_no_machine_are_refused():
     traj = parity_trajectory(copies=1)
     labels = np.zeros(traj.hidden.shape[:2], dtype=np.int64)  # one state cannot emit parity
-    assert finite_from_labels(labels, traj, ExtractConfig(), Reading("t", "t")) is None
+    assert isinstance(
+        finite_from_labels(labels, traj, ExtractConfig(), Reading("t", "t")), Ambiguous
+    )
+
+
+def test_labels_of_too_many_states_are_refused_with_the_limit():
+    traj = parity_trajectory(copies=3)
+    labels = np.rint(traj.hidden[..., 0]).astype(np.int64)
+    read = finite_from_labels(labels, traj, ExtractConfig(max_states=1), Reading("t", "t"))
+    assert isinstance(read, Refusal) and not isinstance(read, Ambiguous)
+    assert read.why == "more than 1 states"
+    found = finite_machine(parity_trajectory(copies=1), ExtractConfig(max_states=1))
+    assert isinstance(found, Refusal) and found.why == "no finite machine: more than 1 states"
 
 
 def test_clusters_of_noisy_states_give_the_machine():
     traj = parity_trajectory(copies=1)
     noisy = traj.hidden + np.random.default_rng(2).normal(0, 1e-4, traj.hidden.shape)
-    why: list[str] = []
-    machine, clusters = finite_machine(Trajectory(traj.x, traj.y, noisy), ExtractConfig(), why)
-    assert machine is not None and not why
+    clusters = finite_machine(Trajectory(traj.x, traj.y, noisy), ExtractConfig())
+    assert isinstance(clusters, Clusters)
+    machine = clusters.machine
     assert machine.reading.source == "clusters" and machine.reading.n_states == 2
-    assert clusters[3].shape == traj.hidden.shape[:2]
+    assert clusters.labels.shape == traj.hidden.shape[:2]
+    # Each state snaps to its cluster's centre, within the noise of the centre.
+    assert np.abs(clusters.snapped() - noisy.reshape(-1, 1)).max() < 1e-3
+
+
+def test_states_that_no_clustering_reads_say_where_the_finest_breaks():
+    traj = parity_trajectory(copies=1)
+    one = Trajectory(traj.x, traj.y, np.zeros_like(traj.hidden))  # every state alike
+    found = finite_machine(one, ExtractConfig())
+    assert isinstance(found, Refusal)
+    assert found.why.startswith("no finite machine: 1 clusters at radius 0.001 of the spread, ")
+    assert "cluster [0] on input" in found.why
 
 
 def test_cluster_links_points_within_the_radius():

@@ -7,6 +7,7 @@ from hypothesis import strategies as st
 from mips.data import SequenceData
 from mips.extract import extract
 from mips.extract.lattice import find_lattice, fit_lattice
+from mips.extract.trajectory import Refusal
 from mips.network import Architecture, TrainedNetwork
 from mips.simplify import simplify
 
@@ -21,17 +22,17 @@ def test_lattice_round_trip(seed, rank):
     points = np.vstack([np.zeros((1, 8)), z @ basis + rng.normal(0, 1e-7, (400, 8))])
     found = find_lattice(points, 8)
     assert found is not None
-    a, coords = found
-    assert a.shape[0] == rank
-    np.testing.assert_allclose(coords @ a, points, atol=1e-5)
+    assert found.basis.shape[0] == rank
+    np.testing.assert_allclose(found.coords @ found.basis, points, atol=1e-5)
 
 
 def test_fit_lattice_says_why_it_fails():
     # A state at 1.235 steps: no fraction with a denominator up to 12 is near enough.
     points = np.array([[0.0], [1.0], [1.235], [2.0]])
-    assert "no fraction with denominator <= 12" in fit_lattice(points, 1, 0, 100_000)
+    assert "no fraction with denominator <= 12" in fit_lattice(points, 1, 0, 100_000).why
     wide = np.random.default_rng(0).normal(size=(50, 3))
-    assert fit_lattice(wide, 2, 0, 100_000) == "the states span more than 2 directions"
+    assert fit_lattice(wide, 2, 0, 100_000) == Refusal("the states span more than 2 directions")
+    assert find_lattice(wide, 2) is None
 
 
 def test_initial_state_is_exact_with_an_offset(counter_with_offset):

@@ -53,9 +53,8 @@ def test_a_near_exact_network_is_read_as_the_machine_it_nearly_is():
     assert 0 < wrong.any(axis=1).mean() < 0.05  # the network is wrong on some sequences
     found = majority_labels(net, traj, ExtractConfig())
     assert found is not None
-    labels, outputs = found
-    assert np.array_equal(outputs, traj.y)  # no tolerance: the machine replays the labels
-    machine, _ = finite_from_labels(labels, traj, ExtractConfig(), Reading("t", "t"))
+    assert np.array_equal(found.outputs, traj.y)  # no tolerance: the machine replays the labels
+    machine = finite_from_labels(found.labels, traj, ExtractConfig(), Reading("t", "t")).machine
     assert machine.reading.n_states == 9 and machine.modulus == 9
     longer = np.random.default_rng(3).integers(0, 9, (100, 40, 1))
     assert np.array_equal(machine.run(longer), np.cumsum(longer, axis=1) % 9)
@@ -71,7 +70,7 @@ def test_read_from_its_own_answers_the_machine_outvotes_them_within_a_tolerance(
     answers = np.rint(net.readout(labelled.hidden[:, 1:].reshape(-1, 10))).reshape(1500, 10, 1)
     traj = Trajectory(x, answers.astype(np.int64), labelled.hidden)
     assert majority_labels(net, traj, ExtractConfig()) is None
-    labels, outputs = majority_labels(net, traj, ExtractConfig(majority_tolerance=0.01))
+    outputs = majority_labels(net, traj, ExtractConfig(majority_tolerance=0.01)).outputs
     assert np.array_equal(outputs, labelled.y)
     assert 0 < (outputs != traj.y).mean() < 0.01
 
@@ -128,9 +127,9 @@ def test_states_one_step_probes_cannot_tell_apart_are_read_with_longer_probes():
     y = np.rint(net.readout(hidden[:, 1:].reshape(-1, 4))).reshape(300, 8, 1).astype(np.int64)
     traj = Trajectory(x, y, hidden)
     assert majority_labels(net, traj, ExtractConfig(max_window=1)) is None
-    labels, outputs = majority_labels(net, traj, ExtractConfig())
-    assert np.array_equal(outputs, y)
-    assert len(np.unique(labels[:, 1:])) == 4
+    found = majority_labels(net, traj, ExtractConfig())
+    assert np.array_equal(found.outputs, y)
+    assert len(np.unique(found.labels[:, 1:])) == 4
 
 
 class ExactSumMod9WithDriftedStates(NearlyASumMod9):

@@ -4,7 +4,7 @@ import itertools
 
 import numpy as np
 
-from mips.extract.finite import finite_from_labels
+from mips.extract.finite import Ambiguous, finite_from_labels
 from mips.extract.probes import (
     behaviour_classes,
     horizon_labels,
@@ -61,10 +61,12 @@ def test_horizon_probes_read_a_machine_that_one_step_probes_cannot():
     net = RemainderNetwork(0)
     traj = remainder_trajectory(net)
     one_step = behaviour_classes(net, traj, ExtractConfig())
-    assert finite_from_labels(one_step, traj, ExtractConfig(), Reading("t", "t")) is None
+    assert isinstance(
+        finite_from_labels(one_step, traj, ExtractConfig(), Reading("t", "t")), Ambiguous
+    )
     labels = horizon_labels(net, traj, ExtractConfig())
     assert labels is not None
-    machine, _ = finite_from_labels(labels, traj, ExtractConfig(), Reading("t", "t"))
+    machine = finite_from_labels(labels, traj, ExtractConfig(), Reading("t", "t")).machine
     assert machine.reading.complete and machine.reading.n_states <= 10
     program = regress(machine)
     for seq in np.random.default_rng(3).integers(0, 2, (100, 40)).tolist():

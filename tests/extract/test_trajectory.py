@@ -8,7 +8,7 @@ from mips.extract.trajectory import (
     Trajectory,
     agreement,
     ambiguity,
-    functional,
+    determines,
     machine_from_labels,
     row_ids,
 )
@@ -32,10 +32,10 @@ def test_agreement_counts_rows_that_follow_their_keys_majority():
     assert agreement(labels, keys) == 1.0
 
 
-def test_functional():
+def test_keys_determine_values_when_equal_keys_give_equal_values():
     keys = np.array([[0], [0], [1]])
-    assert functional(keys, np.array([[5], [5], [6]]))
-    assert not functional(keys, np.array([[5], [6], [6]]))
+    assert determines(keys, np.array([[5], [5], [6]]))
+    assert not determines(keys, np.array([[5], [6], [6]]))
 
 
 def test_ambiguous_transition_is_located():

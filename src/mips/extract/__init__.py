@@ -37,23 +37,25 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from dataclasses import replace as dc_replace
 from functools import cached_property
-from typing import Literal
+from typing import Literal, TypeVar
 
 import numpy as np
 
 from mips.data import SequenceData
 from mips.extract.counters import count_machines, time_clusters
-from mips.extract.finite import finite_from_labels, finite_machine
+from mips.extract.finite import Clusters, FiniteReading, finite_from_labels, finite_machine
 from mips.extract.lattice import find_lattice, lattice_machine
 from mips.extract.majority import majority_labels
 from mips.extract.observables import named_machines, readout_at_start
 from mips.extract.probes import behaviour_classes, horizon_labels
 from mips.extract.refine import refined_labels
-from mips.extract.trajectory import ExtractConfig, ExtractionError, Trajectory
+from mips.extract.trajectory import ExtractConfig, ExtractionError, Refusal, Trajectory
 from mips.machine import Reading, StateMachine
 from mips.network.causal import Readable
 
 log = logging.getLogger(__name__)
+
+_Read = TypeVar("_Read")
 
 __all__ = [
     "NEAR_EXACT",
@@ -71,27 +73,39 @@ class Context:
     """One network's trajectory on the data, and every reading of it, each computed on demand.
 
     Mutable on purpose: a lazy cache, so that readers later in :data:`READERS` reuse what earlier
-    ones computed and nothing is computed that no reader asks for. ``why`` collects, in the order
-    the readings were tried, why each one failed.
+    ones computed and nothing is computed that no reader asks for. :attr:`why` keeps, in the
+    order the readings were tried, why each one failed.
     """
 
     def __init__(self, network: Readable, traj: Trajectory, config: ExtractConfig) -> None:
         self.network, self.traj, self.config = network, traj, config
-        self.why: list[str] = []
+        self._why: list[str] = []
+
+    @property
+    def why(self) -> tuple[str, ...]:
+        """Why each reading that failed failed, in the order they were tried."""
+        return tuple(self._why)
+
+    def refused(self, refusal: Refusal) -> None:
+        """Keep why a reading failed."""
+        self._why.append(refusal.why)
+
+    def unless_refused(self, read: _Read | Refusal) -> _Read | None:
+        """``read``, or None when it is a refusal, whose reason is kept."""
+        if isinstance(read, Refusal):
+            self.refused(read)
+            return None
+        return read
 
     @cached_property
-    def _clustered(self) -> tuple[StateMachine | None, tuple | None]:
-        return finite_machine(self.traj, self.config, self.why)
+    def clusters(self) -> Clusters | None:
+        """The clusters of hidden states that read a minimised machine, or None."""
+        return self.unless_refused(finite_machine(self.traj, self.config))
 
     @property
     def clustered(self) -> StateMachine | None:
         """The minimised machine over clusters of hidden states, or None."""
-        return self._clustered[0]
-
-    @property
-    def clusters(self) -> tuple | None:
-        """(component per distinct state, inverse, centres, numbered labels (N, T + 1)) or None."""
-        return self._clustered[1]
+        return None if self.clusters is None else self.clusters.machine
 
     @cached_property
     def classes(self) -> np.ndarray | None:
@@ -104,13 +118,13 @@ class Context:
         if self.clustered is not None or self.classes is None:
             return self.clustered
         found = finite_from_labels(self.classes, self.traj, self.config, _probed)
-        return None if found is None else found[0]
+        return found.machine if isinstance(found, FiniteReading) else None
 
     @cached_property
     def lattice(self) -> StateMachine | None:
         """The machine over lattice coordinates of the raw hidden states, or None."""
         points = np.unique(np.round(self.traj.hidden.reshape(-1, self.network.hidden), 9), axis=0)
-        return lattice_machine(self.traj, points, self.config, "hidden states", self.why)
+        return self.unless_refused(lattice_machine(self.traj, points, self.config, "hidden states"))
 
     @property
     def complete(self) -> bool:
@@ -122,9 +136,9 @@ _probed = Reading("finite", "probed states")
 
 
 def _named_by_clusters(ctx: Context, found: list[StateMachine]) -> list[StateMachine]:
-    if ctx.clustered is None:
+    if ctx.clusters is None:
         return []
-    return named_machines(ctx.network, ctx.traj, ctx.clusters[3], "clusters", ctx.config)
+    return named_machines(ctx.network, ctx.traj, ctx.clusters.labels, "clusters", ctx.config)
 
 
 def _named_by_probes(ctx: Context, found: list[StateMachine]) -> list[StateMachine]:
@@ -151,7 +165,7 @@ def _counts(ctx: Context, found: list[StateMachine]) -> list[StateMachine]:
         counted = count_machines(
             ctx.traj,
             [ctx.classes],
-            apart=0.0,
+            min_distinguished=0.0,
             source="probed states",
             tolerance=tolerance,
             start=start,
@@ -166,10 +180,10 @@ def _horizon(ctx: Context, found: list[StateMachine]) -> list[StateMachine]:
     if labels is None:
         return []
     read = finite_from_labels(labels, ctx.traj, ctx.config, Reading("horizon", "horizon probes"))
-    if read is None or read[0] is None:
+    if isinstance(read, Refusal):
         return []
-    named = named_machines(ctx.network, ctx.traj, read[1], "horizon probes", ctx.config)
-    return [*named, read[0]]
+    named = named_machines(ctx.network, ctx.traj, read.labels, "horizon probes", ctx.config)
+    return [*named, read.machine]
 
 
 def _lattice(ctx: Context, found: list[StateMachine]) -> list[StateMachine]:
@@ -179,10 +193,10 @@ def _lattice(ctx: Context, found: list[StateMachine]) -> list[StateMachine]:
 def _centres(ctx: Context, found: list[StateMachine]) -> list[StateMachine]:
     if ctx.finite is None or ctx.complete or ctx.clusters is None:
         return []
-    comp, inverse, centres, _ = ctx.clusters
-    hidden = centres[comp[inverse]].reshape(ctx.traj.hidden.shape)
+    centres = ctx.clusters.centres
+    hidden = ctx.clusters.snapped().reshape(ctx.traj.hidden.shape)
     snapped = Trajectory(ctx.traj.x, ctx.traj.y, hidden, ctx.traj.valid)
-    machine = lattice_machine(snapped, centres, ctx.config, "cluster centres", ctx.why)
+    machine = ctx.unless_refused(lattice_machine(snapped, centres, ctx.config, "cluster centres"))
     return [] if machine is None else [machine]
 
 
@@ -194,15 +208,15 @@ def _refined(ctx: Context, found: list[StateMachine]) -> list[StateMachine]:
     if found:
         return []
     if ctx.classes is None:
-        ctx.why.append("no refined probe classes: too many states or symbols to probe")
+        ctx.refused(Refusal("no refined probe classes: too many states or symbols to probe"))
         return []
     labels = refined_labels(ctx.traj, ctx.classes)
     reading = Reading("finite", "probed states, refined by the data's transitions")
     read = None if labels is None else finite_from_labels(labels, ctx.traj, ctx.config, reading)
-    if read is None or read[0] is None:
-        ctx.why.append("no refined probe classes: the splits did not settle into a machine")
+    if not isinstance(read, FiniteReading):
+        ctx.refused(Refusal("no refined probe classes: the splits did not settle into a machine"))
         return []
-    return [read[0]]
+    return [read.machine]
 
 
 def _last_finite(ctx: Context, found: list[StateMachine]) -> list[StateMachine]:
@@ -213,13 +227,12 @@ def _majority(ctx: Context, found: list[StateMachine]) -> list[StateMachine]:
     read = majority_labels(ctx.network, ctx.traj, ctx.config)
     if read is None:
         return []
-    labels, outputs = read
     # Within a tolerance the machine's own outputs stand in for the answers it outvoted.
-    traj = dc_replace(ctx.traj, y=outputs)
+    traj = dc_replace(ctx.traj, y=read.outputs)
     source = "probed states, by majority"
-    machine = finite_from_labels(labels, traj, ctx.config, Reading("majority", source))
-    named = named_machines(ctx.network, traj, labels, source, ctx.config)
-    return [*named, *([] if machine is None or machine[0] is None else [machine[0]])]
+    machine = finite_from_labels(read.labels, traj, ctx.config, Reading("majority", source))
+    named = named_machines(ctx.network, traj, read.labels, source, ctx.config)
+    return [*named, *([machine.machine] if isinstance(machine, FiniteReading) else [])]
 
 
 def _last_majority(ctx: Context, found: list[StateMachine]) -> list[StateMachine]:
@@ -352,7 +365,9 @@ def _read(
         return found
     if _by_majority_only(readers):
         raise ExtractionError("no machine read by majority from what it does next replays the data")
-    ctx.why.append("no weighted count of the inputs or k-step probe of the network names them")
+    ctx.refused(
+        Refusal("no weighted count of the inputs or k-step probe of the network names them")
+    )
     raise ExtractionError("no state machine reads the hidden states; " + "; ".join(ctx.why))
 
 

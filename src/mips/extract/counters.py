@@ -82,7 +82,8 @@ def _symbol_weights(n_symbols: int) -> list[np.ndarray]:
 def count_machines(
     traj: Trajectory,
     label_sets: list[np.ndarray],
-    apart: float = 0.9,
+    *,
+    min_distinguished: float = 0.9,
     source: str = "time-step clusters",
     tolerance: float = 0.0,
     start: np.ndarray | None = None,
@@ -94,8 +95,8 @@ def count_machines(
     The counts are a hypothesis to check against the network and the data. At every time step
     the count must determine the network's state (its label: a per-step cluster, or what the
     network does next; at >= 99% of states), and the network must tell the counts apart (at
-    >= ``apart``: a saturating code may merge counts that no longer matter near the end of a
-    sequence). The machine over the counts must then be deterministic on every observation, or
+    >= ``min_distinguished`` of states: a saturating code may merge counts that no longer
+    matter near the end of a sequence). The machine over the counts must then be deterministic on every observation, or
     on all but ``tolerance`` of them (answers of a network that learned a few wrong labels),
     where the most frequent output stands.
     Counters the network stores nonlinearly, which no lattice in hidden space can read, are
@@ -113,7 +114,7 @@ def count_machines(
         keys = np.concatenate([time, z], axis=2).reshape(n * t1, -1)
         key_ids = row_ids(traj.state_rows(keys))
         if not any(
-            agreement(key_ids, lab) >= 0.99 and agreement(lab, key_ids) >= apart
+            agreement(key_ids, lab) >= 0.99 and agreement(lab, key_ids) >= min_distinguished
             for lab in label_ids
         ):
             continue

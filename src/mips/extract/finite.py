@@ -6,8 +6,7 @@ States are numbered breadth-first from the initial one, so equal machines print 
 from __future__ import annotations
 
 from collections import deque
-from dataclasses import replace
-from typing import Any
+from dataclasses import dataclass, replace
 
 import numpy as np
 from scipy.sparse import coo_matrix
@@ -16,9 +15,10 @@ from scipy.spatial import cKDTree
 
 from mips.extract.trajectory import (
     ExtractConfig,
+    Refusal,
     Trajectory,
     ambiguity,
-    functional,
+    determines,
     machine_from_labels,
 )
 from mips.machine import Reading, StateMachine
@@ -98,19 +98,50 @@ def bfs_numbering(
     return number
 
 
+@dataclass(frozen=True)
+class FiniteReading:
+    """A minimised Mealy machine read from state labels, and the labels (N, T + 1) renumbered
+    as its states."""
+
+    machine: StateMachine
+    labels: np.ndarray  # (N, T + 1)
+
+
+@dataclass(frozen=True)
+class Ambiguous(Refusal):
+    """Labels that give no machine because one of them goes on an input to two next labels or
+    outputs: finer labels of the same states may still give one."""
+
+
+@dataclass(frozen=True, kw_only=True)
+class Clusters:
+    """The clusters of hidden states at the coarsest radius that reads a finite machine, and
+    that machine."""
+
+    machine: StateMachine
+    component: np.ndarray  # (U,): the cluster of each distinct hidden state
+    inverse: np.ndarray  # (N * (T + 1),): the distinct hidden state at each step
+    centres: np.ndarray  # (clusters, H)
+    labels: np.ndarray  # (N, T + 1): the machine's state at each step
+
+    def snapped(self) -> np.ndarray:
+        """Each step's hidden state moved to its cluster's centre, (N * (T + 1), H)."""
+        return self.centres[self.component[self.inverse]]
+
+
 def finite_from_labels(
-    lab: np.ndarray, traj: Trajectory, config: ExtractConfig, reading: Reading
-) -> tuple[StateMachine | None, np.ndarray] | None:
+    labels: np.ndarray, traj: Trajectory, config: ExtractConfig, reading: Reading
+) -> FiniteReading | Refusal:
     """The minimised Mealy machine over state labels (N, T + 1) and the labels renumbered in
-    breadth-first order; None if the labels are not deterministic, (None, labels) if the
-    machine is too large."""
+    breadth-first order; :class:`Ambiguous` when the labels do not determine each next label
+    and output, a plain refusal when the machine has more than ``config.max_states`` states."""
     x = traj.rows(traj.x.reshape(-1, traj.x.shape[-1]))
-    prev, nxt = traj.rows(lab[:, :-1].reshape(-1)), traj.rows(lab[:, 1:].reshape(-1))
+    prev, nxt = traj.rows(labels[:, :-1].reshape(-1)), traj.rows(labels[:, 1:].reshape(-1))
     y = traj.rows(traj.y.reshape(-1, traj.y.shape[-1]))
     keys = np.concatenate([prev[:, None], x], axis=1)
-    if not (functional(keys, nxt[:, None]) and functional(keys, y)):
-        return None
-    n_states = int(lab.max()) + 1
+    if not (determines(keys, nxt[:, None]) and determines(keys, y)):
+        return Ambiguous("a state goes on one input to two next states or outputs")
+    n_states = int(labels.max()) + 1
     trans = {}
     for p, xx, q, yy in zip(prev.tolist(), x.tolist(), nxt.tolist(), y.tolist(), strict=True):
         trans[(p, tuple(xx))] = (q, tuple(yy))
@@ -118,21 +149,21 @@ def finite_from_labels(
     min_trans = {(int(block[p]), s): (int(block[q]), o) for (p, s), (q, o) in trans.items()}
     n_min = int(block.max()) + 1
     if n_min > config.max_states:
-        return None, lab
-    number = bfs_numbering(int(block[lab[0, 0]]), min_trans, n_min)
+        return Refusal(f"more than {config.max_states} states")
+    number = bfs_numbering(int(block[labels[0, 0]]), min_trans, n_min)
     n_symbols = len(np.unique(x, axis=0))
     reading = replace(reading, n_states=n_min, complete=len(min_trans) == n_min * n_symbols)
-    s_prev = number[block[lab[:, :-1].reshape(-1)]][:, None]  # every step: rows() picks
-    s_next = number[block[lab[:, 1:].reshape(-1)]][:, None]
+    s_prev = number[block[labels[:, :-1].reshape(-1)]][:, None]  # every step: rows() picks
+    s_next = number[block[labels[:, 1:].reshape(-1)]][:, None]
     machine = machine_from_labels("finite", s_prev, traj, s_next, reading)
-    return machine, number[block[lab]]
+    if machine is None:  # minimised labels stay deterministic: never seen, kept for the type
+        return Refusal("the minimised states do not determine each next state and output")
+    return FiniteReading(machine, number[block[labels]])
 
 
-def finite_machine(
-    traj: Trajectory, config: ExtractConfig, why: list[str]
-) -> tuple[StateMachine | None, Any]:
+def finite_machine(traj: Trajectory, config: ExtractConfig) -> Clusters | Refusal:
     """The minimised machine over clusters of the states, at the coarsest radius that gives one,
-    and the clustering; on failure, appends to ``why`` what went wrong at the finest radius."""
+    and the clustering; or what went wrong at the finest radius."""
     n, t1, h = traj.hidden.shape
     flat = traj.hidden.reshape(-1, h)
     uniq, inverse = np.unique(np.round(flat, 9), axis=0, return_inverse=True)
@@ -141,8 +172,7 @@ def finite_machine(
     x = traj.x.reshape(-1, traj.x.shape[-1])
     symbols = np.unique(x, axis=0)
     if len(symbols) > config.max_symbols:
-        why.append(f"no finite machine: {len(symbols)} input symbols > {config.max_symbols}")
-        return None, None
+        return Refusal(f"no finite machine: {len(symbols)} input symbols > {config.max_symbols}")
     miss = "the clusters link too many states"
     ambiguous = None  # the finest clustering that was not deterministic, located only if needed
     for frac in (0.2, 0.1, 0.05, 0.02, 0.01, 0.005, 0.002, 0.001):
@@ -153,19 +183,22 @@ def finite_machine(
         if n_states > config.max_states * 4:
             miss, ambiguous = f"{n_states} clusters at radius {frac} of the spread", None
             break
-        lab = comp[inverse].reshape(n, t1)
-        found = finite_from_labels(lab, traj, config, Reading("finite", "clusters", radius=frac))
-        if found is None:
-            miss, ambiguous = f"{n_states} clusters at radius {frac} of the spread, ", lab
+        labels = comp[inverse].reshape(n, t1)
+        found = finite_from_labels(labels, traj, config, Reading("finite", "clusters", radius=frac))
+        if isinstance(found, Ambiguous):
+            miss, ambiguous = f"{n_states} clusters at radius {frac} of the spread, ", labels
             continue
-        machine, numbered = found
-        if machine is None:
-            why.append(f"no finite machine: more than {config.max_states} states")
-            return None, None
+        if isinstance(found, Refusal):
+            return Refusal(f"no finite machine: {found.why}")
         centres = np.stack([uniq[comp == c].mean(axis=0) for c in range(n_states)])
-        return machine, (comp, inverse, centres, numbered)
+        return Clusters(
+            machine=found.machine,
+            component=comp,
+            inverse=inverse,
+            centres=centres,
+            labels=found.labels,
+        )
     if ambiguous is not None:
         prev, nxt = ambiguous[:, :-1].reshape(-1, 1), ambiguous[:, 1:].reshape(-1, 1)
         miss += ambiguity(prev, traj, nxt, "cluster")
-    why.append(f"no finite machine: {miss}")
-    return None, None
+    return Refusal(f"no finite machine: {miss}")

@@ -5,15 +5,31 @@ The offset is h_{-1} = 0, so the initial state is exactly z = 0, never a rounded
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 
-from mips.extract.trajectory import ExtractConfig, Trajectory, ambiguity, machine_from_labels
+from mips.extract.trajectory import (
+    ExtractConfig,
+    Refusal,
+    Trajectory,
+    ambiguity,
+    machine_from_labels,
+)
 from mips.machine import Reading, StateMachine
+
+
+@dataclass(frozen=True)
+class LatticeFit:
+    """A lattice through the origin that holds a set of points: each point is ``coords @ basis``."""
+
+    basis: np.ndarray  # (r, D)
+    coords: np.ndarray  # (n, r) integers
 
 
 def find_lattice(
     points: np.ndarray, max_rank: int, seed: int = 0, max_coordinate: int = 100_000
-) -> tuple[np.ndarray, np.ndarray] | None:
+) -> LatticeFit | None:
     """Basis A (r, D) and integer coordinates Z (n, r) with points ~ Z A, or None.
 
     The lattice must contain the origin (h_{-1} = 0). Points are taken shortest first; a point
@@ -23,13 +39,13 @@ def find_lattice(
     keeps float noise from being read as structure.
     """
     found = fit_lattice(points, max_rank, seed, max_coordinate)
-    return None if isinstance(found, str) else found
+    return found if isinstance(found, LatticeFit) else None
 
 
 def fit_lattice(
     points: np.ndarray, max_rank: int, seed: int, max_coordinate: int
-) -> tuple[np.ndarray, np.ndarray] | str:
-    """:func:`find_lattice`'s work; a string saying why when no lattice fits."""
+) -> LatticeFit | Refusal:
+    """:func:`find_lattice`'s work, saying why when no lattice fits."""
     p = np.asarray(points, dtype=np.float64)
     used = np.flatnonzero(np.abs(p).max(axis=0, initial=0.0) > 1e-9)
     if (
@@ -40,11 +56,11 @@ def fit_lattice(
     ):
         # Integer states (a canonical form already made them so): their own coordinates are
         # the most readable basis, and LLL would only skew it.
-        return np.eye(p.shape[1])[used], np.rint(p[:, used]).astype(np.int64)
+        return LatticeFit(np.eye(p.shape[1])[used], np.rint(p[:, used]).astype(np.int64))
     norms = np.linalg.norm(p, axis=1)
     scale = float(norms.max()) if len(p) else 0.0
     if scale < 1e-9:
-        return np.zeros((0, p.shape[1])), np.zeros((len(p), 0), dtype=np.int64)
+        return LatticeFit(np.zeros((0, p.shape[1])), np.zeros((len(p), 0), dtype=np.int64))
     q = p / scale
     rng = np.random.default_rng(seed)
     nonzero = np.flatnonzero(norms > 1e-6 * scale)
@@ -60,14 +76,14 @@ def fit_lattice(
             c, off_span = np.zeros(0), True
         if off_span:
             if len(basis) == max_rank:
-                return f"the states span more than {max_rank} directions"
+                return Refusal(f"the states span more than {max_rank} directions")
             basis = np.vstack([basis, v])
             continue
         if np.abs(c - np.rint(c)).max() <= 0.15:
             continue
         merged = _merge(basis, c)
         if merged is None:
-            return (
+            return Refusal(
                 f"a state sits at coordinates {np.round(c, 2).tolist()} of the lattice so far, "
                 "no fraction with denominator <= 12"
             )
@@ -76,9 +92,11 @@ def fit_lattice(
     z = np.rint(coords)
     off = np.abs(coords - z).max(axis=0)
     if off.max() > 0.15:
-        return f"lattice coordinate {int(off.argmax())} is up to {off.max():.2f} off an integer"
+        return Refusal(
+            f"lattice coordinate {int(off.argmax())} is up to {off.max():.2f} off an integer"
+        )
     if np.abs(z).max() > max_coordinate:
-        return f"lattice coordinates exceed {max_coordinate}"
+        return Refusal(f"lattice coordinates exceed {max_coordinate}")
     z = z.astype(np.int64)
     return _orient(np.linalg.lstsq(z, p, rcond=None)[0], z)
 
@@ -103,22 +121,22 @@ def _merge(basis: np.ndarray, c: np.ndarray, max_denominator: int = 12) -> np.nd
     return None
 
 
-def _orient(basis: np.ndarray, z: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def _orient(basis: np.ndarray, z: np.ndarray) -> LatticeFit:
     # Flip each coordinate so that most observed values are >= 0: counters then count up.
     signs = np.where((z < 0).sum(axis=0) > (z > 0).sum(axis=0), -1, 1)
-    return basis * signs[:, None], z * signs[None, :]
+    return LatticeFit(basis * signs[:, None], z * signs[None, :])
 
 
 def lattice_machine(
-    traj: Trajectory, points: np.ndarray, config: ExtractConfig, source: str, why: list[str]
-) -> StateMachine | None:
-    """The machine over lattice coordinates of the states; on failure, appends why to ``why``."""
+    traj: Trajectory, points: np.ndarray, config: ExtractConfig, source: str
+) -> StateMachine | Refusal:
+    """The machine over lattice coordinates of the states (a lattice fit to ``points``), or why
+    there is none."""
     n, t1, h = traj.hidden.shape
     found = fit_lattice(points, h, config.seed, config.max_coordinate)
-    if isinstance(found, str):
-        why.append(f"no lattice of {source}: {found}")
-        return None
-    basis, _ = found
+    if isinstance(found, Refusal):
+        return Refusal(f"no lattice of {source}: {found.why}")
+    basis = found.basis
     if basis.shape[0] == 0:
         z = np.zeros((n, t1, 0), dtype=np.int64)
     else:
@@ -126,12 +144,11 @@ def lattice_machine(
         z = np.rint(coords).astype(np.int64).reshape(n, t1, -1)
         off = np.abs(coords.reshape(n, t1, -1) - z).max()
         if off > 0.25:
-            why.append(f"no lattice of {source}: a state is {off:.2f} off the lattice")
-            return None
+            return Refusal(f"no lattice of {source}: a state is {off:.2f} off the lattice")
     r = z.shape[-1]
     reading = Reading("lattice", source, "lattice", basis=basis.round(6))
     prev, nxt = z[:, :-1].reshape(-1, r), z[:, 1:].reshape(-1, r)
     machine = machine_from_labels("lattice", prev, traj, nxt, reading)
     if machine is None:
-        why.append(f"lattice of {source} (rank {r}): {ambiguity(prev, traj, nxt, 'state')}")
+        return Refusal(f"lattice of {source} (rank {r}): {ambiguity(prev, traj, nxt, 'state')}")
     return machine

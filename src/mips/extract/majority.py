@@ -11,6 +11,8 @@ outvoted, a wrong machine is refused. The program read from it is verified like 
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 
 from mips.extract.probes import probe_signatures, replay
@@ -22,12 +24,21 @@ from mips.network.causal import Readable
 RARE = 0.002
 
 
+@dataclass(frozen=True)
+class MajorityLabels:
+    """The states of a machine read by majority and what it answers: its outputs stand in for
+    the answers it outvoted."""
+
+    labels: np.ndarray  # (N, T + 1)
+    outputs: np.ndarray  # (N, T, d_out)
+
+
 def majority_labels(
     network: Readable, traj: Trajectory, config: ExtractConfig
-) -> tuple[np.ndarray, np.ndarray] | None:
-    """State labels (N, T + 1) and outputs (N, T, d_out) of a machine read by majority from a
-    near-exact network, or None when none replays the data: its outputs may differ from the
-    data's on at most ``config.majority_tolerance`` of the real steps (0: none)."""
+) -> MajorityLabels | None:
+    """The states and outputs of a machine read by majority from a near-exact network, or None
+    when none replays the data: its outputs may differ from the data's on at most
+    ``config.majority_tolerance`` of the real steps (0: none)."""
     n, t1, h = traj.hidden.shape
     # Padding repeats a sequence's last input, so every symbol here is a real one.
     symbols, x_ids = np.unique(traj.x.reshape(-1, traj.x.shape[-1]), axis=0, return_inverse=True)
@@ -55,7 +66,7 @@ def _read(
     x_ids: np.ndarray,
     y_net: np.ndarray,
     k: int,
-) -> tuple[np.ndarray, np.ndarray] | None:
+) -> MajorityLabels | None:
     """The majority machine over states classed by their answers to every k-step probe."""
     n, t1, h = traj.hidden.shape
     # Every state runs |symbols|^k probes: fewer states are probed as k grows, so that the
@@ -78,7 +89,7 @@ def _read(
     differ = traj.rows((outputs != traj.y).any(axis=2).reshape(-1))
     if differ.sum() > config.majority_tolerance * len(differ):
         return None
-    return np.unique(labels, return_inverse=True)[1].reshape(n, t1), outputs
+    return MajorityLabels(np.unique(labels, return_inverse=True)[1].reshape(n, t1), outputs)
 
 
 def _merge_rare(signatures: np.ndarray, of_state: np.ndarray, traj: Trajectory) -> np.ndarray:

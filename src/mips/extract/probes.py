@@ -6,7 +6,7 @@ import itertools
 
 import numpy as np
 
-from mips.extract.trajectory import ExtractConfig, Prefixes, Trajectory, functional
+from mips.extract.trajectory import ExtractConfig, Prefixes, Trajectory, determines
 from mips.network.causal import Causal, Readable, horizon_of
 
 
@@ -36,6 +36,7 @@ def probe_signatures(
     symbols: np.ndarray,
     k: int,
     max_states: int,
+    *,
     own: bool = False,
     prefixes: Prefixes | None = None,
 ) -> tuple[np.ndarray, np.ndarray] | None:
@@ -207,7 +208,7 @@ def horizon_labels(network: Readable, traj: Trajectory, config: ExtractConfig) -
         if traj.valid is not None:  # real steps only
             real = traj.valid[:, : early - 1].reshape(-1)
             keys, nxt, outs = keys[real], nxt[real], outs[real]
-        if not functional(keys, np.column_stack([nxt, outs])):
+        if not determines(keys, np.column_stack([nxt, outs])):
             continue
         trans = {
             (c, s): (c2, tuple(o))

@@ -34,6 +34,18 @@ class ExtractionError(RuntimeError):
 
 
 @dataclass(frozen=True)
+class Refusal:
+    """Why a reading of the hidden states gave no machine, in words for the extraction log and
+    for :class:`ExtractionError`."""
+
+    why: str
+
+    def __post_init__(self) -> None:
+        if not self.why:
+            raise ValueError("a refusal says why")
+
+
+@dataclass(frozen=True)
 class Trajectory:
     """A network run on data: inputs, outputs and hidden states, h_{-1} = 0 first.
 
@@ -106,7 +118,7 @@ class Prefixes:
         return Prefixes(self.x, self.seq[rows], self.length[rows])
 
 
-def functional(keys: np.ndarray, values: np.ndarray) -> bool:
+def determines(keys: np.ndarray, values: np.ndarray) -> bool:
     """True when equal rows of ``keys`` always map to equal rows of ``values``."""
     kv = np.unique(np.concatenate([keys, values], axis=1), axis=0)
     return len(np.unique(kv[:, : keys.shape[1]], axis=0)) == len(kv)
@@ -151,9 +163,9 @@ def machine_from_labels(
     y = traj.rows(traj.y.reshape(-1, traj.y.shape[-1]))
     labels_prev, labels_next = traj.rows(labels_prev), traj.rows(labels_next)
     keys = np.concatenate([labels_prev, x], axis=1)
-    if not functional(keys, labels_next):
+    if not determines(keys, labels_next):
         return None
-    if not functional(keys, y):
+    if not determines(keys, y):
         key_id, y_id = row_ids(keys), row_ids(y)
         if 1.0 - agreement(key_id, y_id) > tolerance:
             return None
