@@ -24,6 +24,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from mips.bench.record import BenchRecord
 from mips.bench.runner import judge_seed, read_results
 from mips.bench.trace_judge import TraceJudgement
 from mips.data import SequenceData
@@ -117,18 +118,18 @@ def run_rpni_limited(task: MealyTask, seed: int, timeout: float) -> PeerResult:
         process.join()
 
 
-def mips_cells(record: dict | None) -> tuple[str, str, str]:
+def mips_cells(record: BenchRecord | None) -> tuple[str, str, str]:
     """mips's replayed traces, seconds and a note, from its bench record."""
     if record is None:
         return "-", "-", "not run"
-    seconds = (record.get("seconds") or {}).get("total")
+    seconds = record.seconds.total
     shown = "-" if seconds is None else f"{float(seconds):.0f}"
-    judgement = record.get("judgement") or {}
-    if "n_checked" in judgement:
-        replayed = f"{judgement['n_checked'] - judgement['n_wrong']}/{judgement['n_checked']}"
+    judgement = record.judgement
+    if isinstance(judgement, TraceJudgement):
+        replayed = f"{judgement.n_checked - judgement.n_wrong}/{judgement.n_checked}"
     else:
         replayed = "-"
-    note = "" if record.get("correct") else f"{record.get('failed_stage')}: {record.get('reason')}"
+    note = "" if record.correct else f"{record.failed_stage}: {record.reason}"
     return replayed, shown, " ".join(str(note).split())[:80].replace("|", "\\|")
 
 
@@ -152,11 +153,11 @@ def main() -> None:
     except ValueError as e:
         sys.exit(f"error: {e}")
     tasks = {t.name: t for t in suite_tasks(SUITE)}
-    mips: dict[str, dict] = {}
+    mips: dict[str, BenchRecord] = {}
     if args.mips_results is not None:
         for record in read_results(args.mips_results):
-            if record["seed"] == args.seed:
-                mips.setdefault(record["task"], record)
+            if record.seed == args.seed:
+                mips.setdefault(record.task, record)
 
     print(
         "| machine | states | inputs | outputs | pairs exercised | judged steps "

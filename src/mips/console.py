@@ -20,6 +20,7 @@ from mips.io import write_atomic
 from mips.program import Program
 
 if TYPE_CHECKING:
+    from mips.bench.record import BenchRecord
     from mips.explanation import Explanation
     from mips.machine import StateMachine
     from mips.network.artifact import Recurrent
@@ -250,7 +251,7 @@ def _print_rows(rows: list[tuple[str, object]]) -> None:
 
 
 @contextmanager
-def job_bar(description: str) -> Iterator[Callable[[int, int, dict], None]]:
+def job_bar(description: str) -> Iterator[Callable[[int, int, BenchRecord], None]]:
     """One bar of finished jobs on stderr, and a line per job as it finishes; yields
     ``progress(done, total, record)``."""
     from rich.progress import BarColumn, MofNCompleteColumn, TimeElapsedColumn
@@ -261,12 +262,10 @@ def job_bar(description: str) -> Iterator[Callable[[int, int, dict], None]]:
     ) as display:
         bar = display.add_task(description, total=None)
 
-        def progress(done: int, total: int, record: dict) -> None:
+        def progress(done: int, total: int, record: BenchRecord) -> None:
             display.update(bar, completed=done, total=total)
-            verdict = (
-                "correct" if record.get("correct") else f"failed ({record.get('failed_stage')})"
-            )
-            display.console.print(Text(f"{record['task']} seed {record['seed']}: {verdict}"))
+            verdict = "correct" if record.correct else f"failed ({record.failed_stage})"
+            display.console.print(Text(f"{record.task} seed {record.seed}: {verdict}"))
 
         yield progress
 

@@ -119,10 +119,11 @@ def test_suite_task_names_check_names_against_the_suite():
 
 
 def test_report_of_a_generality_run_has_families_and_no_peers(tmp_path):
+    solved = {"seed": 0, "n": 9, "correct": True, "ok": True, "form": "formula"}
     records = [
-        {"task": "G_Sum_Mod_9", "seed": 0, "correct": False, "failed_stage": "extract"},
-        {"task": "G_Tomita_1", "seed": 0, "correct": True, "form": "formula"},
-        {"task": "G_Clock_Mod_3", "seed": 0, "correct": True, "form": "formula"},
+        {"task": "G_Sum_Mod_9", "seed": 0, "n": 9, "failed_stage": "extract"},
+        {"task": "G_Tomita_1", **solved},
+        {"task": "G_Clock_Mod_3", **solved},
     ]
     (tmp_path / "results.jsonl").write_text("".join(json.dumps(r) + "\n" for r in records))
     md_path, html_path = write_report(tmp_path)

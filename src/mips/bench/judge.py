@@ -14,8 +14,9 @@ pair where they are few, else the pairs of extremes and a seeded sample of the o
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -54,8 +55,12 @@ class Counterexample:
     got: list | str | None  # None when the program raised, a repr when it returned no array
     reason: str
 
+    @classmethod
+    def from_dict(cls, d: Mapping[str, Any]) -> Counterexample:
+        return cls(**d)
 
-@dataclass(frozen=True)
+
+@dataclass(frozen=True, kw_only=True)
 class Check:
     """One check: how many sequences (of at most ``length`` steps) ran, how many were wrong."""
 
@@ -65,8 +70,14 @@ class Check:
     n_wrong: int
     counterexample: Counterexample | None
 
+    @classmethod
+    def from_dict(cls, d: Mapping[str, Any]) -> Check:
+        example = d["counterexample"]
+        counterexample = None if example is None else Counterexample.from_dict(example)
+        return cls(**{**d, "counterexample": counterexample})
 
-@dataclass(frozen=True)
+
+@dataclass(frozen=True, kw_only=True)
 class Judgement:
     """The verdict on one program for one task; ``correct`` means no check found a wrong output."""
 
@@ -89,6 +100,15 @@ class Judgement:
     def to_dict(self) -> dict:
         """A JSON-ready record (plain lists, ints and strings)."""
         return {"correct": self.correct, **dataclasses.asdict(self)}
+
+    @classmethod
+    def from_dict(cls, d: Mapping[str, Any]) -> Judgement:
+        """The judgement ``to_dict`` wrote; its verdict must be the one its checks give."""
+        checks = {name: Check.from_dict(d[name]) for name in ("fresh", "longer", "exhaustive")}
+        judgement = cls(task=d["task"], seed=d["seed"], **checks)
+        if set(d) != {"correct", "task", "seed", *checks} or d["correct"] != judgement.correct:
+            raise ValueError(f"not a judgement of {judgement.task} as to_dict writes one")
+        return judgement
 
     def summary(self) -> str:
         """One line: verdict and wrong/checked per check."""
@@ -206,7 +226,11 @@ def _check(name: str, task: Task, program: Program, xs: list[np.ndarray]) -> Che
         n_wrong += wrong
         first = first or counterexample
     return Check(
-        name, max((x.shape[1] for x in xs), default=0), sum(len(x) for x in xs), n_wrong, first
+        name=name,
+        length=max((x.shape[1] for x in xs), default=0),
+        n_checked=sum(len(x) for x in xs),
+        n_wrong=n_wrong,
+        counterexample=first,
     )
 
 

@@ -14,37 +14,86 @@ import base64
 import html
 import io
 import json
+from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import cache
 from importlib import resources
 from pathlib import Path
+from typing import TypeVar
 
+from mips.bench.record import BenchRecord
 from mips.bench.runner import RESULTS, picture_path, program_path, read_results
-from mips.provenance import recorded_code
 from mips.tasks import SUITES, get_task, suite_tasks
 
-__all__ = ["TaskRow", "load_peers", "summarise", "write_report"]
+__all__ = [
+    "PeerComparison",
+    "PeerTask",
+    "PeerTotals",
+    "Peers",
+    "ReportTotals",
+    "Solved",
+    "TaskRow",
+    "load_peers",
+    "summarise",
+    "write_report",
+]
 
-
-@cache
-def _peers_text() -> str:
-    return resources.files("mips.bench").joinpath("peers.json").read_text(encoding="utf-8")
-
-
-def load_peers() -> dict:
-    """The peers' figures: ``sources``, ``totals`` and per-task ``tasks`` (see peers.json)."""
-    return json.loads(_peers_text())
+_Key = TypeVar("_Key", int, str)
 
 
 @dataclass(frozen=True)
+class PeerTask:
+    """One task as the peers ran it (see ``sources`` in peers.json for where each comes from)."""
+
+    gpt4_solved: bool
+    authors_mips: bool  # the authors' Jan-22 reconstruction passed it
+    authors_hidden: int
+    authors_program: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class PeerTotals:
+    """The peers' published counts over all their tasks."""
+
+    tasks: int
+    gpt4: int
+    authors_mips_paper: int
+    authors_mips_reconstruction: int
+    authors_mips_only_paper: int  # solved by the authors' MIPS and not by GPT-4, per the paper
+
+
+@dataclass(frozen=True)
+class Peers:
+    """The peers' figures: per task, in their row order, their totals, and their sources."""
+
+    description: str
+    sources: dict[str, str]
+    totals: PeerTotals
+    tasks: dict[str, PeerTask]
+
+
+@cache
+def load_peers() -> Peers:
+    """The peers' figures shipped in peers.json."""
+    text = resources.files("mips.bench").joinpath("peers.json").read_text(encoding="utf-8")
+    d = json.loads(text)
+    return Peers(
+        description=d["description"],
+        sources=d["sources"],
+        totals=PeerTotals(**d["totals"]),
+        tasks={name: PeerTask(**task) for name, task in d["tasks"].items()},
+    )
+
+
+@dataclass(frozen=True, kw_only=True)
 class TaskRow:
     """One task in the report: this run's representative record and the peers' results."""
 
     task: str
-    record: dict  # the first correct seed's record, else the first seed's
+    record: BenchRecord  # the first correct seed's record, else the first seed's
     seeds_solved: int
     seeds_run: int
-    peer: dict | None  # the task's entry in peers.json, None for a task the peers never ran
+    peer: PeerTask | None  # None for a task the peers never ran
     program: str | None  # relative link, when the file exists
     picture: str | None
     code: tuple[str, ...] = ()  # the commits that made its seeds' records, in seed order
@@ -54,84 +103,130 @@ class TaskRow:
         return self.seeds_solved > 0
 
 
-def summarise(records: list[dict], directory: Path) -> tuple[list[TaskRow], dict]:
+@dataclass(frozen=True)
+class Solved:
+    """How many of ``run`` tasks (or jobs) were solved."""
+
+    solved: int
+    run: int
+
+    def __post_init__(self) -> None:
+        if not 0 <= self.solved <= self.run:
+            raise ValueError(f"solved {self.solved} of {self.run}")
+
+
+@dataclass(frozen=True, kw_only=True)
+class PeerComparison:
+    """This run beside the peers, over the ``tasks_here`` tasks of it they ran."""
+
+    tasks_here: int
+    all_tasks: bool  # the run holds every task the peers ran
+    gpt4_solved: int  # of the tasks here
+    authors_solved: int  # by the authors' reconstruction, of the tasks here
+    solved_not_gpt4: int  # solved in this run and not by GPT-4
+    solved_by_no_peer: tuple[str, ...]
+    authors_solved_not_here: tuple[str, ...]
+    totals: PeerTotals
+
+
+@dataclass(frozen=True, kw_only=True)
+class ReportTotals:
+    """The headline of a report. Counts are ordered as shown: the most frequent first (then by
+    name), seeds and families in the order they come."""
+
+    tasks: int
+    solved: int  # tasks any seed of which was judged correct
+    per_seed: tuple[tuple[int, Solved], ...]
+    families: tuple[tuple[str, Solved], ...]  # only tasks of the current registry have one
+    forms: tuple[tuple[str, int], ...]  # of the solved tasks
+    failed_stages: tuple[tuple[str, int], ...]  # of the unsolved tasks
+    # Programs replayed on the sequences held back from every stage, and how many passed.
+    held_back_checked: int
+    held_back_passed: int
+    code: tuple[tuple[str, int], ...]  # records per commit
+    seconds: float  # every record's, in all
+    peers: PeerComparison | None  # None when the peers ran none of these tasks
+
+    def __post_init__(self) -> None:
+        if not 0 <= self.solved <= self.tasks:
+            raise ValueError(f"solved {self.solved} of {self.tasks} tasks")
+        if not 0 <= self.held_back_passed <= self.held_back_checked:
+            raise ValueError("more programs passed the held-back check than it checked")
+
+
+def summarise(records: list[BenchRecord], directory: Path) -> tuple[list[TaskRow], ReportTotals]:
     """Rows in the peers' task order, then the other suites' in declaration order (unknown tasks
     after, by name), and the totals for the report."""
     peers = load_peers()
-    by_task: dict[str, dict[int, dict]] = {}
+    by_task: dict[str, dict[int, BenchRecord]] = {}
     for record in records:
-        by_task.setdefault(record["task"], {}).setdefault(record["seed"], record)  # first wins
-    order = list(peers["tasks"]) + [
+        by_task.setdefault(record.task, {}).setdefault(record.seed, record)  # first wins
+    order = list(peers.tasks) + [
         t.name for suite in SUITES if suite != "benchmark" for t in suite_tasks(suite)
     ]
     names = [t for t in order if t in by_task] + sorted(set(by_task) - set(order))
-    rows = []
-    for name in names:
-        seeds = [by_task[name][s] for s in sorted(by_task[name])]
-        solved = [r for r in seeds if r.get("correct")]
-        record = (solved or seeds)[0]
-        rows.append(
-            TaskRow(
-                task=name,
-                record=record,
-                seeds_solved=len(solved),
-                seeds_run=len(seeds),
-                peer=peers["tasks"].get(name),
-                program=_existing(directory, record.get("program_file"))
-                or _existing(directory, program_path(name, record["seed"])),
-                picture=_existing(directory, picture_path(name, record["seed"])),
-                code=tuple(dict.fromkeys(_code_label(r) for r in seeds)),
-            )
-        )
-    per_seed: dict[int, list[int]] = {}
-    for seeds in by_task.values():
-        for seed, record in seeds.items():
-            per_seed.setdefault(seed, [0, 0])
-            per_seed[seed][0] += bool(record.get("correct"))
-            per_seed[seed][1] += 1
-    peered = [r for r in rows if r.peer is not None]
-    solved_rows = [r for r in rows if r.solved]
-    families: dict[str, list[int]] = {}
-    for row in rows:
-        if family := _family(row.task):
-            counts = families.setdefault(family, [0, 0])
-            counts[0] += row.solved
-            counts[1] += 1
-    checked = [r for seeds in by_task.values() for r in seeds.values() if r.get("independent")]
-    totals = {
-        "tasks": len(rows),
-        # Programs replayed on the sequences held back from every stage, and how many passed.
-        "held_back": (
-            sum(all(c["passed"] for c in r["independent"]) for r in checked),
-            len(checked),
-        ),
-        "solved": len(solved_rows),
-        "families": families,
-        "per_seed": dict(sorted(per_seed.items())),
-        "forms": _count(r.record.get("form") or "other" for r in solved_rows),
-        "failed_stages": _count(r.record.get("failed_stage") or "?" for r in rows if not r.solved),
-        "solved_by_no_peer": [
-            r.task
-            for r in solved_rows
-            if r.peer is not None and not r.peer["gpt4_solved"] and not r.peer["authors_mips"]
-        ],
-        "solved_not_gpt4": sum(r.solved and not r.peer["gpt4_solved"] for r in peered),
-        "gpt4_here": sum(r.peer["gpt4_solved"] for r in peered),
-        "authors_here": sum(r.peer["authors_mips"] for r in peered),
-        "authors_solved_not_here": [
-            r.task for r in peered if r.peer["authors_mips"] and not r.solved
-        ],
-        "peer_tasks_here": len(peered),
-        "all_peer_tasks": len(peered) == peers["totals"]["tasks"],
-        "peers": peers["totals"],
-        "code": _count(_code_label(r) for seeds in by_task.values() for r in seeds.values()),
-        "seconds": sum(
-            float((r.get("seconds") or {}).get("total") or 0)
-            for seeds in by_task.values()
-            for r in seeds.values()
-        ),
-    }
+    rows = [_row(name, by_task[name], peers, directory) for name in names]
+    every = [r for seeds in by_task.values() for r in seeds.values()]
+    checked = [r for r in every if r.independent]
+    totals = ReportTotals(
+        tasks=len(rows),
+        solved=sum(r.solved for r in rows),
+        per_seed=_tally(sorted((r.seed, r.correct) for r in every)),
+        families=_tally((f, row.solved) for row in rows if (f := _family(row.task))),
+        forms=_count(r.record.form or "other" for r in rows if r.solved),
+        failed_stages=_count(r.record.failed_stage or "?" for r in rows if not r.solved),
+        held_back_checked=len(checked),
+        held_back_passed=sum(all(c.passed for c in r.independent) for r in checked),
+        code=_count(_code_label(r) for r in every),
+        seconds=sum(float(r.seconds.total or 0) for r in every),
+        peers=_peer_comparison(rows, peers),
+    )
     return rows, totals
+
+
+def _row(name: str, seeds: dict[int, BenchRecord], peers: Peers, directory: Path) -> TaskRow:
+    """The row of task ``name`` from its records by seed."""
+    records = [seeds[s] for s in sorted(seeds)]
+    solved = [r for r in records if r.correct]
+    record = (solved or records)[0]
+    return TaskRow(
+        task=name,
+        record=record,
+        seeds_solved=len(solved),
+        seeds_run=len(records),
+        peer=peers.tasks.get(name),
+        program=_existing(directory, record.program_file)
+        or _existing(directory, program_path(name, record.seed)),
+        picture=_existing(directory, picture_path(name, record.seed)),
+        code=tuple(dict.fromkeys(_code_label(r) for r in records)),
+    )
+
+
+def _tally(outcomes: Iterable[tuple[_Key, bool]]) -> tuple[tuple[_Key, Solved], ...]:
+    """Solved of run per key (a seed, a family), keys in the order they first come."""
+    counts: dict[_Key, tuple[int, int]] = {}
+    for key, solved in outcomes:
+        done, run = counts.get(key, (0, 0))
+        counts[key] = (done + solved, run + 1)
+    return tuple((key, Solved(*c)) for key, c in counts.items())
+
+
+def _peer_comparison(rows: list[TaskRow], peers: Peers) -> PeerComparison | None:
+    peered = [(r, r.peer) for r in rows if r.peer is not None]
+    if not peered:
+        return None
+    return PeerComparison(
+        tasks_here=len(peered),
+        all_tasks=len(peered) == peers.totals.tasks,
+        gpt4_solved=sum(p.gpt4_solved for _, p in peered),
+        authors_solved=sum(p.authors_mips for _, p in peered),
+        solved_not_gpt4=sum(r.solved and not p.gpt4_solved for r, p in peered),
+        solved_by_no_peer=tuple(
+            r.task for r, p in peered if r.solved and not p.gpt4_solved and not p.authors_mips
+        ),
+        authors_solved_not_here=tuple(r.task for r, p in peered if p.authors_mips and not r.solved),
+        totals=peers.totals,
+    )
 
 
 def write_report(directory: Path) -> tuple[Path, Path]:
@@ -165,75 +260,73 @@ def _family(task: str) -> str | None:
         return None
 
 
-def _code_label(record: dict) -> str:
+def _code_label(record: BenchRecord) -> str:
     """The commit that made a record, short; "not recorded" for a record that names none."""
-    code = recorded_code(record)
-    return code.label() if code else "not recorded"
+    return record.code.label() if record.code else "not recorded"
 
 
 def _existing(directory: Path, relative: str | None) -> str | None:
     return relative if relative and (directory / relative).is_file() else None
 
 
-def _count(values) -> dict[str, int]:
+def _count(values: Iterable[str]) -> tuple[tuple[str, int], ...]:
+    """How often each value occurs, the most frequent first, then by value."""
     counts: dict[str, int] = {}
     for v in values:
         counts[v] = counts.get(v, 0) + 1
-    return dict(sorted(counts.items(), key=lambda kv: (-kv[1], kv[0])))
+    return tuple(sorted(counts.items(), key=lambda kv: (-kv[1], kv[0])))
 
 
-def _headline(t: dict) -> list[str]:
+def _headline(t: ReportTotals) -> list[str]:
     """The totals as sentences (plain text; the renderers add markup)."""
-    p, n = t["peers"], t["tasks"]
-    here = "" if t["all_peer_tasks"] else f" of the {t['peer_tasks_here']} run"
     lines = [
-        f"Judged correct: {t['solved']} of {n} tasks"
-        + (" (a task counts if any seed is correct)" if len(t["per_seed"]) > 1 else ""),
-        "Per seed: " + ", ".join(f"seed {s}: {c}/{m}" for s, (c, m) in t["per_seed"].items()),
-        "Solved tasks by program form: "
-        + (", ".join(f"{k} {v}" for k, v in t["forms"].items()) or "none"),
+        f"Judged correct: {t.solved} of {t.tasks} tasks"
+        + (" (a task counts if any seed is correct)" if len(t.per_seed) > 1 else ""),
+        "Per seed: " + ", ".join(f"seed {s}: {c.solved}/{c.run}" for s, c in t.per_seed),
+        "Solved tasks by program form: " + (", ".join(f"{k} {v}" for k, v in t.forms) or "none"),
     ]
-    passed, checked = t["held_back"]
+    passed, checked = t.held_back_passed, t.held_back_checked
     if checked:
         lines.append(
             f"Held-back check: {passed} of {checked} programs replayed every sequence no stage "
             f"saw ({checked - passed} refused)"
         )
-    if t["families"]:
+    if t.families:
         lines.append(
-            "Solved by family: " + ", ".join(f"{k} {s}/{m}" for k, (s, m) in t["families"].items())
+            "Solved by family: " + ", ".join(f"{k} {c.solved}/{c.run}" for k, c in t.families)
         )
-    if not t["peer_tasks_here"]:
+    if t.peers is None:
         lines.append("Peers: none ran these tasks (GPT-4 and the authors' MIPS ran the paper's 62)")
     else:
-        lines += _peer_lines(t, p, here)
+        lines += _peer_lines(t.peers)
     return lines + [
         "Unsolved tasks by failed stage: "
-        + (", ".join(f"{k} {v}" for k, v in t["failed_stages"].items()) or "none"),
-        f"Compute: {t['seconds'] / 3600:.2f} job-hours in all",
+        + (", ".join(f"{k} {v}" for k, v in t.failed_stages) or "none"),
+        f"Compute: {t.seconds / 3600:.2f} job-hours in all",
         "Made by code (commit): "
-        + ", ".join(f"{k} ({v} record{'s' * (v != 1)})" for k, v in t["code"].items()),
+        + ", ".join(f"{k} ({v} record{'s' * (v != 1)})" for k, v in t.code),
     ]
 
 
-def _peer_lines(t: dict, p: dict, here: str) -> list[str]:
+def _peer_lines(c: PeerComparison) -> list[str]:
     """The headline's comparisons with the peers, over the tasks of this run they ran."""
+    p = c.totals
+    here = "" if c.all_tasks else f" of the {c.tasks_here} run"
     return [
         f"Solved here and by no peer (neither GPT-4 nor the authors' MIPS): "
-        f"{len(t['solved_by_no_peer'])}" + _names(t["solved_by_no_peer"]),
-        f"Solved here but not by GPT-4: {t['solved_not_gpt4']} "
-        f"(the paper: {p['authors_mips_only_paper']} for the authors' MIPS)",
-        f"GPT-4 solves {p['gpt4']}/{p['tasks']} of all tasks"
-        + (here and f", {t['gpt4_here']}{here}"),
-        f"The authors' MIPS solves {p['authors_mips_paper']}/{p['tasks']} (paper); the Jan-22 "
-        f"reconstruction passes {p['authors_mips_reconstruction']}/{p['tasks']}"
-        + (here and f", {t['authors_here']}{here}"),
+        f"{len(c.solved_by_no_peer)}" + _names(c.solved_by_no_peer),
+        f"Solved here but not by GPT-4: {c.solved_not_gpt4} "
+        f"(the paper: {p.authors_mips_only_paper} for the authors' MIPS)",
+        f"GPT-4 solves {p.gpt4}/{p.tasks} of all tasks" + (here and f", {c.gpt4_solved}{here}"),
+        f"The authors' MIPS solves {p.authors_mips_paper}/{p.tasks} (paper); the Jan-22 "
+        f"reconstruction passes {p.authors_mips_reconstruction}/{p.tasks}"
+        + (here and f", {c.authors_solved}{here}"),
         "Solved by the authors' reconstruction but not here: "
-        f"{len(t['authors_solved_not_here'])}" + _names(t["authors_solved_not_here"]),
+        f"{len(c.authors_solved_not_here)}" + _names(c.authors_solved_not_here),
     ]
 
 
-def _names(names: list[str]) -> str:
+def _names(names: tuple[str, ...]) -> str:
     return f" ({', '.join(names)})" if names else ""
 
 
@@ -261,24 +354,24 @@ def _cells(i: int, row: TaskRow) -> list[str]:
     """Plain-text cells of one row; the program and picture cells are relative links or ''."""
     r, peer = row.record, row.peer
 
-    def show(value) -> str:
+    def show(value: object) -> str:
         return "" if value is None else str(value)
 
-    seconds = (r.get("seconds") or {}).get("total")
-    note = "" if row.solved else f"{show(r.get('failed_stage'))}: {show(r.get('reason'))}"
+    seconds = r.seconds.total
+    note = "" if row.solved else f"{show(r.failed_stage)}: {show(r.reason)}"
     return [
         str(i),
         row.task,
         "yes" if row.solved else "no",
         f"{row.seeds_solved}/{row.seeds_run}",
-        show(r.get("form")),
-        show(r.get("program_lines")),
-        show(r.get("state_vars")),
-        show(r.get("architecture")),
-        f"{show(r.get('hidden')) or '-'} / {peer['authors_hidden'] if peer else '-'}",
+        show(r.form),
+        show(r.program_lines),
+        show(r.state_vars),
+        show(r.architecture),
+        f"{show(r.hidden) or '-'} / {peer.authors_hidden if peer else '-'}",
         "" if seconds is None else f"{float(seconds):.0f}",
-        "-" if peer is None else ("yes" if peer["gpt4_solved"] else "no"),
-        "-" if peer is None else ("yes" if peer["authors_mips"] else "no"),
+        "-" if peer is None else ("yes" if peer.gpt4_solved else "no"),
+        "-" if peer is None else ("yes" if peer.authors_mips else "no"),
         row.program or "",
         row.picture or "",
         " ".join(note.split())[:160],
@@ -286,7 +379,7 @@ def _cells(i: int, row: TaskRow) -> list[str]:
     ]
 
 
-def _markdown(rows: list[TaskRow], totals: dict) -> str:
+def _markdown(rows: list[TaskRow], totals: ReportTotals) -> str:
     def md(text: str) -> str:
         return text.replace("|", "\\|")
 
@@ -303,10 +396,10 @@ def _markdown(rows: list[TaskRow], totals: dict) -> str:
     return "\n".join(out)
 
 
-def _sources_note(totals: dict) -> str:
-    if not totals["peer_tasks_here"]:
+def _sources_note(totals: ReportTotals) -> str:
+    if totals.peers is None:
         return ""
-    s = load_peers()["sources"]
+    s = load_peers().sources
     return (
         f"Peers. GPT-4: {s['gpt4_solved']} Authors' MIPS: {s['authors_mips']} "
         f"Authors' hidden size: {s['authors_hidden']}"
@@ -325,7 +418,7 @@ p.sources { font-size: 0.8em; color: #555; max-width: 60em; }
 """
 
 
-def _html(rows: list[TaskRow], totals: dict, png: bytes) -> str:
+def _html(rows: list[TaskRow], totals: ReportTotals, png: bytes) -> str:
     esc = html.escape
     head = "".join(f"<th>{esc(c)}</th>" for c in _COLUMNS)
     body = []
@@ -355,19 +448,20 @@ def _html(rows: list[TaskRow], totals: dict, png: bytes) -> str:
     )
 
 
-def _chart(totals: dict) -> bytes:
+def _chart(totals: ReportTotals) -> bytes:
     """Bar chart of solved counts, over the tasks of this run, as PNG bytes (Agg, no pyplot)."""
     from matplotlib.figure import Figure
     from matplotlib.ticker import MaxNLocator
 
-    bars = [("mips (this run)", totals["solved"], "#2a7ab0")]
-    if totals["peer_tasks_here"]:
+    peers = totals.peers
+    bars = [("mips (this run)", totals.solved, "#2a7ab0")]
+    if peers is not None:
         bars += [
-            ("GPT-4", totals["gpt4_here"], "#999999"),
-            ("authors' MIPS\n(Jan-22 reconstruction)", totals["authors_here"], "#c98b2b"),
+            ("GPT-4", peers.gpt4_solved, "#999999"),
+            ("authors' MIPS\n(Jan-22 reconstruction)", peers.authors_solved, "#c98b2b"),
         ]
-    if totals["all_peer_tasks"]:
-        bars.append(("authors' MIPS\n(paper)", totals["peers"]["authors_mips_paper"], "#e0b060"))
+        if peers.all_tasks:
+            bars.append(("authors' MIPS\n(paper)", peers.totals.authors_mips_paper, "#e0b060"))
     fig = Figure(figsize=(1.6 + 1.6 * len(bars), 3.6), dpi=100, layout="constrained")
     ax = fig.add_subplot()
     xs = range(len(bars))
@@ -375,11 +469,11 @@ def _chart(totals: dict) -> bytes:
     for x, (_, value, _) in zip(xs, bars, strict=True):
         ax.text(x, value, str(value), ha="center", va="bottom")
     ax.set_xticks(list(xs), [b[0] for b in bars], fontsize=8)
-    ax.set_ylim(0, totals["tasks"] * 1.12 + 1)
-    ax.axhline(totals["tasks"], color="#444", lw=0.8, ls="--")
+    ax.set_ylim(0, totals.tasks * 1.12 + 1)
+    ax.axhline(totals.tasks, color="#444", lw=0.8, ls="--")
     ax.yaxis.set_major_locator(MaxNLocator(integer=True))
     ax.set_ylabel("tasks solved")
-    ax.set_title(f"Solved, of the {totals['tasks']} tasks in this run", fontsize=10)
+    ax.set_title(f"Solved, of the {totals.tasks} tasks in this run", fontsize=10)
     buffer = io.BytesIO()
     fig.savefig(buffer, format="png")
     return buffer.getvalue()

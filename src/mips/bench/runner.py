@@ -16,14 +16,15 @@ import tempfile
 import time
 import traceback
 from collections.abc import Callable
+from dataclasses import replace
 from multiprocessing.connection import Connection, wait
 from pathlib import Path
 from typing import Any
 
 from mips import __version__
-from mips.bench.record import BenchRecord
+from mips.bench.record import BenchRecord, StageSeconds
 from mips.io import to_jsonable, write_atomic
-from mips.provenance import code_identity, recorded_code
+from mips.provenance import code_identity
 
 __all__ = ["RESULTS", "judge_seed", "read_results", "refuse_other_code", "run_bench", "run_job"]
 
@@ -32,8 +33,8 @@ BACKENDS = ("local", "ray")
 # Salt that separates the judge's random stream from the training data's (same job seed).
 _JUDGE_STREAM = 0x6A756467
 
-Job = Callable[..., dict]
-Progress = Callable[[int, int, dict], None]
+Job = Callable[..., BenchRecord]
+Progress = Callable[[int, int, BenchRecord], None]
 
 
 def judge_seed(seed: int) -> int:
@@ -53,11 +54,11 @@ def picture_path(task: str, seed: int) -> str:
     return f"pictures/{task}__{seed}.png"
 
 
-def run_job(task_name: str, seed: int, n: int = 4000, out: Path | None = None) -> dict:
+def run_job(task_name: str, seed: int, n: int = 4000, out: Path | None = None) -> BenchRecord:
     """Generate ``n`` sequences of the task, synthesize from the data alone, judge the program.
 
-    Returns one JSON-ready record; writes the program to ``out/programs/<task>__<seed>.py`` when
-    ``out`` is given and a program was found.
+    Writes the program to ``out/programs/<task>__<seed>.py`` when ``out`` is given and a program
+    was found.
     """
     from mips.pipeline import SynthConfig, synthesize
     from mips.tasks import get_task
@@ -69,38 +70,42 @@ def run_job(task_name: str, seed: int, n: int = 4000, out: Path | None = None) -
     config = SynthConfig(seed=seed)
     synthesis = synthesize(data, config)  # sees the data only, never the task
     summary = synthesis.record()
-    seconds = {"generate": round(generated - start, 3), **summary.pop("seconds")}
-    record: dict[str, Any] = {
-        "task": task_name,
-        "seed": seed,
-        "n": n,
-        **summary,
-        "config": config.to_dict(),
-        "config_digest": config.digest(),
-        "version": __version__,
-        "code": code_identity().to_dict(),
-    }
+    stages = [("generate", round(generated - start, 3)), *summary["seconds"].items()]
     if out is not None and synthesis.network is not None:
         from mips.pictures import hidden_states_png
 
         hidden_states_png(
             synthesis.network, data, synthesis.machine, Path(out) / picture_path(task_name, seed)
         )
+    program_file = judged_by = judgement = None
+    failed_stage, reason = summary["failed_stage"], summary["reason"]
     if synthesis.ok:
         if out is not None:
-            write_atomic(Path(out) / program_path(task_name, seed), synthesis.source.encode())
-            record["program_file"] = program_path(task_name, seed)
-        record["judge_seed"] = judge_seed(seed)
+            program_file = program_path(task_name, seed)
+            write_atomic(Path(out) / program_file, synthesis.source.encode())
+        judged_by = judge_seed(seed)
         clock = time.perf_counter()
-        judgement = task.judge(synthesis.program, record["judge_seed"], data)
-        seconds["judge"] = round(time.perf_counter() - clock, 3)
-        record["correct"] = judgement.correct
-        record["judgement"] = judgement.to_dict()
+        judgement = task.judge(synthesis.program, judged_by, data)
+        stages.append(("judge", round(time.perf_counter() - clock, 3)))
         if not judgement.correct:
-            record["failed_stage"], record["reason"] = "judge", judgement.summary()
-    seconds["total"] = round(time.perf_counter() - start, 3)
-    record["seconds"] = seconds
-    return BenchRecord.from_dict(record).to_dict()
+            failed_stage, reason = "judge", judgement.summary()
+    return BenchRecord.from_summary(
+        summary,
+        task=task_name,
+        seed=seed,
+        n=n,
+        correct=judgement is not None and judgement.correct,
+        program_file=program_file,
+        seconds=StageSeconds(tuple(stages), round(time.perf_counter() - start, 3)),
+        failed_stage=failed_stage,
+        reason=reason,
+        judge_seed=judged_by,
+        judgement=judgement,
+        config=config.to_dict(),
+        config_digest=config.digest(),
+        version=__version__,
+        code=code_identity(),
+    )
 
 
 def _default_config(seed: int) -> tuple[dict, str]:
@@ -112,7 +117,7 @@ def _default_config(seed: int) -> tuple[dict, str]:
     return config.to_dict(), config.digest()
 
 
-def read_results(path: Path) -> list[dict]:
+def read_results(path: Path) -> list[BenchRecord]:
     """The records in a results file, in file order; a trailing partial line is ignored."""
     path = Path(path)
     if not path.exists():
@@ -126,9 +131,12 @@ def read_results(path: Path) -> list[dict]:
             record = json.loads(line)
         except json.JSONDecodeError as e:
             raise ValueError(f"{path}:{lineno}: not a JSON record ({e.msg})") from None
-        if not isinstance(record, dict) or "task" not in record or "seed" not in record:
-            raise ValueError(f"{path}:{lineno}: a record needs 'task' and 'seed'")
-        records.append(record)
+        if not isinstance(record, dict):
+            raise ValueError(f"{path}:{lineno}: a record is a JSON object")
+        try:
+            records.append(BenchRecord.from_dict(record))
+        except ValueError as e:
+            raise ValueError(f"{path}:{lineno}: {e}") from None
     return records
 
 
@@ -145,7 +153,7 @@ def run_bench(
     n: int = 4000,
     job: Job = run_job,
     resume_any: bool = False,
-) -> list[dict]:
+) -> list[BenchRecord]:
     """Run ``job(task, seed, n=n, out=dir)`` for every task and seed 0..seeds-1, skipping done ones.
 
     ``backend`` is "local" (a process per job, ``jobs`` at a time) or "ray" (``jobs`` tasks in
@@ -167,40 +175,28 @@ def run_bench(
         get_task(name)  # unknown names fail here, before anything runs
     # Job seeds are fixed before dispatch, so results never depend on backend or worker count.
     wanted = [(task, seed) for task in dict.fromkeys(tasks) for seed in range(seeds)]
-    wanted_set = set(wanted)
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     results = out / RESULTS
     if not resume_any:
         refuse_other_code(results)
     _drop_partial_tail(results)
-    done: dict[tuple[str, int], dict] = {}
-    for record in read_results(results):
-        key = (record["task"], record["seed"])
-        if key in wanted_set and key not in done:
-            if record.get("n", n) != n:
-                raise ValueError(
-                    f"{results} holds {key[0]} seed {key[1]} made with n={record['n']}, not "
-                    f"n={n}; use another output directory or the same n"
-                )
-            done[key] = record
+    done = _done(results, set(wanted), n)
     pending = [key for key in wanted if key not in done]
 
-    def finish(task: str, seed: int, record: dict, files: dict[str, bytes]) -> None:
-        record = {"task": task, "seed": seed, "n": n, **record}
-        record.update(task=task, seed=seed)
-        if record.get("config") is None:
-            record["config"], record["config_digest"] = _default_config(seed)
-            record["version"] = __version__
-        if record.get("code") is None:
-            record["code"] = code_identity().to_dict()
-        # As it will read back from the file: one schema, JSON types (lists, not tuples).
-        record = json.loads(
-            json.dumps(BenchRecord.from_dict(record).to_dict(), default=to_jsonable)
-        )
+    def finish(task: str, seed: int, record: BenchRecord, files: dict[str, bytes]) -> None:
+        record = replace(record, task=task, seed=seed)
+        if record.config is None:
+            config, digest = _default_config(seed)
+            record = replace(record, config=config, config_digest=digest, version=__version__)
+        if record.code is None:
+            record = replace(record, code=code_identity())
+        line = json.dumps(record.to_dict(), default=to_jsonable)
         for rel, content in files.items():
             write_atomic(out / rel, content)
-        _append(results, record)
+        _append(results, line)
+        # As it reads back from the file: JSON types throughout (lists, not tuples).
+        record = BenchRecord.from_dict(json.loads(line))
         done[(task, seed)] = record
         if progress is not None:
             progress(len(done), len(wanted), record)
@@ -211,17 +207,33 @@ def run_bench(
     return [done[key] for key in wanted]
 
 
-def refuse_other_code(results: Path, records: list[dict] | None = None) -> None:
+def _done(
+    results: Path, wanted: set[tuple[str, int]], n: int
+) -> dict[tuple[str, int], BenchRecord]:
+    """The first record of each wanted (task, seed) in ``results``; one made with another
+    ``n`` is refused, as its jobs saw other data."""
+    done: dict[tuple[str, int], BenchRecord] = {}
+    for record in read_results(results):
+        key = (record.task, record.seed)
+        if key in wanted and key not in done:
+            if record.n != n:
+                raise ValueError(
+                    f"{results} holds {key[0]} seed {key[1]} made with n={record.n}, not "
+                    f"n={n}; use another output directory or the same n"
+                )
+            done[key] = record
+    return done
+
+
+def refuse_other_code(results: Path, records: list[BenchRecord] | None = None) -> None:
     """Raise a ValueError when any record of ``results`` (or ``records``, read from it) names
     other code than this process's."""
     records = read_results(results) if records is None else records
     mine = code_identity()
-    others = [r for r in records if recorded_code(r) != mine]
+    others = [r for r in records if r.code != mine]
     if not others:
         return
-    labels = dict.fromkeys(
-        code.describe() if (code := recorded_code(r)) else "code not recorded" for r in others
-    )
+    labels = dict.fromkeys(r.code.describe() if r.code else "code not recorded" for r in others)
     raise ValueError(
         f"{results}: {len(others)} of its {len(records)} records were made by other code "
         f"({'; '.join(list(labels)[:3])}{'; ...' if len(labels) > 3 else ''}), not by this "
@@ -232,19 +244,25 @@ def refuse_other_code(results: Path, records: list[dict] | None = None) -> None:
 # ---- job execution in a worker
 
 
-def _execute(job: Job, task: str, seed: int, n: int) -> tuple[str, Any, dict[str, bytes]]:
-    """Run one job in a private directory: ("ok", record, files) or ("error", reason, {})."""
+# What a worker sends the driver: ("ok", the record as ``to_dict`` writes it, the job's files),
+# or ("error", {"reason", "traceback"}, {}). The record travels (a pipe, or Ray) in the form the
+# results file holds, and the driver reads it back as it would read a line of that file.
+Result = tuple[str, dict[str, Any], dict[str, bytes]]
+
+
+def _execute(job: Job, task: str, seed: int, n: int) -> Result:
+    """Run one job in a private directory."""
     try:
         with tempfile.TemporaryDirectory(prefix="mips-job-") as tmp:
             record = job(task, seed, n=n, out=Path(tmp))
-            if not isinstance(record, dict):
-                raise TypeError(f"job returned {type(record).__name__}, not a dict")
+            if not isinstance(record, BenchRecord):
+                raise TypeError(f"job returned {type(record).__name__}, not a BenchRecord")
             files = {
                 p.relative_to(tmp).as_posix(): p.read_bytes()
                 for p in sorted(Path(tmp).rglob("*"))
                 if p.is_file()
             }
-        return "ok", record, files
+        return "ok", record.to_dict(), files
     except Exception as e:
         reason = f"raised {type(e).__name__}: {' '.join(str(e).split())}"[:500]
         return "error", {"reason": reason, "traceback": traceback.format_exc()[-4000:]}, {}
@@ -259,21 +277,35 @@ def _serve(conn: Connection, job: Job) -> None:
     conn.close()
 
 
-def _failure(stage: str, reason: str, seconds: float, traceback_text: str | None = None) -> dict:
-    """The fields of a job that ended without a record of its own (``finish`` adds the rest)."""
-    return {
-        "seconds": {"total": round(seconds, 3)},
-        "failed_stage": stage,
-        "reason": reason,
-        "traceback": traceback_text,
-    }
+def _failure(
+    task: str,
+    seed: int,
+    n: int,
+    stage: str,
+    reason: str,
+    seconds: float,
+    traceback_text: str | None = None,
+) -> BenchRecord:
+    """The record of a job that ended without one of its own (``finish`` adds the config and
+    the code)."""
+    return BenchRecord(
+        task=task,
+        seed=seed,
+        n=n,
+        seconds=StageSeconds(total=round(seconds, 3)),
+        failed_stage=stage,
+        reason=reason,
+        traceback=traceback_text,
+    )
 
 
-def _outcome(result: tuple[str, Any, dict[str, bytes]], seconds: float) -> tuple[dict, dict]:
+def _outcome(
+    task: str, seed: int, n: int, result: Result, seconds: float
+) -> tuple[BenchRecord, dict[str, bytes]]:
     status, payload, files = result
     if status == "ok":
-        return payload, files
-    return _failure("job", payload["reason"], seconds, payload["traceback"]), {}
+        return BenchRecord.from_dict(payload), files
+    return _failure(task, seed, n, "job", payload["reason"], seconds, payload["traceback"]), {}
 
 
 def _timed_out(timeout: float) -> str:
@@ -282,7 +314,7 @@ def _timed_out(timeout: float) -> str:
 
 # ---- backends
 
-Finish = Callable[[str, int, dict, dict[str, bytes]], None]
+Finish = Callable[[str, int, BenchRecord, dict[str, bytes]], None]
 
 
 class _Worker:
@@ -350,16 +382,17 @@ def _run_local(
                     worker.stop(grace=10.0)
                     workers.remove(worker)
                     reason = f"{problem} (exit code {worker.process.exitcode})"[:500]
-                    record, files = _failure("job", reason, elapsed), {}
+                    record, files = _failure(task, seed, n, "job", reason, elapsed), {}
                 else:
-                    record, files = _outcome(result, elapsed)
+                    record, files = _outcome(task, seed, n, result, elapsed)
                 finish(task, seed, record, files)
             now = time.monotonic()
             for worker in [w for w in workers if w.job and now - w.job[2] >= timeout]:
                 task, seed, start = worker.job
                 worker.stop(grace=0.0)
                 workers.remove(worker)
-                finish(task, seed, _failure("timeout", _timed_out(timeout), now - start), {})
+                failed = _failure(task, seed, n, "timeout", _timed_out(timeout), now - start)
+                finish(task, seed, failed, {})
     finally:
         for worker in workers:
             worker.stop(grace=0.0 if worker.job else 10.0)
@@ -407,17 +440,18 @@ def _run_ray(
                 task, seed, start = running.pop(ref)
                 elapsed = time.monotonic() - start
                 try:
-                    record, files = _outcome(ray.get(ref), elapsed)
+                    record, files = _outcome(task, seed, n, ray.get(ref), elapsed)
                 except Exception as e:  # the worker died: Ray raises instead of returning
                     reason = f"worker failed: {type(e).__name__}: {' '.join(str(e).split())}"
-                    record, files = _failure("job", reason[:500], elapsed), {}
+                    record, files = _failure(task, seed, n, "job", reason[:500], elapsed), {}
                 finish(task, seed, record, files)
             now = time.monotonic()
             for ref, (task, seed, start) in list(running.items()):
                 if now - start >= timeout:
                     del running[ref]
                     ray.cancel(ref, force=True)
-                    finish(task, seed, _failure("timeout", _timed_out(timeout), now - start), {})
+                    failed = _failure(task, seed, n, "timeout", _timed_out(timeout), now - start)
+                    finish(task, seed, failed, {})
     finally:
         for ref in running:
             ray.cancel(ref, force=True)
@@ -428,9 +462,10 @@ def _run_ray(
 # ---- files
 
 
-def _append(path: Path, record: dict) -> None:
-    """Append one record as one line with a single write, so a kill never leaves half a record."""
-    line = (json.dumps(record, default=to_jsonable) + "\n").encode()
+def _append(path: Path, record: str) -> None:
+    """Append one record (JSON) as one line with a single write, so a kill never leaves half a
+    record."""
+    line = (record + "\n").encode()
     fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
     try:
         written = os.write(fd, line)

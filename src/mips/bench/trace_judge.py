@@ -12,6 +12,7 @@ trace when its output words equal the machine's on the judged prefix.
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -30,7 +31,7 @@ N_TRACES = 1000
 MAX_LENGTH = 40
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class TraceJudgement:
     """The verdict on one program for one word machine, over fresh traces cut where the training
     traces stop saying what the machine does.
@@ -83,6 +84,18 @@ class TraceJudgement:
             "mean_prefix": round(self.mean_prefix, 3),
             "share_judged": round(self.share_judged, 4),
         }
+
+    @classmethod
+    def from_dict(cls, d: Mapping[str, Any]) -> TraceJudgement:
+        """The judgement ``to_dict`` wrote, less what it derives from the counts."""
+        derived = ("correct", "kind", "mean_prefix", "share_judged")
+        counts = {k: v for k, v in d.items() if k not in derived}
+        example = counts["counterexample"]
+        counterexample = None if example is None else Counterexample.from_dict(example)
+        judgement = cls(**{**counts, "counterexample": counterexample})
+        if d.get("correct") != judgement.correct:
+            raise ValueError(f"not a trace judgement of {judgement.task} as to_dict writes one")
+        return judgement
 
     def summary(self) -> str:
         """One line: verdict, wrong/checked and how much of the traces was judged."""

@@ -135,7 +135,7 @@ def bench(
             )
         except ValueError as e:  # a results file that does not fit this run
             fail(str(e))
-    correct = sum(1 for r in records if r.get("correct"))
+    correct = sum(1 for r in records if r.correct)
     say(f"{correct}/{len(records)} judged correct; results in {out} (see: mips report {out})")
 
 
