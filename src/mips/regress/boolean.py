@@ -18,7 +18,6 @@ from __future__ import annotations
 import ast
 import functools
 import itertools
-import keyword
 from collections.abc import Sequence
 
 import numpy as np
@@ -27,6 +26,7 @@ from pyeda.boolalg.espresso import FTYPE, RTYPE, espresso, set_config
 from pyeda.boolalg.minimization import CONFIG as ESPRESSO_CONFIG
 
 from mips.regress.expr import Expr, const, var
+from mips.regress.inputs import checked_array, checked_rows, checked_table
 
 KINDS = ("constant", "literal", "parity", "threshold", "sop")
 # Count comparisons a threshold formula may use, most preferred first (operator names).
@@ -78,13 +78,8 @@ class BooleanRegressor:
 
     def fit(self, X: ArrayLike, y: ArrayLike) -> BooleanRegressor:
         """Find the smallest formula consistent with the rows of ``X`` (n, k) and ``y`` (n,)."""
-        X, y = _check_bits(X, "X", 2), _check_bits(y, "y", 1)
-        if X.shape[0] != y.shape[0]:
-            raise ValueError(f"X has {X.shape[0]} rows but y has {y.shape[0]}")
-        if X.shape[0] == 0:
-            raise ValueError("empty truth table: no rows to fit")
+        X, y, names = checked_table(X, y, self.feature_names, bits=True)
         k = X.shape[1]
-        names = _check_names(self.feature_names, k)
         rows, values = _distinct_rows(X, y, names)
 
         candidates = _trivial(rows, values)
@@ -114,14 +109,12 @@ class BooleanRegressor:
         """Evaluate the fitted formula on the rows of ``X``, vectorised over rows."""
         if not hasattr(self, "expression_"):
             raise RuntimeError("BooleanRegressor is not fitted yet; call fit first")
-        X = _check_bits(X, "X", 2)
-        if X.shape[1] != self.n_features_in_:
-            raise ValueError(f"X has {X.shape[1]} columns, the formula {self.n_features_in_}")
+        X = checked_rows(X, self.n_features_in_, bits=True)
         return self.expr_.evaluate(X.astype(np.int64))
 
     def score(self, X: ArrayLike, y: ArrayLike) -> float:
         """Fraction of rows of ``X`` on which the formula gives ``y``."""
-        return float(np.mean(self.predict(X) == _check_bits(y, "y", 1)))
+        return float(np.mean(self.predict(X) == checked_array(y, "y", 1, bits=True)))
 
     def __repr__(self) -> str:
         return (
@@ -131,27 +124,6 @@ class BooleanRegressor:
 
     def __str__(self) -> str:
         return getattr(self, "formula_", repr(self))
-
-
-def _check_bits(a: ArrayLike, name: str, ndim: int) -> np.ndarray:
-    a = np.asarray(a)
-    if a.ndim != ndim:
-        raise ValueError(f"{name} must be {ndim}-D, got shape {a.shape}")
-    if a.size and not np.isin(a, (0, 1)).all():
-        raise ValueError(f"{name} must hold only 0 and 1")
-    return a.astype(np.uint8)
-
-
-def _check_names(feature_names: Sequence[str] | None, k: int) -> list[str]:
-    names = [f"x{j}" for j in range(k)] if feature_names is None else list(feature_names)
-    if len(names) != k:
-        raise ValueError(f"{len(names)} feature names for {k} input columns")
-    for name in names:
-        if not name.isidentifier() or keyword.iskeyword(name) or name in ("int", "__builtins__"):
-            raise ValueError(f"feature name {name!r} is not usable as a Python variable")
-    if len(set(names)) != k:
-        raise ValueError(f"feature names repeat: {names}")
-    return names
 
 
 def _distinct_rows(X: np.ndarray, y: np.ndarray, names: list[str]) -> tuple[np.ndarray, np.ndarray]:

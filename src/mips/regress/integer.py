@@ -15,7 +15,6 @@ Example:
 
 from __future__ import annotations
 
-import keyword
 from collections.abc import Sequence
 
 import numpy as np
@@ -23,6 +22,7 @@ import numpy as np
 from mips.regress.affine import affine_formula
 from mips.regress.enumeration import Search
 from mips.regress.expr import Expr, const, var
+from mips.regress.inputs import checked_array, checked_rows, checked_table
 from mips.regress.tree import decision_tree
 
 
@@ -78,15 +78,10 @@ class IntegerRegressor:
     def fit(self, X, y, sample_weight=None) -> IntegerRegressor:
         """Search for a formula giving ``y`` (n,) from the rows of ``X`` (n, k); each row counts
         ``sample_weight`` times (default once) towards the tolerance and the errors."""
-        X, y = _check_ints(X, "X", 2), _check_ints(y, "y", 1)
-        if X.shape[0] != y.shape[0]:
-            raise ValueError(f"X has {X.shape[0]} rows but y has {y.shape[0]}")
-        if X.shape[0] == 0:
-            raise ValueError("empty table: no rows to fit")
+        X, y, names = checked_table(X, y, self.feature_names, bits=False)
         weight = np.ones(len(y)) if sample_weight is None else np.asarray(sample_weight, float)
         if weight.shape != y.shape or (weight < 0).any():
             raise ValueError("sample_weight must be one non-negative weight per row")
-        names = _check_names(self.feature_names, X.shape[1])
         X, y, weight = _distinct_rows(X, y, weight, names)
         # Columns equal on every row (a state copied into the next one) are one feature to the
         # search; the first of them names it. Otherwise least squares splits the weight
@@ -137,14 +132,12 @@ class IntegerRegressor:
         """Evaluate the fitted formula on the rows of ``X``, vectorised with Python semantics."""
         if not hasattr(self, "exact_"):
             raise RuntimeError("IntegerRegressor is not fitted yet; call fit first")
-        X = _check_ints(X, "X", 2)
-        if X.shape[1] != self.n_features_in_:
-            raise ValueError(f"X has {X.shape[1]} columns, the formula {self.n_features_in_}")
+        X = checked_rows(X, self.n_features_in_, bits=False)
         return self._predictor.evaluate(X)
 
     def score(self, X, y) -> float:
         """Fraction of rows of ``X`` on which the formula gives exactly ``y``."""
-        return float(np.mean(self.predict(X) == _check_ints(y, "y", 1)))
+        return float(np.mean(self.predict(X) == checked_array(y, "y", 1, bits=False)))
 
     def __repr__(self) -> str:
         return (
@@ -206,32 +199,6 @@ def _pareto_front(candidates: list[Expr], X: np.ndarray, y: np.ndarray, weight: 
         if not front or error < front[-1][1]:
             front.append((size, error, expr))
     return front
-
-
-def _check_ints(a, name: str, ndim: int) -> np.ndarray:
-    a = np.asarray(a)
-    if a.ndim != ndim:
-        raise ValueError(f"{name} must be {ndim}-D, got shape {a.shape}")
-    if a.size and not np.issubdtype(a.dtype, np.integer):
-        if not np.all(np.asarray(a, dtype=np.float64) % 1 == 0):
-            raise ValueError(f"{name} must hold integers")
-    return a.astype(np.int64)
-
-
-def _check_names(feature_names: Sequence[str] | None, k: int) -> list[str]:
-    names = [f"x{j}" for j in range(k)] if feature_names is None else list(feature_names)
-    if len(names) != k:
-        raise ValueError(f"{len(names)} feature names for {k} columns")
-    for name in names:
-        if (
-            not name.isidentifier()
-            or keyword.iskeyword(name)
-            or name in ("abs", "min", "max", "int")
-        ):
-            raise ValueError(f"feature name {name!r} is not usable as a Python variable")
-    if len(set(names)) != k:
-        raise ValueError(f"feature names repeat: {names}")
-    return names
 
 
 def _distinct_rows(
