@@ -21,6 +21,7 @@ from __future__ import annotations
 import bisect
 import itertools
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -45,9 +46,32 @@ MAX_ROUNDS = 6
 COUNTEREXAMPLES = 8
 MAX_SCALE = 16  # largest |a| in a completion a*e + affine
 
-# An operator group: the operator, one array of operand ids per operand, and whether only the
-# upper triangle of the operand product is needed (a commutative operator on equal sizes).
-Group = tuple[Operator, tuple[np.ndarray, ...], bool]
+
+@dataclass(frozen=True)
+class _Group:
+    """An operator and the candidates for each of its operands (global ids in the bank)."""
+
+    operator: Operator
+    operand_ids: tuple[np.ndarray, ...]
+    # Only the upper triangle of the operand product: a commutative operator on equal sizes.
+    triangular: bool = False
+
+    @property
+    def work(self) -> int:
+        """The number of expressions the group makes (one per operand combination)."""
+        return int(np.prod([len(ids) for ids in self.operand_ids]))
+
+
+@dataclass(frozen=True)
+class _Completion:
+    """What completions ``a*e + affine`` are solved with on the search rows: the pseudo-inverse
+    of the affine design, a direction ``r`` orthogonal to every affine function of the features,
+    ``r . target``, and the projections onto ``r`` that reveal ``a`` (None when completions
+    cannot help)."""
+
+    pinv: np.ndarray
+    r_dot_target: float
+    projection: np.ndarray | None
 
 
 class Exhausted(Exception):
@@ -71,7 +95,15 @@ class Search:
     ``cells`` counts those evaluated and ``exhausted`` says whether the budget stopped the search.
     """
 
-    def __init__(self, X, y, rows, max_size: int, budget: int, rng) -> None:
+    def __init__(
+        self,
+        X: np.ndarray,
+        y: np.ndarray,
+        rows: np.ndarray,
+        max_size: int,
+        budget: int,
+        rng: np.random.Generator,
+    ) -> None:
         if budget < 0:
             raise ValueError(f"the work budget must be at least 0 cells, got {budget}")
         self.X, self.y, self.rows = X, y, rows
@@ -101,7 +133,7 @@ class Search:
             break
         return self.best
 
-    def offer(self, expr: Expr, may_restart: bool) -> None:
+    def offer(self, expr: Expr, *, may_restart: bool) -> None:
         """Accept a candidate that beats the best and fits all rows; else learn from its misses."""
         if expr.size >= self.best_size:
             return
@@ -147,15 +179,15 @@ class _Bank:
             return self.values[size][local[0] : local[-1] + 1]
         return self.values[size][local]
 
-    def add_level(self, s: int, blocks: list, n_rows: int) -> None:
-        """Keep the (values, codes, args) blocks made at size ``s``."""
+    def add_level(self, size: int, blocks: list, n_rows: int) -> None:
+        """Keep the (values, codes, args) blocks made at ``size``."""
         blocks = blocks or [
             (np.zeros((0, n_rows), np.int64), np.zeros(0, int), np.zeros((0, 3), np.int64))
         ]
-        self.values[s] = np.concatenate([b[0] for b in blocks])
-        self.codes[s] = np.concatenate([b[1] for b in blocks])
-        self.args[s] = np.concatenate([b[2] for b in blocks])
-        self.offsets.append(self.offsets[s] + len(self.values[s]))
+        self.values[size] = np.concatenate([b[0] for b in blocks])
+        self.codes[size] = np.concatenate([b[1] for b in blocks])
+        self.args[size] = np.concatenate([b[2] for b in blocks])
+        self.offsets.append(self.offsets[size] + len(self.values[size]))
 
     def locate(self, gid: int) -> tuple[int, np.ndarray]:
         """The operator code and operand ids (or leaf index, or literal) behind a global id."""
@@ -167,17 +199,17 @@ class _Bank:
 class _Round:
     """One pass of the enumeration over the current search rows; a restart begins a new one."""
 
-    def __init__(self, search: Search, may_restart: bool) -> None:
+    def __init__(self, search: Search, *, may_restart: bool) -> None:
         self.search, self.may_restart = search, may_restart
-        self.F, self.t = search.X[search.rows], search.y[search.rows]
-        self.R = len(search.rows)
-        self.binary = set(np.unique(self.t).tolist()) == {0, 1}
+        self.features, self.target = search.X[search.rows], search.y[search.rows]
+        self.n_rows = len(search.rows)
+        self.binary = set(np.unique(self.target).tolist()) == {0, 1}
         self.most_accurate: dict[int, tuple[int, Expr]] = {}
-        self.weights = search.rng.integers(0, 2**63, size=self.R, dtype=np.uint64) * 2 + 1
-        self.pinv, self.r_dot_y, self.projection = _completion_basis(self.F, self.t, search.rng)
+        self.weights = search.rng.integers(0, 2**63, size=self.n_rows, dtype=np.uint64) * 2 + 1
+        self.completion = _completion(self.features, self.target, search.rng)
         # Leaves: the features, affine hints (one node here, their real size in results), literals.
-        variables = [e.evaluate(self.F) for e in search.leaf_exprs]
-        literals = [np.full(self.R, c) for c in search.constants]
+        variables = [e.evaluate(self.features) for e in search.leaf_exprs]
+        literals = [np.full(self.n_rows, c) for c in search.constants]
         leaves = np.array(variables + literals, np.int64)
         self.bank = _Bank(leaves, len(search.leaf_exprs), search.constants)
         self.seen: set[int] = set((leaves.view(np.uint64) @ self.weights).tolist())
@@ -186,114 +218,116 @@ class _Round:
         """Check the leaves, then make every size up to the limit or the best formula's size."""
         try:
             self._check(1, self.bank.values[1], self._expr)
-            for s in range(2, self.search.max_size + 1):
-                if s >= self.search.best_size:
+            for size in range(2, self.search.max_size + 1):
+                if size >= self.search.best_size:
                     break
-                self._level(s)
+                self._level(size)
         finally:
             self.search.candidates += [e for _, e in self.most_accurate.values()]
 
-    def _level(self, s: int) -> None:
-        """Make every expression of size ``s``, cheapest operator groups first."""
+    def _level(self, size: int) -> None:
+        """Make every expression of ``size``, cheapest operator groups first."""
         search, blocks = self.search, []
-        groups = sorted(self._groups(s), key=lambda g: np.prod([len(i) for i in g[1]]))
-        for op, operand_ids, triangular in groups:
-            if s >= search.best_size:
+        for group in sorted(self._groups(size), key=lambda g: g.work):
+            if size >= search.best_size:
                 break
             if search.best is not None:
-                work = int(np.prod([len(i) for i in operand_ids]))
-                if work > search.polish_left:
+                if group.work > search.polish_left:
                     break
-                search.polish_left -= work
-            self._run_group(s, op, operand_ids, triangular, blocks)
-        self.bank.add_level(s, blocks, self.R)
+                search.polish_left -= group.work
+            self._run_group(size, group, blocks)
+        self.bank.add_level(size, blocks, self.n_rows)
 
-    def _groups(self, s: int) -> Iterator[Group]:
-        """The operator groups that make expressions of size ``s``."""
+    def _groups(self, size: int) -> Iterator[_Group]:
+        """The operator groups that make expressions of ``size``."""
         ids = self.bank.ids
         for name in SEARCH_OPERATORS:
             op = OPERATORS[name]
             if op.arity == 1:
-                yield op, (ids(s - 1, "nonconst"),), False
+                yield _Group(op, (ids(size - 1, "nonconst"),))
             elif op.operands[1] == "divisor":
-                if s >= 3:
-                    yield op, (ids(s - 2, "nonconst"), self.bank.divisors), False
+                if size >= 3:
+                    yield _Group(op, (ids(size - 2, "nonconst"), self.bank.divisors))
             elif op.arity == 2:
-                yield from self._binary_groups(op, s)
+                yield from self._binary_groups(op, size)
             else:
-                for sc in range(3, s - 2):
-                    for sa in range(1, s - 1 - sc):
-                        sb = s - 1 - sc - sa
-                        yield op, (ids(sc, "predicate"), ids(sa, "any"), ids(sb, "any")), False
+                for sc in range(3, size - 2):
+                    for sa in range(1, size - 1 - sc):
+                        sb = size - 1 - sc - sa
+                        yield _Group(op, (ids(sc, "predicate"), ids(sa, "any"), ids(sb, "any")))
 
-    def _binary_groups(self, op: Operator, s: int) -> Iterator[Group]:
-        """Groups of a binary operator over operand sizes i + j = s - 1."""
+    def _binary_groups(self, op: Operator, size: int) -> Iterator[_Group]:
+        """Groups of a binary operator over operand sizes i + j = size - 1."""
         ids = self.bank.ids
-        for i in range(1, s - 1):
-            j = s - 1 - i
+        for i in range(1, size - 1):
+            j = size - 1 - i
             if op.commutative and i > j:
                 continue
             if i == j == 1:  # an operator on two literals only makes another literal
-                yield op, (ids(1, "nonconst"), ids(1, "any")), False
+                yield _Group(op, (ids(1, "nonconst"), ids(1, "any")))
                 if not op.commutative:
                     literals = np.arange(self.bank.n_features, len(self.bank.values[1]))
-                    yield op, (literals, ids(1, "nonconst")), False
+                    yield _Group(op, (literals, ids(1, "nonconst")))
             else:
-                yield op, (ids(i, "any"), ids(j, "any")), op.commutative and i == j
+                yield _Group(op, (ids(i, "any"), ids(j, "any")), op.commutative and i == j)
 
-    def _run_group(self, s: int, op: Operator, operand_ids, triangular: bool, blocks) -> None:
-        """Apply ``op`` to the operand product block by block, keeping what is new."""
+    def _run_group(self, size: int, group: _Group, blocks: list) -> None:
+        """Apply the group's operator to its operand product block by block, keeping what is
+        new."""
+        op, operand_ids = group.operator, group.operand_ids
         counts = [len(ids) for ids in operand_ids]
         if 0 in counts:
             return
-        values = [self.bank.operand_values(ids) for ids in operand_ids]
+        operands = [self.bank.operand_values(ids) for ids in operand_ids]
         code = CODES.index(op.name)
-        for block in _blocks(counts, max(1, BLOCK_CELLS // self.R)):
-            if triangular and block[1].stop <= block[0].start:
+        for block in _blocks(counts, max(1, BLOCK_CELLS // self.n_rows)):
+            if group.triangular and block[1].stop <= block[0].start:
                 continue  # the mirror block was done; the operator is commutative
-            cells = self.R * int(np.prod([sl.stop - sl.start for sl in block]))
+            cells = self.n_rows * int(np.prod([sl.stop - sl.start for sl in block]))
             if self.search.cells + cells > self.search.budget:
                 raise Exhausted
             self.search.cells += cells
             args = []
-            for i, (v, sl) in enumerate(zip(values, block, strict=True)):
-                shape = [1] * len(block) + [self.R]
+            for i, (operand, sl) in enumerate(zip(operands, block, strict=True)):
+                shape = [1] * len(block) + [self.n_rows]
                 shape[i] = sl.stop - sl.start
-                args.append(v[sl].reshape(shape))
-            V = op.function(*args).reshape(-1, self.R)
+                args.append(operand[sl].reshape(shape))
+            values = op.function(*args).reshape(-1, self.n_rows)
             if op.name == "floordiv":
                 # A divisor above every value it divides only tells the sign apart on the data;
                 # past the observed range the staircase steps again where no observation says
                 # it does. Such quotients are dropped (BOUND + 1 is filtered out as too large).
                 sign_only = np.abs(args[0]).max(axis=-1) < args[1].max(axis=-1)
-                V[sign_only.reshape(-1)] = BOUND + 1
+                values[sign_only.reshape(-1)] = BOUND + 1
             children = [ids[sl] for ids, sl in zip(operand_ids, block, strict=True)]
-            self._consider(s, V, code, children, blocks)
-            if s >= self.search.best_size:
+            self._consider(size, values, code, children, blocks)
+            if size >= self.search.best_size:
                 return
 
-    def _consider(self, s: int, V: np.ndarray, code: int, children: list, blocks: list) -> None:
+    def _consider(
+        self, size: int, values: np.ndarray, code: int, children: list, blocks: list
+    ) -> None:
         """Keep the values not seen before, check them against the target, bank them."""
-        hashes, first = np.unique(V.view(np.uint64) @ self.weights, return_index=True)
+        hashes, first = np.unique(values.view(np.uint64) @ self.weights, return_index=True)
         hash_list = hashes.tolist()
         fresh = np.fromiter((h not in self.seen for h in hash_list), bool, len(hash_list))
         self.seen.update(hash_list)
         first = first[fresh]
         if not len(first):
             return
-        V = V[first]
-        small = np.abs(V).max(axis=1) <= BOUND
-        V, first = V[small], first[small]
+        values = values[first]
+        small = np.abs(values).max(axis=1) <= BOUND
+        values, first = values[small], first[small]
         if not len(first):
             return
         parts = np.unravel_index(first, [len(c) for c in children])
         args = np.full((len(first), 3), -1, np.int64)
         for i, (ids, part) in enumerate(zip(children, parts, strict=True)):
             args[:, i] = ids[part]
-        self._check(s, V, lambda i: self._node(code, args[i]))
-        if s < self.search.max_size and self.bank.cells + V.size <= BANK_CELLS:
-            blocks.append((V, np.full(len(V), code), args))
-            self.bank.cells += V.size
+        self._check(size, values, lambda i: self._node(code, args[i]))
+        if size < self.search.max_size and self.bank.cells + values.size <= BANK_CELLS:
+            blocks.append((values, np.full(len(values), code), args))
+            self.bank.cells += values.size
 
     def _expr(self, gid: int) -> Expr:
         """The expression behind a global id."""
@@ -308,42 +342,44 @@ class _Round:
             return const(args[0])
         return Expr(name, tuple(self._expr(int(a)) for a in args[: OPERATORS[name].arity]))
 
-    def _check(self, s: int, V: np.ndarray, node: Callable[[int], Expr]) -> None:
-        """Exact matches, completions and the most accurate expression of size ``s``."""
-        errors = np.count_nonzero(V != self.t, axis=1)
+    def _check(self, size: int, values: np.ndarray, node: Callable[[int], Expr]) -> None:
+        """Exact matches, completions and the most accurate expression of ``size``."""
+        errors = np.count_nonzero(values != self.target, axis=1)
         for i in np.flatnonzero(errors == 0):
-            self.search.offer(node(i), self.may_restart)
+            self.search.offer(node(i), may_restart=self.may_restart)
         i = int(errors.argmin())
-        if errors[i] < self.most_accurate.get(s, (self.R + 1,))[0]:
-            self.most_accurate[s] = (int(errors[i]), node(i))
-        if s + 2 >= self.search.best_size:
+        if errors[i] < self.most_accurate.get(size, (self.n_rows + 1,))[0]:
+            self.most_accurate[size] = (int(errors[i]), node(i))
+        if size + 2 >= self.search.best_size:
             return
         if self.binary:
-            self._complete_threshold(V, node)
-        if self.projection is None:
+            self._complete_threshold(values, node)
+        completion = self.completion
+        if completion.projection is None:
             return
         with np.errstate(divide="ignore", invalid="ignore"):
-            scale = self.r_dot_y / (V.astype(np.float64) @ self.projection)
+            scale = completion.r_dot_target / (values.astype(np.float64) @ completion.projection)
             a = np.rint(scale)
             hits = np.argwhere((np.abs(scale - a) < 1e-6) & (a != 0) & (np.abs(a) <= MAX_SCALE))
         for i, col in hits[:64]:
-            e = node(i) if col == 0 else Expr("mul", (node(i), var(col - 1)))
-            values = V[i] if col == 0 else V[i] * self.F[:, col - 1]
-            self._complete_affine(e, int(a[i, col]), values)
+            expr = node(i) if col == 0 else Expr("mul", (node(i), var(col - 1)))
+            core = values[i] if col == 0 else values[i] * self.features[:, col - 1]
+            self._complete_affine(expr, int(a[i, col]), core)
 
-    def _complete_affine(self, e: Expr, a: int, values: np.ndarray) -> None:
-        """y = a*e + c0 + sum c_j x_j with integer c, solved on the search rows."""
-        residual = self.t - a * values
-        coef = np.rint(self.pinv @ residual).astype(np.int64)
-        if not np.array_equal(coef[0] + self.F @ coef[1:], residual):
+    def _complete_affine(self, expr: Expr, scale: int, values: np.ndarray) -> None:
+        """y = scale*expr + c0 + sum c_j x_j with integer c, solved on the search rows; ``values``
+        are the expression's on those rows."""
+        residual = self.target - scale * values
+        coef = np.rint(self.completion.pinv @ residual).astype(np.int64)
+        if not np.array_equal(coef[0] + self.features @ coef[1:], residual):
             return
-        terms = [(a, e)] + [(int(c), var(j)) for j, c in enumerate(coef[1:]) if c]
-        self.search.offer(linear_combination(terms, int(coef[0])), self.may_restart)
+        terms = [(scale, expr)] + [(int(c), var(j)) for j, c in enumerate(coef[1:]) if c]
+        self.search.offer(linear_combination(terms, int(coef[0])), may_restart=self.may_restart)
 
-    def _complete_threshold(self, V: np.ndarray, node: Callable[[int], Expr]) -> None:
+    def _complete_threshold(self, values: np.ndarray, node: Callable[[int], Expr]) -> None:
         """y = int(e >= t), int(e <= t), int(e == t) or int(e != t), with t read off all rows."""
-        pos = self.t == 1
-        on, off = V[:, pos], V[:, ~pos]
+        pos = self.target == 1
+        on, off = values[:, pos], values[:, ~pos]
         lo1, hi1, lo0, hi0 = on.min(1), on.max(1), off.min(1), off.max(1)
         found = (hi0 < lo1) | (hi1 < lo0)
         one = np.flatnonzero(lo1 == hi1)  # maybe int(e == t): no zero row may have e == t
@@ -353,39 +389,40 @@ class _Round:
         for i in np.flatnonzero(found)[:16]:
             threshold = _threshold(node(i), self.search.X, self.search.y)
             if threshold is not None:
-                self.search.offer(threshold, self.may_restart)
+                self.search.offer(threshold, may_restart=self.may_restart)
 
 
-def _threshold(e: Expr, X: np.ndarray, y: np.ndarray) -> Expr | None:
-    """``int(e >= t)`` (or <=, ==, !=) giving the 0/1 target ``y`` on all rows, if one does."""
-    values = e.evaluate(X)
+def _threshold(expr: Expr, X: np.ndarray, y: np.ndarray) -> Expr | None:
+    """``int(expr >= t)`` (or <=, ==, !=) giving the 0/1 target ``y`` on all rows, if one does."""
+    values = expr.evaluate(X)
     on_all, off_all = values[y == 1], values[y == 0]
     if off_all.max() < on_all.min():
-        return Expr("ge", (e, const(on_all.min())))
+        return Expr("ge", (expr, const(on_all.min())))
     if on_all.max() < off_all.min():
-        return Expr("le", (e, const(on_all.max())))
+        return Expr("le", (expr, const(on_all.max())))
     if on_all.min() == on_all.max() and on_all.min() not in off_all:
-        return Expr("eq", (e, const(on_all.min())))
+        return Expr("eq", (expr, const(on_all.min())))
     if off_all.min() == off_all.max() and off_all.min() not in on_all:
-        return Expr("ne", (e, const(off_all.min())))
+        return Expr("ne", (expr, const(off_all.min())))
     return None
 
 
-def _completion_basis(F: np.ndarray, t: np.ndarray, rng: np.random.Generator):
-    """(pinv of the design, r.t, projection): r is orthogonal to the affine functions of F.
+def _completion(features: np.ndarray, target: np.ndarray, rng: np.random.Generator) -> _Completion:
+    """How completions are solved on the search rows (``features``, ``target``).
 
-    The projection is None when there is no room beside the affine functions or t is one of
-    them: completions cannot help then.
+    The projection is None when there is no room beside the affine functions or the target is
+    one of them: completions cannot help then.
     """
-    A = design(F)
-    pinv = np.linalg.pinv(A)
-    g = rng.standard_normal(len(t))
-    r = g - A @ (pinv @ g)
-    r_dot_y = float(r @ t)
+    affine = design(features)
+    pinv = np.linalg.pinv(affine)
+    noise = rng.standard_normal(len(target))
+    r = noise - affine @ (pinv @ noise)  # orthogonal to every affine function of the features
+    r_dot_target = float(r @ target)
     norm = np.linalg.norm(r)
-    if norm < 1e-9 or abs(r_dot_y) < 1e-9 * norm * (np.abs(t).max() + 1):
-        return pinv, r_dot_y, None
-    return pinv, r_dot_y, np.column_stack([r, r[:, None] * F])  # a*e, then a*e*x_k
+    if norm < 1e-9 or abs(r_dot_target) < 1e-9 * norm * (np.abs(target).max() + 1):
+        return _Completion(pinv, r_dot_target, None)
+    # a*e, then a*e*x_k
+    return _Completion(pinv, r_dot_target, np.column_stack([r, r[:, None] * features]))
 
 
 def _blocks(counts: list[int], cells: int) -> Iterator[tuple[slice, ...]]:
