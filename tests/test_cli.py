@@ -222,7 +222,7 @@ def test_train_l1_reports_active_weights(tmp_path: Path, monkeypatch) -> None:
     result = invoke("train", "--task", "Bitwise_Not", "--n", 50, "--l1", "1e-3", "--out", tmp_path)
     assert result.exit_code == 0, result.output
     assert "11 parameters, 3 active after L1" in result.stdout
-    assert TrainedNetwork.load(tmp_path).metrics["zero_weights"] == 8
+    assert TrainedNetwork.load(tmp_path).sparsity.zero_weights == 8
 
 
 def test_synth_end_to_end_bitwise_not(tmp_path: Path) -> None:

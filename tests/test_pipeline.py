@@ -161,7 +161,7 @@ def test_with_wrong_labels_a_reading_without_a_formula_falls_back_to_the_majorit
     )  # fmt: skip
 
     class Network:
-        metrics: dict = {}
+        report = None
 
         def predict(self, x):
             return np.cumsum(x, axis=1) % 2

@@ -12,10 +12,7 @@ from mips.simplify import companion, jordan, reparametrise, simplify
 
 
 def simplified(result) -> tuple[TrainedNetwork, tuple[str, ...]]:
-    """simplify()'s network and the steps it reports, whether it returns a typed result or a
-    network carrying them in ``metrics["simplified"]``."""
-    if isinstance(result, TrainedNetwork):
-        return result, tuple(result.metrics.get("simplified", ()))
+    """simplify()'s network and the steps it reports."""
     return result.network, tuple(result.steps)
 
 

@@ -139,9 +139,9 @@ def describe_machine(machine: StateMachine) -> str:
 def describe_network(net) -> str:
     """Its architecture, and how near exact it was when it was not exact."""
     text = f"{net.describe()} (hidden {net.hidden})"
-    if net.metrics.get("exact", True):
+    if net.report is None or net.report.exact:
         return text
-    share = net.metrics["sequence_accuracy"]
+    share = net.report.sequence_accuracy
     return f"{text}, near-exact: right on {share:.1%} of held-out sequences"
 
 

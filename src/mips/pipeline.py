@@ -214,7 +214,7 @@ def _on_all_traces(
         net = scaleup.refit(chosen.network, data, stage.search.scale_up, stage.search.seed)
     else:
         return chosen
-    if not net.metrics["exact"]:
+    if not net.report.exact:
         log.info("refit: the network did not become exact on every trace; keeping its reading")
         return chosen
     try:

@@ -212,9 +212,7 @@ def _linear_network(
     weights["f.0.weight"] = np.vstack([w, u])
     weights["f.0.bias"] = c
     weights["g.0.weight"] = k @ network.weights["g.0.weight"]
-    net = TrainedNetwork(
-        arch, network.d_in, network.d_out, weights, network.config, network.metrics
-    )
+    net = dc_replace(network, arch=arch, weights=weights)
     _, hidden = net.run(data.x)
     z = hidden.reshape(-1, r)
     if network.arch.output_depth == 1:

@@ -192,7 +192,7 @@ class Synthesis:
             "form": self.form,
             "hidden": net.hidden if net else None,
             "architecture": net.describe() if net else None,
-            "network_exact": net.metrics.get("exact", True) if net else None,
+            "network_exact": (net.report is None or net.report.exact) if net else None,
             "state_vars": len(program.state) if program else None,
             "machine": self.machine.kind if self.machine else None,
             "reading": self.machine.reading.to_dict() if self.machine else None,

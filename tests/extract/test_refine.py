@@ -30,7 +30,7 @@ class MealyStandIn:
     """A network holding a Mealy machine's state and last output one-hot, each reach of a state
     a little off its place (a function of the path, as in a trained network)."""
 
-    metrics: dict = {}
+    report = None
 
     def __init__(self, delta: np.ndarray, lam: np.ndarray, drift: float = 0.02) -> None:
         self.delta, self.lam, self.drift = delta, lam, drift

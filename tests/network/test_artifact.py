@@ -1,13 +1,15 @@
 """TrainedNetwork: the numpy forward pass, shape checks, pruning, and save/load without pickle."""
 
 import json
+from dataclasses import replace
 
 import numpy as np
 import pytest
 
 from mips.data import SequenceData
 from mips.network import Architecture, TrainedNetwork
-from mips.network.artifact import META_FILE, WEIGHTS_FILE
+from mips.network.artifact import META_FILE, WEIGHTS_FILE, Sparsity
+from mips.network.report import TrainingReport
 
 ARCHS = [
     Architecture(1),
@@ -39,20 +41,20 @@ def test_run_is_step_then_readout(arch: Architecture, random_network) -> None:
 
 
 @pytest.mark.parametrize("arch", ARCHS, ids=Architecture.describe)
-def test_save_load_round_trip_keeps_weights_config_metrics_and_outputs(
+def test_save_load_round_trip_keeps_weights_config_report_and_outputs(
     tmp_path, arch: Architecture, random_network
 ) -> None:
     net = random_network(arch, d_in=2, d_out=1, seed=5)
-    net = TrainedNetwork(
-        net.arch, 2, 1, net.weights, {"train": {"lr": 0.003}}, {"steps": np.int64(12)}
-    )
+    report = TrainingReport("relu", True, np.int64(12), 1.0, 1.0, pack_seed=3, place_in_pack=0)
+    net = TrainedNetwork(net.arch, 2, 1, net.weights, {"train": {"lr": 0.003}}, report)
     directory = net.save(tmp_path / "net")
     assert sorted(p.name for p in directory.iterdir()) == sorted([WEIGHTS_FILE, META_FILE])
     meta = json.loads((directory / META_FILE).read_text())  # plain JSON, readable anywhere
-    assert meta["metrics"] == {"steps": 12} and meta["d_in"] == 2
+    assert meta["metrics"]["steps"] == 12 and meta["d_in"] == 2
+    assert "seed" not in meta["metrics"]  # a field that does not apply is left out
     back = TrainedNetwork.load(directory)
     assert back.arch == net.arch and (back.d_in, back.d_out) == (2, 1)
-    assert back.config == {"train": {"lr": 0.003}} and back.metrics == {"steps": 12}
+    assert back.config == {"train": {"lr": 0.003}} and back.report == report
     assert back.weights.keys() == net.weights.keys()
     for k, v in net.weights.items():
         np.testing.assert_array_equal(back.weights[k], v)
@@ -61,10 +63,41 @@ def test_save_load_round_trip_keeps_weights_config_metrics_and_outputs(
     assert not list(tmp_path.glob("**/*.pt")) and not list(tmp_path.glob("**/*.pkl"))
 
 
-def test_replace_keeps_the_architecture_and_merges_metrics(counter_network) -> None:
-    net = counter_network(0.5).replace(counter_network(0.5).weights, steps=12)
-    again = net.replace({**net.weights, "f.0.bias": np.array([0.0])}, seconds=1.5)
-    assert again.metrics == {"steps": 12, "seconds": 1.5}
+def test_a_network_saved_with_the_metrics_dict_reads_back_and_saves_the_same(
+    tmp_path, counter_network
+) -> None:
+    # network.json's metrics as the search and L1 sparsification wrote them.
+    metrics = {
+        "family": "relu",
+        "pack_seed": 2,
+        "place_in_pack": 5,
+        "steps": 850,
+        "heldout_accuracy": 1.0,
+        "exact": True,
+        "sequence_accuracy": 1.0,
+        "candidates_trained": 4,
+        "search_steps": 3000,
+        "seconds": 12.345,
+        "sparsified": {"l1": 0.001, "tol": 0.05},
+        "zero_weights": 3,
+    }
+    directory = counter_network().save(tmp_path / "old")
+    meta = json.loads((directory / META_FILE).read_text())
+    (directory / META_FILE).write_text(json.dumps({**meta, "metrics": metrics}))
+    back = TrainedNetwork.load(directory)
+    assert back.report.family == "relu" and back.report.place_in_pack == 5
+    assert back.sparsity == Sparsity(0.001, 0.05, 3)
+    again = json.loads((back.save(tmp_path / "again") / META_FILE).read_text())
+    assert again["metrics"] == metrics
+    hand_built = TrainedNetwork.load(counter_network().save(tmp_path / "hand"))
+    assert hand_built.report is None and hand_built.sparsity is None
+
+
+def test_replace_keeps_the_architecture_and_the_report(counter_network) -> None:
+    report = TrainingReport("linear", True, 0, 1.0, 1.0)
+    net = replace(counter_network(0.5), report=report)
+    again = net.replace({**net.weights, "f.0.bias": np.array([0.0])})
+    assert again.report == report
     assert again.arch == net.arch and again.weights["f.0.bias"][0] == 0.0
     assert net.weights["f.0.bias"][0] == 0.5
 

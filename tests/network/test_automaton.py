@@ -72,7 +72,7 @@ def test_training_finds_an_exact_automaton_of_the_door():
     train, test = door_data(300, 1), door_data(100, 2)
     config = AutomatonConfig(sizes=(6,), seeds=1, steps=600)
     nets = list(automaton_candidates(train, test, config, seed=0))
-    assert nets[-1].metrics["exact"] and nets[-1].metrics["family"] == AUTOMATON
+    assert nets[-1].report.exact and nets[-1].report.family == AUTOMATON
     assert not ((nets[-1].predict(test.x) != test.y).any(-1) & test.mask).any()
 
 

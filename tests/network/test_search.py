@@ -1,10 +1,15 @@
 """Architecture search: the size order, families, and the smallest exact network."""
 
+from dataclasses import dataclass
+
 import numpy as np
 import pytest
 
-from mips.network import Architecture
-from mips.network.search import SearchConfig, search, smallest_exact
+import mips.network.families as families_module
+from mips.network import Architecture, TrainedNetwork
+from mips.network.families import FAMILIES, Candidate, FamilyTask, smallest_exact
+from mips.network.report import TrainingReport
+from mips.network.search import SearchConfig, search, search_rounds
 from mips.network.train import CandidateResult
 
 
@@ -32,7 +37,7 @@ def test_search_prefers_the_smaller_of_two_exact_candidates():
 def test_search_finds_a_one_unit_network_for_a_running_sum(running_sum):
     net = search(running_sum, SearchConfig(families=("linear",), max_hidden=2))
     assert net.hidden == 1
-    assert net.metrics["heldout_accuracy"] == 1.0
+    assert net.report.heldout_accuracy == 1.0 and net.report.family == "linear"
 
 
 def test_bad_search_configs_are_rejected():
@@ -44,7 +49,6 @@ def test_search_ranked_keeps_each_familys_smallest_exact_network(monkeypatch, ru
     # Stand-in training: the narrow family is exact only at 3 units, the wide one at 2.
     from dataclasses import replace
 
-    import mips.network.search as search_module
     from mips.network.search import search_ranked
 
     def fake_pack(train, test, arch, sizes, bias, seeds, config, pack_seed, progress=None):
@@ -55,7 +59,7 @@ def test_search_ranked_keeps_each_familys_smallest_exact_network(monkeypatch, ru
             out.append(CandidateResult(a, seed, exact, 10, 1.0 if exact else 0.5, _zeros(a)))
         return out
 
-    monkeypatch.setattr(search_module, "pack_rounds", lambda *a: iter([fake_pack(*a)]))
+    monkeypatch.setattr(families_module, "pack_rounds", lambda *a: iter([fake_pack(*a)]))
     config = SearchConfig(families=("relu", "relu-wide"), max_hidden_nonlinear=3)
     train, test = running_sum.split(config.test_fraction, config.seed)
     ranked = search_ranked(train, test, config)
@@ -64,7 +68,6 @@ def test_search_ranked_keeps_each_familys_smallest_exact_network(monkeypatch, ru
 
 
 def test_near_exact_networks_are_returned_when_none_is_exact(monkeypatch, running_sum) -> None:
-    import mips.network.search as search_module
     from mips.network.search import NoExactNetwork, search_ranked
 
     def pack(train, test, arch, sizes, biases, places, config, pack_seed, tick):
@@ -75,13 +78,13 @@ def test_near_exact_networks_are_returned_when_none_is_exact(monkeypatch, runnin
         )
         return [CandidateResult(one, 0, False, 9, 0.5, _zeros(one), share)]
 
-    monkeypatch.setattr(search_module, "pack_rounds", lambda *a: iter([pack(*a)]))
-    monkeypatch.setattr(search_module, "realize", lambda *a, **k: None)
+    monkeypatch.setattr(families_module, "pack_rounds", lambda *a: iter([pack(*a)]))
+    monkeypatch.setattr(families_module, "realize", lambda *a, **k: None)
     config = SearchConfig(families=("linear", "relu", "relu-wide"), max_hidden_nonlinear=2)
     train, test = running_sum.split(config.test_fraction, config.seed)
     ranked = search_ranked(train, test, config)
-    assert [n.metrics["sequence_accuracy"] for n in ranked] == [0.99]
-    assert not ranked[0].metrics["exact"]
+    assert [n.report.sequence_accuracy for n in ranked] == [0.99]
+    assert not ranked[0].report.exact
     with pytest.raises(NoExactNetwork, match="right on 99.0% of its sequences"):
         search(running_sum, config)
     with pytest.raises(NoExactNetwork, match="below the 100% read as near-exact"):
@@ -95,7 +98,6 @@ def test_each_smaller_exact_network_is_a_round_before_anything_trains_on(
     from dataclasses import replace
 
     import mips.network.search as search_module
-    from mips.network.search import search_rounds
 
     log = []
 
@@ -111,7 +113,7 @@ def test_each_smaller_exact_network_is_a_round_before_anything_trains_on(
             log.append("trains on")
         yield [candidate(arch, h, h in (2, 3)) for h in range(1, arch.hidden + 1)]
 
-    monkeypatch.setattr(search_module, "pack_rounds", rounds)
+    monkeypatch.setattr(families_module, "pack_rounds", rounds)
     config = SearchConfig(families=("relu", "relu-wide"), max_hidden_nonlinear=3)
     train, test = running_sum.split(config.test_fraction, config.seed)
     found = search_rounds(train, test, config)
@@ -119,3 +121,70 @@ def test_each_smaller_exact_network_is_a_round_before_anything_trains_on(
     assert [n.hidden for n in next(found)] == [2] and log[-1] == "trains on"
     assert list(found) == [] and log[-1] == "64 h<=1"  # the wide family looks below 2 units
     assert [n.hidden for n in search_module.search_ranked(train, test, config)] == [2, 3]
+
+
+@dataclass(frozen=True)
+class _Sized:
+    """A stand-in family: exact at ``exact_at`` units when its cap allows, recording its caps."""
+
+    name: str
+    exact_at: int
+    caps: list
+    linear: bool = False
+    last_resort: bool = False
+    below_linear: int = 1
+
+    def largest(self, config: SearchConfig) -> int:
+        return 8
+
+    def candidates(self, task: FamilyTask):
+        self.caps.append(task.cap)
+        if self.exact_at <= task.cap:
+            arch = Architecture(self.exact_at)
+            report = TrainingReport(self.name, True, 10, 1.0, 1.0)
+            yield Candidate(TrainedNetwork(arch, 1, 1, _zeros(arch), report=report))
+
+
+def test_the_search_runs_the_families_registered_under_the_configs_names(
+    monkeypatch, running_sum
+) -> None:
+    caps: list[int] = []
+    monkeypatch.setitem(FAMILIES, "four", _Sized("four", 4, caps))
+    train, test = running_sum.split(0.2, 0)
+    rounds = list(search_rounds(train, test, SearchConfig(families=("four",))))
+    assert [[n.hidden for n in r] for r in rounds] == [[4]] and caps == [8]
+    assert rounds[0][0].report.family == "four" and rounds[0][0].report.seconds is not None
+
+
+def test_each_family_looks_only_below_the_smallest_exact_network(monkeypatch, running_sum) -> None:
+    caps: dict[str, list[int]] = {}
+    for family in (
+        _Sized("four", 4, caps.setdefault("four", [])),
+        _Sized("linear three", 3, caps.setdefault("linear three", []), linear=True),
+        _Sized("none below linear", 1, caps.setdefault("none below linear", []), below_linear=0),
+        _Sized("one below linear", 1, caps.setdefault("one below linear", [])),
+        _Sized("last resort", 1, caps.setdefault("last resort", []), last_resort=True),
+    ):
+        monkeypatch.setitem(FAMILIES, family.name, family)
+    train, test = running_sum.split(0.2, 0)
+    config = SearchConfig(families=tuple(caps))
+    found = [n.hidden for r in search_rounds(train, test, config) for n in r]
+    assert found == [4, 3, 1]
+    assert caps == {
+        "four": [8],
+        "linear three": [3],
+        "none below linear": [],  # below a linear network only as far as below_linear
+        "one below linear": [1],
+        "last resort": [],  # runs only while nothing is exact
+    }
+
+
+def test_a_last_resorts_exact_network_ends_the_search(monkeypatch, running_sum) -> None:
+    caps: dict[str, list[int]] = {"last resort": [], "four": []}
+    monkeypatch.setitem(
+        FAMILIES, "last resort", _Sized("last resort", 6, caps["last resort"], last_resort=True)
+    )
+    monkeypatch.setitem(FAMILIES, "four", _Sized("four", 4, caps["four"]))
+    train, test = running_sum.split(0.2, 0)
+    rounds = list(search_rounds(train, test, SearchConfig(families=("last resort", "four"))))
+    assert [[n.hidden for n in r] for r in rounds] == [[6]] and caps["four"] == []

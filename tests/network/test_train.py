@@ -138,7 +138,7 @@ def test_sparsify_keeps_exactness_with_fewer_active_weights(running_sum):
     nonzero = [int(sum((v != 0).sum() for v in n.weights.values())) for n in (net, sparse)]
     assert nonzero[1] < nonzero[0]
     assert np.array_equal(sparse.predict(data.x), data.y)
-    assert sparse.metrics["zero_weights"] == sum(v.size for v in w.values()) - nonzero[1]
+    assert sparse.sparsity.zero_weights == sum(v.size for v in w.values()) - nonzero[1]
 
 
 def test_masked_mean_counts_only_real_steps() -> None:

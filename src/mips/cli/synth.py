@@ -127,15 +127,20 @@ def train(
         from mips.network.train import sparsify
 
         net = sparsify(net, seqs, l1=l1, seed=seed)
-        zeros = net.metrics.get("zero_weights", 0)
+        zeros = net.sparsity.zero_weights if net.sparsity else 0
         active = f", {net.n_parameters() - zeros} active after L1"
     with writing(out):
         save_network(net, out)
-    m = net.metrics
+    r = net.report
+    trained = (
+        f"exact after {r.steps} steps, {r.seconds} s search, held-out accuracy "
+        f"{r.heldout_accuracy:.2%}"
+        if r
+        else "not trained by the search"
+    )
     say(
         f"{net.describe()} (hidden {net.hidden}, {net.n_parameters()} parameters{active}): "
-        f"exact after {m.get('steps')} steps, {m.get('seconds')} s search, held-out "
-        f"accuracy {m.get('heldout_accuracy', float('nan')):.2%}; saved to {out}"
+        f"{trained}; saved to {out}"
     )
 
 

@@ -1,4 +1,5 @@
-"""The network stage's output: a trained RNN as numpy arrays, with the config and metrics that made it.
+"""The network stage's output: a trained RNN as numpy arrays, with the config and training report
+that made it.
 
 Kept free of torch so that every later stage (simplify, extract, verify) runs on numpy alone.
 Saved as safetensors (weights) plus JSON (everything else); never pickle.
@@ -7,13 +8,14 @@ Saved as safetensors (weights) plus JSON (everything else); never pickle.
 from __future__ import annotations
 
 import json
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
 import numpy as np
 
 from mips.io import to_jsonable
+from mips.network.report import TrainingReport
 
 if TYPE_CHECKING:
     from mips.data import SequenceData
@@ -64,10 +66,10 @@ class Architecture:
 class Recurrent(Protocol):
     """What the extract stage reads: a network mips trained, or one trained elsewhere
     (:class:`mips.network.foreign.ForeignNetwork`). ``readout`` gives real outputs whose rounding
-    is the network's integer answer; ``metrics`` says how it was trained (empty when not by
+    is the network's integer answer; ``report`` says how it was trained (None when not by
     mips)."""
 
-    metrics: dict[str, Any]
+    report: TrainingReport | None
 
     @property
     def hidden(self) -> int: ...
@@ -96,6 +98,27 @@ def _mlp(a: np.ndarray, layers: list[tuple[np.ndarray, np.ndarray]]) -> np.ndarr
     return a
 
 
+@dataclass(frozen=True)
+class Sparsity:
+    """What L1 sparsification left: its penalty, the pruning threshold that kept the network
+    exact, and how many weights are zero."""
+
+    l1: float
+    tol: float
+    zero_weights: int
+
+    def to_dict(self) -> dict[str, Any]:
+        """The saved form, beside the training report in a network's ``metrics``."""
+        return {"sparsified": {"l1": self.l1, "tol": self.tol}, "zero_weights": self.zero_weights}
+
+    @classmethod
+    def from_dict(cls, metrics: dict[str, Any]) -> Sparsity | None:
+        """The sparsity in saved ``metrics``; None when the network was not sparsified."""
+        if "sparsified" not in metrics:
+            return None
+        return cls(**metrics["sparsified"], zero_weights=metrics["zero_weights"])
+
+
 @dataclass(frozen=True, eq=False)
 class TrainedNetwork:
     """An RNN h_t = f([h_{t-1}, x_t]), y_t = g(h_t), h_{-1} = 0, with weights as (in, out) matrices."""
@@ -105,7 +128,8 @@ class TrainedNetwork:
     d_out: int
     weights: dict[str, np.ndarray]
     config: dict[str, Any] = field(default_factory=dict)
-    metrics: dict[str, Any] = field(default_factory=dict)
+    report: TrainingReport | None = None
+    sparsity: Sparsity | None = None
 
     def __post_init__(self) -> None:
         f_sizes, g_sizes = self.arch.layer_sizes(self.d_in, self.d_out)
@@ -179,11 +203,9 @@ class TrainedNetwork:
             w[k] = np.where(np.abs(v) < rel * max(ref, 1e-12), 0.0, v)
         return self.replace(w)
 
-    def replace(self, weights: dict[str, np.ndarray], **metrics: Any) -> TrainedNetwork:
-        """A copy with new weights (same architecture) and extra metrics."""
-        return TrainedNetwork(
-            self.arch, self.d_in, self.d_out, weights, self.config, {**self.metrics, **metrics}
-        )
+    def replace(self, weights: dict[str, np.ndarray]) -> TrainedNetwork:
+        """A copy with new weights (same architecture, config, report and sparsity)."""
+        return replace(self, weights=weights)
 
     def save(self, directory: str | Path) -> Path:
         """Write weights.safetensors and network.json into ``directory``."""
@@ -197,7 +219,10 @@ class TrainedNetwork:
             "d_in": self.d_in,
             "d_out": self.d_out,
             "config": self.config,
-            "metrics": self.metrics,
+            "metrics": {
+                **(self.report.to_dict() if self.report else {}),
+                **(self.sparsity.to_dict() if self.sparsity else {}),
+            },
         }
         (d / META_FILE).write_text(json.dumps(meta, indent=2, default=to_jsonable) + "\n")
         return d
@@ -209,11 +234,13 @@ class TrainedNetwork:
 
         d = Path(directory)
         meta = json.loads((d / META_FILE).read_text())
+        metrics = meta.get("metrics", {})
         return cls(
             Architecture(**meta["arch"]),
             meta["d_in"],
             meta["d_out"],
             load_file(d / WEIGHTS_FILE),
             meta.get("config", {}),
-            meta.get("metrics", {}),
+            TrainingReport.from_dict(metrics),
+            Sparsity.from_dict(metrics),
         )

@@ -20,17 +20,18 @@ import json
 import logging
 import time
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 
 from mips.data import SequenceData
 from mips.io import write_atomic
-from mips.network.report import mark, scores, since
+from mips.network.report import TrainingReport, mark, scores, since
 
 log = logging.getLogger(__name__)
+# The family's name in the search and in its networks' reports.
+AUTOMATON = "automaton"
 
 
 @dataclass(frozen=True)
@@ -70,7 +71,7 @@ class AutomatonNetwork:
     emission: np.ndarray
     symbols_in: tuple[tuple[int, ...], ...]
     symbols_out: tuple[tuple[int, ...], ...]
-    metrics: dict[str, Any] = field(default_factory=dict)
+    report: TrainingReport | None = None
 
     def __post_init__(self) -> None:
         s, k, _ = self.transition.shape
@@ -169,10 +170,10 @@ def automaton_candidates(
     progress: Callable[[str, int, int], None] | None = None,
 ) -> Iterator[AutomatonNetwork]:
     """Networks of ``config.sizes`` states in turn, ``config.seeds`` each, up to the first exact
-    one on both splits; each is given when it first fits the training split (``final`` False,
-    ``fits_training`` True) and when it is done (``final``), at its best evaluation. Held-out
-    traces take (state, input) pairs no training trace showed, so a network that fits the
-    training traces is worth reading before it is exact on the held-out ones."""
+    one on both splits; each is given when it first fits the training split (its report
+    ``final`` False, ``fits_training`` True) and when it is done (``final``), at its best
+    evaluation. Held-out traces take (state, input) pairs no training trace showed, so a network
+    that fits the training traces is worth reading before it is exact on the held-out ones."""
     symbols_in = _rows(np.concatenate([train.x[train.mask], test.x[test.mask]]))
     symbols_out = _rows(np.concatenate([train.y[train.mask], test.y[test.mask]]))
     seeds = np.random.SeedSequence([seed, 0xA7]).generate_state(len(config.sizes) * config.seeds)
@@ -180,9 +181,8 @@ def automaton_candidates(
         for net in _training(
             train, test, k, symbols_in, symbols_out, config, int(seeds[i]), progress
         ):
-            net.metrics.update(family="automaton", seed=int(seeds[i]))
             yield net
-            if net.metrics["exact"]:
+            if net.report.exact:
                 return
 
 
@@ -190,7 +190,7 @@ def refit(
     net: AutomatonNetwork, data: SequenceData, config: AutomatonConfig, seed: int
 ) -> AutomatonNetwork:
     """``net`` trained on from its parameters on all of ``data`` until exact on every sequence,
-    or given up at its best; ``metrics["exact"]`` says which."""
+    or given up at its best; its report says which."""
     *_, last = _training(
         data, data, net.states, net.symbols_in, net.symbols_out, config, seed, None, net
     )
@@ -254,7 +254,7 @@ def _training(
         fits = (errors == 0 or not fitted) and _score(net, train)[1] == 0
         if errors == 0 and fits:
             log.info(f"network: {name} exact after {step} steps ({since(started)})")
-            yield mark(net, step, True, 1.0, 1.0)
+            yield mark(net, AUTOMATON, seed, step, True, 1.0, 1.0)
             return
         if not fitted and fits:
             fitted = True
@@ -262,13 +262,13 @@ def _training(
                 f"network: {name} fits the training traces after {step} steps "
                 f"({since(started)}; {share:.1%} of held-out traces right)"
             )
-            yield mark(net, step, False, share, share, final=False, fits=True)
+            yield mark(net, AUTOMATON, seed, step, False, share, share, final=False, fits=True)
         if step - last_gain >= config.patience:
             break
     share, at, net = best
     log.info(f"network: {name} given up after {step} steps ({since(started)}); best {share:.1%}")
     assert net is not None
-    yield mark(net, at, False, share, share)
+    yield mark(net, AUTOMATON, seed, at, False, share, share)
 
 
 def _forward(transition, emission, x, k: int):

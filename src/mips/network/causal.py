@@ -15,7 +15,7 @@ functions of numpy inputs: the per-position outputs and the per-position interna
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from functools import cached_property
 from typing import Any, Protocol
 
@@ -23,6 +23,7 @@ import numpy as np
 
 from mips.network.artifact import Recurrent
 from mips.network.foreign import OUTPUTS, ForeignNetworkError
+from mips.network.report import TrainingReport
 
 
 class SequenceTooLong(ForeignNetworkError):
@@ -34,7 +35,7 @@ class Causal(Protocol):
     outputs and internal vectors (the state after each prefix), ``readout`` maps such a vector
     to its outputs, and no input longer than ``horizon`` may be run."""
 
-    metrics: dict[str, Any]
+    report: TrainingReport | None
     horizon: int
 
     @property
@@ -114,7 +115,9 @@ class CausalModel:
     max_len: int
     output: str = "round"
     name: str = "causal model"
-    metrics: dict[str, Any] = field(default_factory=dict)
+    # How many parameters the model has, when its caller says (readers only report it).
+    parameters: int = 0
+    report: TrainingReport | None = None
     horizon: int = 0
 
     def __post_init__(self) -> None:
@@ -157,7 +160,7 @@ class CausalModel:
         return f"{self.name} (vectors {self._sizes[1]}, max_len {self.max_len}, {self.output})"
 
     def n_parameters(self) -> int:
-        return int(self.metrics.get("parameters", 0))
+        return self.parameters
 
     def readout(self, h: np.ndarray) -> np.ndarray:
         return answer(h[..., -self._sizes[0] :], self.output)

@@ -14,12 +14,14 @@ from a live module or from a safetensors file whose metadata gives the sizes; ne
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
 from typing import Any, Protocol
 
 import numpy as np
+
+from mips.network.report import TrainingReport
 
 CELLS = ("rnn", "gru", "lstm")
 OUTPUTS = ("round", "argmax")
@@ -99,7 +101,7 @@ class ForeignNetwork:
     spec: ForeignSpec
     weights: dict[str, np.ndarray]
     # How it was trained, when mips trained it (the network stage's scale-up family).
-    metrics: dict[str, Any] = field(default_factory=dict)
+    report: TrainingReport | None = None
 
     def __post_init__(self) -> None:
         s = self.spec

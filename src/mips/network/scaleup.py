@@ -32,6 +32,8 @@ from mips.network.foreign import ForeignNetwork, ForeignSpec, encode
 from mips.network.report import mark, scores, since
 
 log = logging.getLogger(__name__)
+# The family's name in the search and in its networks' reports.
+SCALE_UP = "scale-up"
 
 
 @dataclass(frozen=True)
@@ -119,11 +121,11 @@ def scaled_candidates(
     """Networks of ``config.sizes`` in turn, ``config.seeds`` each, one at a time as each is
     trained (so that a caller may read a near-exact one before the next trains), up to the
     first exact one on both splits (missing at most ``max_label_errors`` of each split's
-    labelled steps). Each is at its best evaluation and carries ``metrics`` (``exact``,
-    ``sequence_accuracy``, ``steps``, ``final``, ...). With ``near_exact``, the first candidate
-    to reach that share of held-out sequences right is also given then (``final`` False), and
-    trains on when the caller asks for the next network; only the first, as a failed reading of
-    a near-exact network can take as long as training one.
+    labelled steps). Each is at its best evaluation and carries its training ``report``
+    (``exact``, ``sequence_accuracy``, ``steps``, ``final``, ...). With ``near_exact``, the first
+    candidate to reach that share of held-out sequences right is also given then (``final``
+    False), and trains on when the caller asks for the next network; only the first, as a failed
+    reading of a near-exact network can take as long as training one.
 
     Data that are all words (logs of a system) are also given when a candidate first fits the
     training split (``fits_training``): held-out traces take (state, input) pairs the training
@@ -135,8 +137,7 @@ def scaled_candidates(
         spec = scaled_spec(train, hidden, config.max_symbols)
         args = (spec, train, test, config, int(seeds[i]), max_label_errors, progress, near_exact)
         for net in _training(*args):
-            net.metrics.update(family="scale-up", seed=int(seeds[i]))
-            near_exact = near_exact if net.metrics["final"] else None
+            near_exact = near_exact if net.report.final else None
             yield net
 
 
@@ -144,7 +145,7 @@ def refit(
     net: ForeignNetwork, data: SequenceData, config: ScaleUpConfig, seed: int
 ) -> ForeignNetwork:
     """``net`` (a scale-up network) trained on from its weights on all of ``data`` until it is
-    exact on every sequence, or given up at its best; ``metrics["exact"]`` says which."""
+    exact on every sequence, or given up at its best; its report says which."""
     args = (net.spec, data, data, config, seed, 0.0, None, None, net.weights)
     *_, last = _training(*args)
     return last
@@ -204,7 +205,7 @@ def _training(
         ] <= max_label_errors
         if errors <= max_label_errors and fits:
             log.info(f"network: {name} exact after {step} steps ({since(started)})")
-            yield mark(net, step, True, 1.0, 1.0 - errors)
+            yield mark(net, SCALE_UP, seed, step, True, 1.0, 1.0 - errors)
             return
         if not fitted and fits:
             fitted = True
@@ -212,7 +213,9 @@ def _training(
                 f"network: {name} fits the training traces after {step} steps "
                 f"({since(started)}; {share:.1%} of held-out traces right)"
             )
-            yield mark(net, step, False, share, 1.0 - errors, final=False, fits=True)
+            yield mark(
+                net, SCALE_UP, seed, step, False, share, 1.0 - errors, final=False, fits=True
+            )
             continue
         if not given and share >= near_exact:
             # A network stalled just short of exact (a sum mod 11 at 99.5-99.9% for thousands
@@ -222,7 +225,7 @@ def _training(
                 f"network: {name} near-exact ({share:.1%} of held-out sequences) after "
                 f"{step} steps ({since(started)}): read it while it trains on"
             )
-            yield mark(net, step, False, share, 1.0 - errors, final=False)
+            yield mark(net, SCALE_UP, seed, step, False, share, 1.0 - errors, final=False)
         if step - last_gain >= config.patience:
             break
     share, accuracy, at, weights = best
@@ -230,7 +233,7 @@ def _training(
         f"network: {name} given up after {step} steps ({since(started)}); best {share:.1%} "
         f"of held-out sequences at step {at}"
     )
-    yield mark(ForeignNetwork(spec, weights), at, False, share, accuracy)
+    yield mark(ForeignNetwork(spec, weights), SCALE_UP, seed, at, False, share, accuracy)
 
 
 def _loss(out: torch.Tensor, y: torch.Tensor, mask: torch.Tensor, spec: ForeignSpec):

@@ -13,7 +13,7 @@ import numpy as np
 import torch
 
 from mips.data import SequenceData
-from mips.network.artifact import Architecture, TrainedNetwork
+from mips.network.artifact import Architecture, Sparsity, TrainedNetwork
 from mips.network.model import PackedRNN
 
 
@@ -394,7 +394,7 @@ def sparsify(
     The network is fine-tuned with an L1 penalty, then the weights it drove below ``tol`` times
     their matrix's largest are set to 0 (largest ``tol`` first), and the rest retrained with
     those zeros frozen if that lost exactness. The first exact result is returned, else the
-    network unchanged; ``metrics["zero_weights"]`` counts the zeros.
+    network unchanged; its ``sparsity`` counts the zeros.
     """
     depths = (network.arch.hidden_depth, network.arch.output_depth)
     free = {k: np.zeros(v.shape, dtype=bool) for k, v in network.weights.items()}
@@ -408,7 +408,5 @@ def sparsify(
             )
         if pruned.is_exact(data):
             zeros = int(sum(int((v == 0).sum()) for v in pruned.weights.values()))
-            return pruned.replace(
-                pruned.weights, sparsified={"l1": l1, "tol": tol}, zero_weights=zeros
-            )
+            return replace(pruned, sparsity=Sparsity(l1, tol, zeros))
     return network

@@ -33,6 +33,7 @@ from mips.network.foreign import (
     outputs_per_step,
     symbols_metadata,
 )
+from mips.network.report import TrainingReport
 
 ACTIVATIONS = ("relu", "gelu")
 # Sequences run through torch at once: bounds the attention scores held in memory.
@@ -165,7 +166,7 @@ class TransformerNetwork:
 
     spec: TransformerSpec
     weights: dict[str, np.ndarray]
-    metrics: dict[str, Any] = field(default_factory=dict)
+    report: TrainingReport | None = None
     horizon: int = 0
 
     def __post_init__(self) -> None:
