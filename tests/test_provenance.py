@@ -10,7 +10,7 @@ import pytest
 
 import mips
 from mips import provenance
-from mips.provenance import UNKNOWN, CodeIdentity, code_identity, recorded_code
+from mips.provenance import UNKNOWN, CodeIdentity, code_identity
 
 needs_git = pytest.mark.skipif(shutil.which("git") is None, reason="git is not installed")
 
@@ -85,11 +85,8 @@ def test_without_git_the_commit_is_unknown_and_nothing_fails(monkeypatch, error)
         code_identity.cache_clear()
 
 
-def test_a_record_names_its_code_or_none():
+def test_a_code_identity_with_uncommitted_changes_names_them():
     code = CodeIdentity("0.1.0", "a" * 40, True, "12345678")
-    assert recorded_code({"code": code.to_dict()}) == code
-    assert recorded_code({"version": "0.1.0"}) is None
-    assert recorded_code({"code": None}) is None
-    assert recorded_code({"code": {"version": "0.1.0", "color": "red"}}) is None
+    assert CodeIdentity.from_dict(code.to_dict()) == code
     with pytest.raises(ValueError, match="dirty"):
         CodeIdentity("0.1.0", "a" * 40, True, "")

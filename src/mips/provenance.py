@@ -17,7 +17,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
-__all__ = ["UNKNOWN", "CodeIdentity", "code_identity", "recorded_code"]
+__all__ = ["UNKNOWN", "CodeIdentity", "code_identity"]
 
 UNKNOWN = "unknown"
 _GIT_SECONDS = 10.0
@@ -53,14 +53,6 @@ class CodeIdentity:
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> CodeIdentity:
         return cls(**d)
-
-
-def recorded_code(record: dict[str, Any]) -> CodeIdentity | None:
-    """The code a benchmark record names in its ``code`` field; None when it names none."""
-    try:
-        return CodeIdentity.from_dict(record["code"])
-    except (KeyError, TypeError, ValueError):
-        return None
 
 
 @functools.cache

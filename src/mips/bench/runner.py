@@ -19,12 +19,16 @@ from collections.abc import Callable
 from dataclasses import replace
 from multiprocessing.connection import Connection, wait
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from mips import __version__
 from mips.bench.record import BenchRecord, StageSeconds
 from mips.io import to_jsonable, write_atomic
 from mips.provenance import code_identity
+
+if TYPE_CHECKING:
+    from mips.data import SequenceData
+    from mips.synthesis import Synthesis
 
 __all__ = ["RESULTS", "judge_seed", "read_results", "refuse_other_code", "run_bench", "run_job"]
 
@@ -72,11 +76,7 @@ def run_job(task_name: str, seed: int, n: int = 4000, out: Path | None = None) -
     summary = synthesis.record()
     stages = [("generate", round(generated - start, 3)), *summary["seconds"].items()]
     if out is not None and synthesis.network is not None:
-        from mips.pictures import hidden_states_png
-
-        hidden_states_png(
-            synthesis.network, data, synthesis.machine, Path(out) / picture_path(task_name, seed)
-        )
+        _draw_states(synthesis, data, Path(out) / picture_path(task_name, seed))
     program_file = judged_by = judgement = None
     failed_stage, reason = summary["failed_stage"], summary["reason"]
     if synthesis.ok:
@@ -106,6 +106,12 @@ def run_job(task_name: str, seed: int, n: int = 4000, out: Path | None = None) -
         version=__version__,
         code=code_identity(),
     )
+
+
+def _draw_states(synthesis: Synthesis, data: SequenceData, path: Path) -> None:
+    from mips.pictures import hidden_states_png
+
+    hidden_states_png(synthesis.network, data, synthesis.machine, path)
 
 
 def _default_config(seed: int) -> tuple[dict, str]:
@@ -184,6 +190,23 @@ def run_bench(
     done = _done(results, set(wanted), n)
     pending = [key for key in wanted if key not in done]
 
+    finish = _finisher(out, done, len(wanted), progress)
+    if pending:
+        run = _run_local if backend == "local" else _run_ray
+        run(pending, job, n, jobs, timeout, finish, address)
+    return [done[key] for key in wanted]
+
+
+def _finisher(
+    out: Path,
+    done: dict[tuple[str, int], BenchRecord],
+    total: int,
+    progress: Progress | None,
+) -> Finish:
+    """What is done with each finished job's record: completed with the config and code where
+    the job died before saying, its files written, appended to the results file, and counted
+    in ``done``."""
+
     def finish(task: str, seed: int, record: BenchRecord, files: dict[str, bytes]) -> None:
         record = replace(record, task=task, seed=seed)
         if record.config is None:
@@ -194,17 +217,14 @@ def run_bench(
         line = json.dumps(record.to_dict(), default=to_jsonable)
         for rel, content in files.items():
             write_atomic(out / rel, content)
-        _append(results, line)
+        _append(out / RESULTS, line)
         # As it reads back from the file: JSON types throughout (lists, not tuples).
         record = BenchRecord.from_dict(json.loads(line))
         done[(task, seed)] = record
         if progress is not None:
-            progress(len(done), len(wanted), record)
+            progress(len(done), total, record)
 
-    if pending:
-        run = _run_local if backend == "local" else _run_ray
-        run(pending, job, n, jobs, timeout, finish, address)
-    return [done[key] for key in wanted]
+    return finish
 
 
 def _done(
@@ -368,24 +388,8 @@ def _run_local(
             busy = {w.conn: w for w in workers if w.job}
             nearest = min(w.job[2] + timeout for w in busy.values())
             for conn in wait(list(busy), timeout=max(0.0, nearest - time.monotonic())):
-                worker = busy[conn]
-                task, seed, start = worker.job
-                worker.job = None
-                try:
-                    result, problem = conn.recv(), None
-                except EOFError:
-                    result, problem = None, "worker died"
-                except Exception as e:  # e.g. a record that cannot be unpickled here
-                    result, problem = None, f"unreadable result: {type(e).__name__}: {e}"
-                elapsed = time.monotonic() - start
-                if result is None:
-                    worker.stop(grace=10.0)
-                    workers.remove(worker)
-                    reason = f"{problem} (exit code {worker.process.exitcode})"[:500]
-                    record, files = _failure(task, seed, n, "job", reason, elapsed), {}
-                else:
-                    record, files = _outcome(task, seed, n, result, elapsed)
-                finish(task, seed, record, files)
+                if not _collect(busy[conn], n, finish):  # the worker is gone
+                    workers.remove(busy[conn])
             now = time.monotonic()
             for worker in [w for w in workers if w.job and now - w.job[2] >= timeout]:
                 task, seed, start = worker.job
@@ -396,6 +400,27 @@ def _run_local(
     finally:
         for worker in workers:
             worker.stop(grace=0.0 if worker.job else 10.0)
+
+
+def _collect(worker: _Worker, n: int, finish: Finish) -> bool:
+    """Finish the job ``worker`` answered; False, with the worker stopped, when it died or its
+    answer cannot be read."""
+    task, seed, start = worker.job
+    worker.job = None
+    try:
+        result, problem = worker.conn.recv(), None
+    except EOFError:
+        result, problem = None, "worker died"
+    except Exception as e:  # e.g. a record that cannot be unpickled here
+        result, problem = None, f"unreadable result: {type(e).__name__}: {e}"
+    elapsed = time.monotonic() - start
+    if result is None:
+        worker.stop(grace=10.0)
+        reason = f"{problem} (exit code {worker.process.exitcode})"[:500]
+        finish(task, seed, _failure(task, seed, n, "job", reason, elapsed), {})
+        return False
+    finish(task, seed, *_outcome(task, seed, n, result, elapsed))
+    return True
 
 
 def _reap(process: multiprocessing.process.BaseProcess, grace: float = 10.0) -> None:
@@ -416,12 +441,7 @@ def _run_ray(
     address: str | None,
 ) -> None:
     """Ray tasks, ``jobs`` in flight; a task past its timeout is cancelled (its worker killed)."""
-    try:
-        import ray
-    except ImportError:
-        raise RuntimeError(
-            "the ray backend needs Ray, which is not installed: pip install 'mips[ray]'"
-        ) from None
+    ray = _ray()
     started_here = not ray.is_initialized()
     if started_here:
         ray.init(address=address)
@@ -457,6 +477,16 @@ def _run_ray(
             ray.cancel(ref, force=True)
         if started_here:
             ray.shutdown()
+
+
+def _ray() -> Any:
+    try:
+        import ray
+    except ImportError:
+        raise RuntimeError(
+            "the ray backend needs Ray, which is not installed: pip install 'mips[ray]'"
+        ) from None
+    return ray
 
 
 # ---- files
