@@ -1,11 +1,25 @@
 """The StateMachine artifact and its Reading: invariants, replay, JSON, and why it fails."""
 
+import json
+
 import numpy as np
 import pytest
 
 from mips.data import SequenceData
 from mips.extract.rules import from_rows
-from mips.machine import Reading, StateMachine
+from mips.machine import (
+    Counts,
+    CountsAndOutput,
+    LatticeCoordinates,
+    Numbered,
+    Output,
+    Outputs,
+    PhaseOutput,
+    Reading,
+    StateMachine,
+    Window,
+    WindowOutput,
+)
 
 TEST = Reading("test", "test")
 
@@ -38,7 +52,7 @@ def test_run_raises_on_an_unknown_transition():
 
 
 def test_json_round_trip_keeps_table_rules_and_reading():
-    reading = Reading("counts", "clusters", "counts", symbols=[[0], [1]], weights=[[1], [-1]])
+    reading = Reading("counts", "clusters", naming=Counts(symbols=[[0], [1]], weights=[[1], [-1]]))
     z = np.arange(6)[:, None]
     x = np.ones((6, 1), dtype=np.int64)
     m = StateMachine("lattice", (0,), z, x, z + 1, z + 1, reading, np.array([[1], [1], [0]]), None)
@@ -54,16 +68,50 @@ def test_invariants_are_checked():
     with pytest.raises(ValueError, match="kind"):
         StateMachine("table", (0,), z, z, z, z, TEST)
     with pytest.raises(ValueError, match="encoding"):
-        Reading("x", "y", encoding="bits")
-    with pytest.raises(ValueError, match="window"):
-        Reading("x", "y", encoding="window")
+        Reading.from_dict({"reader": "x", "source": "y", "encoding": "bits"})
+    with pytest.raises(ValueError, match="naming"):
+        Reading("x", "y", naming="window")
 
 
 def test_reading_describes_how_states_are_named():
-    assert Reading("w", "clusters", "window", window=2).describe() == (
+    assert Reading("w", "clusters", naming=Window(2)).describe() == (
         "clusters, named by the last 2 inputs"
     )
     assert Reading("f", "probed states").describe() == "probed states"
+
+
+NAMINGS = [
+    Numbered(0.2),
+    LatticeCoordinates(np.array([[0.7, 0.1], [0.0, -1.25]])),
+    Window(2, probed=5),
+    Output(),
+    Outputs(2),
+    WindowOutput(1),
+    PhaseOutput(2),
+    Counts(symbols=[[0], [1]], weights=[[1], [-1]], sink=-1),
+    CountsAndOutput(symbols=[[0], [1]], weights=[[0], [1]], resets=[0]),
+]
+
+
+@pytest.mark.parametrize("naming", NAMINGS, ids=lambda n: n.encoding)
+def test_every_encoding_writes_one_flat_record_and_reads_it_back(naming):
+    reading = Reading("r", "s", naming=naming, n_states=3)
+    record = reading.to_dict()
+    assert list(record) == [
+        "reader", "source", "encoding", "n_states", "complete", "radius", "window", "basis",
+        "symbols", "weights", "sink", "probed", "period", "history", "resets",
+    ]  # fmt: skip
+    assert record["encoding"] == naming.encoding
+    assert Reading.from_dict(json.loads(json.dumps(record))) == reading
+
+
+def test_a_window_record_is_written_as_before():
+    record = Reading("window", "clusters", naming=Window(2, probed=5), n_states=4).to_dict()
+    assert json.dumps(record) == (
+        '{"reader": "window", "source": "clusters", "encoding": "window", "n_states": 4, '
+        '"complete": null, "radius": null, "window": 2, "basis": [], "symbols": [], '
+        '"weights": [], "sink": null, "probed": 5, "period": null, "history": null, "resets": []}'
+    )
 
 
 def test_trace_gives_the_state_after_each_step_and_stops_where_replay_stops():

@@ -2,25 +2,183 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field, fields
-from typing import TYPE_CHECKING, Any
+from dataclasses import KW_ONLY, dataclass, field, fields
+from typing import TYPE_CHECKING, Any, ClassVar
 
 import numpy as np
 
 if TYPE_CHECKING:
     from mips.data import SequenceData
 
-ENCODINGS = (
-    "numbered",
-    "lattice",
-    "window",
-    "output",
-    "outputs",
-    "window+output",
-    "phase+output",
-    "counts",
-    "counts+output",
-)
+
+def _rows(value: Any) -> tuple[tuple[Any, ...], ...]:
+    """An array's rows as tuples: a reading is compared, hashed and written as JSON."""
+    return tuple(tuple(row) for row in np.asarray(value).tolist())
+
+
+class Naming:
+    """How a machine's states are written as integers: one dataclass per encoding, each with
+    the fields that encoding needs."""
+
+    encoding: ClassVar[str]
+    # The record's key for a field, where it is not the field's name.
+    _record_keys: ClassVar[dict[str, str]] = {}
+
+    def named(self) -> str:
+        """How :meth:`Reading.describe` says the states are named (empty: by number)."""
+        return ""
+
+    def record(self) -> dict[str, Any]:
+        """The fields as a reading's record writes them."""
+        return {self._record_keys.get(f.name, f.name): getattr(self, f.name) for f in fields(self)}
+
+    @classmethod
+    def from_record(cls, d: dict[str, Any]) -> Naming:
+        """Inverse of :meth:`record`; a field the record leaves out takes its default."""
+        keys = {f.name: cls._record_keys.get(f.name, f.name) for f in fields(cls)}
+        return cls(**{name: d[key] for name, key in keys.items() if key in d})
+
+
+@dataclass(frozen=True)
+class Numbered(Naming):
+    """Finite states numbered 0..n-1, breadth-first from the initial one; ``radius`` is the
+    clusters' radius, as a share of the states' spread, when the states are clusters."""
+
+    radius: float | None = None
+    encoding: ClassVar[str] = "numbered"
+
+
+@dataclass(frozen=True)
+class LatticeCoordinates(Naming):
+    """States as integer coordinates z of the lattice points z @ ``basis`` (r, H)."""
+
+    basis: tuple[tuple[float, ...], ...] = ()
+    encoding: ClassVar[str] = "lattice"
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "basis", _rows(self.basis))
+
+
+@dataclass(frozen=True)
+class Window(Naming):
+    """States as the last ``length`` inputs; ``probed`` rows of the table were read by running
+    the network on windows the data never showed."""
+
+    length: int
+    probed: int = 0
+    encoding: ClassVar[str] = "window"
+    _record_keys: ClassVar[dict[str, str]] = {"length": "window"}
+
+    def named(self) -> str:
+        return f", named by the last {self.length} inputs"
+
+
+@dataclass(frozen=True)
+class Output(Naming):
+    """States as the output they emit."""
+
+    encoding: ClassVar[str] = "output"
+
+    def named(self) -> str:
+        return ", named by their outputs"
+
+
+@dataclass(frozen=True)
+class Outputs(Naming):
+    """States as the last ``history`` outputs."""
+
+    history: int
+    encoding: ClassVar[str] = "outputs"
+
+    def named(self) -> str:
+        return f", named by their last {self.history} outputs"
+
+
+@dataclass(frozen=True)
+class WindowOutput(Naming):
+    """States as the last ``length`` inputs and the output."""
+
+    length: int
+    encoding: ClassVar[str] = "window+output"
+    _record_keys: ClassVar[dict[str, str]] = {"length": "window"}
+
+    def named(self) -> str:
+        return f", named by the last {self.length} inputs and their output"
+
+
+@dataclass(frozen=True)
+class PhaseOutput(Naming):
+    """States as the time modulo ``period`` and the output."""
+
+    period: int
+    encoding: ClassVar[str] = "phase+output"
+
+    def named(self) -> str:
+        return f", named by the time mod {self.period} and their output"
+
+
+@dataclass(frozen=True)
+class Counts(Naming):
+    """States as integer-weighted counts of the inputs (``symbols`` (S, d_in) x ``weights``
+    (S, r)), stuck at ``sink`` once they leave a range, or set back to 0 by the symbols numbered
+    ``resets``."""
+
+    symbols: tuple[tuple[int, ...], ...] = ()
+    weights: tuple[tuple[int, ...], ...] = ()
+    sink: int | None = None
+    resets: tuple[int, ...] = ()
+    encoding: ClassVar[str] = "counts"
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "symbols", _rows(self.symbols))
+        object.__setattr__(self, "weights", _rows(self.weights))
+        object.__setattr__(self, "resets", tuple(int(r) for r in self.resets))
+
+    def named(self) -> str:
+        return ", named by " + (
+            "a count of inputs since a reset" if self.resets else "weighted input counts"
+        )
+
+
+class CountsAndOutput(Counts):
+    """A count of the inputs since a reset (as :class:`Counts`) and the last output."""
+
+    encoding: ClassVar[str] = "counts+output"
+
+    def named(self) -> str:
+        return ", named by a count of inputs since a reset and the last output"
+
+
+# Each encoding's name, as records write it, and the type that reads it back.
+NAMINGS: dict[str, type[Naming]] = {
+    n.encoding: n
+    for n in (
+        Numbered,
+        LatticeCoordinates,
+        Window,
+        Output,
+        Outputs,
+        WindowOutput,
+        PhaseOutput,
+        Counts,
+        CountsAndOutput,
+    )
+}
+ENCODINGS = tuple(NAMINGS)
+
+# A record lists every field any encoding writes, in this order, unused ones at these values.
+_RECORD_FIELDS: dict[str, Any] = {
+    "radius": None,
+    "window": None,
+    "basis": (),
+    "symbols": (),
+    "weights": (),
+    "sink": None,
+    "probed": 0,
+    "period": None,
+    "history": None,
+    "resets": (),
+}
 
 
 @dataclass(frozen=True)
@@ -29,66 +187,51 @@ class Reading:
 
     ``reader`` names the kind of reading (finite, lattice, window, output, counts, horizon,
     majority); ``source`` what it read (hidden states, cluster centres, clusters, probed
-    states, ...); ``encoding`` how a state is written as integers: ``numbered`` finite states
-    0..n-1 (breadth-first from the initial one), ``lattice`` coordinates, ``window`` the last
-    ``window`` inputs, ``output`` the output the state emits, ``outputs`` the last ``history``
-    outputs, ``window+output`` both, ``phase+output`` the time modulo ``period`` and the
-    output, ``counts`` integer-weighted counts of the inputs (``symbols`` x ``weights``,
-    possibly stuck at ``sink`` once they leave a range, or set back to 0 by the symbols
-    numbered ``resets``), ``counts+output`` such a count and the last output.
+    states, ...); ``naming`` how a state is written as integers (a :class:`Naming`, one type per
+    encoding); ``n_states`` how many finite states were read, and ``complete`` whether every
+    (state, input) is known.
     """
 
     reader: str
     source: str
-    encoding: str = "numbered"
+    _: KW_ONLY
+    naming: Naming = Numbered()
     n_states: int | None = None
     complete: bool | None = None
-    radius: float | None = None
-    window: int | None = None
-    basis: tuple[tuple[float, ...], ...] = ()
-    symbols: tuple[tuple[int, ...], ...] = ()
-    weights: tuple[tuple[int, ...], ...] = ()
-    sink: int | None = None
-    probed: int = 0
-    period: int | None = None
-    history: int | None = None
-    resets: tuple[int, ...] = ()
 
     def __post_init__(self) -> None:
-        if self.encoding not in ENCODINGS:
-            raise ValueError(f"encoding must be one of {ENCODINGS}, got {self.encoding!r}")
-        if self.encoding.startswith("window") != (self.window is not None):
-            raise ValueError("a window encoding, and only it, needs a window length")
-        if (self.encoding == "phase+output") != (self.period is not None):
-            raise ValueError("the phase+output encoding, and only it, needs a period")
-        if (self.encoding == "outputs") != (self.history is not None):
-            raise ValueError("the outputs encoding, and only it, needs a history length")
-        object.__setattr__(self, "resets", tuple(int(r) for r in self.resets))
-        for name in ("basis", "symbols", "weights"):
-            value = np.asarray(getattr(self, name))
-            object.__setattr__(self, name, tuple(tuple(row) for row in value.tolist()))
+        if not isinstance(self.naming, Naming):
+            raise ValueError(f"naming must be a Naming, got {type(self.naming).__name__}")
+
+    @property
+    def encoding(self) -> str:
+        """How a state is written, by name: one of :data:`ENCODINGS`."""
+        return self.naming.encoding
 
     def describe(self) -> str:
         """What was read and how the states are named, for summaries and program headers."""
-        named = {
-            "window": f", named by the last {self.window} inputs",
-            "output": ", named by their outputs",
-            "outputs": f", named by their last {self.history} outputs",
-            "window+output": f", named by the last {self.window} inputs and their output",
-            "phase+output": f", named by the time mod {self.period} and their output",
-            "counts": ", named by "
-            + ("a count of inputs since a reset" if self.resets else "weighted input counts"),
-            "counts+output": ", named by a count of inputs since a reset and the last output",
-        }
-        return self.source + named.get(self.encoding, "")
+        return self.source + self.naming.named()
 
     def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        """The record every encoding shares: each field any encoding writes, unused ones at
+        their defaults."""
+        head = {"reader": self.reader, "source": self.source, "encoding": self.encoding}
+        head |= {"n_states": self.n_states, "complete": self.complete}
+        return head | _RECORD_FIELDS | self.naming.record()
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> Reading:
-        known = {f.name for f in fields(cls)}
-        return cls(**{k: v for k, v in d.items() if k in known})
+        """Inverse of :meth:`to_dict`."""
+        encoding = d.get("encoding", "numbered")
+        if encoding not in NAMINGS:
+            raise ValueError(f"encoding must be one of {ENCODINGS}, got {encoding!r}")
+        return cls(
+            d["reader"],
+            d["source"],
+            naming=NAMINGS[encoding].from_record(d),
+            n_states=d.get("n_states"),
+            complete=d.get("complete"),
+        )
 
 
 @dataclass(frozen=True, eq=False)

@@ -10,7 +10,7 @@ import numpy as np
 
 from mips.data import SequenceData
 from mips.io import write_atomic
-from mips.machine import StateMachine
+from mips.machine import LatticeCoordinates, StateMachine
 from mips.network.artifact import Recurrent
 from mips.program import Program
 
@@ -65,7 +65,10 @@ def hidden_states_png(
     title = network.describe()
     if machine is not None:
         title += f"\n{machine.kind} reading, {machine.n_vars} state variable(s)"
-        basis = np.asarray(machine.reading.basis, dtype=np.float64)
+        lattice = machine.reading.naming
+        basis = np.asarray(
+            lattice.basis if isinstance(lattice, LatticeCoordinates) else (), dtype=np.float64
+        )
         if machine.kind == "lattice" and basis.size and basis.shape[1] == m.shape[0]:
             for i, v in enumerate(basis @ m):
                 end = (v[0], v[1] if len(v) > 1 else 0.0)

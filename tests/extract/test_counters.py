@@ -28,7 +28,7 @@ def test_saturating_counter_is_read_as_a_weighted_count():
     assert len(machines) == 1
     m = machines[0]
     assert m.kind == "lattice" and m.reading.encoding == "counts"
-    assert np.abs(np.array(m.reading.weights)).tolist() == [[1], [1]]
+    assert np.abs(np.array(m.reading.naming.weights)).tolist() == [[1], [1]]
     program = regress(m)
     assert program.form == "formula" and len(program.state) == 1
     longer = rng.integers(0, 2, (200, 60, 1))
@@ -46,8 +46,8 @@ def test_a_difference_of_two_columns_sums_is_read_over_many_symbols():
     traj = Trajectory(x, np.sign(diff[:, 1:]).astype(np.int64)[..., None], hidden[..., None])
     machines = count_machines(traj, time_clusters(traj))
     assert len(machines) == 1
-    symbols = np.array(machines[0].reading.symbols)
-    weights = np.array(machines[0].reading.weights)[:, 0]
+    symbols = np.array(machines[0].reading.naming.symbols)
+    weights = np.array(machines[0].reading.naming.weights)[:, 0]
     assert np.array_equal(np.abs(weights), np.abs(symbols[:, 0] - symbols[:, 1]))
     program = regress(machines[0])
     longer = rng.integers(0, 4, (200, 50, 2))
@@ -66,7 +66,7 @@ def test_a_sum_of_few_values_is_read_as_one_count_before_a_count_of_each():
     traj = Trajectory(x, (total[:, 1:] > 10).astype(np.int64)[..., None], hidden[..., None])
     machines = count_machines(traj, time_clusters(traj))
     assert len(machines) == 1
-    assert np.array(machines[0].reading.weights).tolist() == [[0], [1], [2], [3]]
+    assert np.array(machines[0].reading.naming.weights).tolist() == [[0], [1], [2], [3]]
     program = regress(machines[0])
     assert program.form == "formula"
     longer = rng.integers(0, 4, (200, 50, 1))
@@ -84,7 +84,7 @@ def test_counter_with_a_sink_is_read_as_one_count():
     hidden = np.where(dead, 3 + rng.uniform(0, 0.5, b.shape), np.tanh(b / 3))
     traj = Trajectory(x, balanced(x[..., 0])[..., None], hidden[..., None])
     machines = count_machines(traj, time_clusters(traj))
-    assert len(machines) == 1 and machines[0].reading.sink == -1
+    assert len(machines) == 1 and machines[0].reading.naming.sink == -1
     program = regress(machines[0])
     assert program.form == "formula" and len(program.state) == 1
     longer = rng.integers(0, 2, (300, 60, 1))
@@ -134,13 +134,12 @@ def test_a_count_since_a_reset_beside_the_last_output_is_read():
     hidden = np.tanh(pair / 3) + rng.normal(0, 1e-4, pair.shape)
     traj = Trajectory(x[..., None], best[..., None], hidden)
     labels = pair[..., 0] * 11 + pair[..., 1]  # what the network does next tells pairs apart
-    assert (
-        count_machines(traj, [labels], min_distinguished=0.0) == []
-    )  # no count without the output
+    # No count without the output.
+    assert count_machines(traj, [labels], min_distinguished=0.0) == []
     machines = count_machines(traj, [labels], min_distinguished=0.0, start=np.array([0]))
     assert len(machines) == 1
     reading = machines[0].reading
-    assert reading.encoding == "counts+output" and reading.resets == (0,)
+    assert reading.encoding == "counts+output" and reading.naming.resets == (0,)
     assert reading.describe().endswith("a count of inputs since a reset and the last output")
     program = regress(machines[0])
     assert program.form == "formula" and len(program.state) == 2

@@ -39,7 +39,7 @@ def test_initial_state_is_exact_with_an_offset(counter_with_offset):
     net, data = counter_with_offset
     lattice = [m for m in extract(net, data) if m.kind == "lattice"][0]
     assert lattice.initial == (0,)
-    assert lattice.reading.encoding == "lattice" and len(lattice.reading.basis) == 1
+    assert lattice.reading.encoding == "lattice" and len(lattice.reading.naming.basis) == 1
     assert np.array_equal(lattice.run(data.x[:50]), data.y[:50])
     # Every transition adds the input plus the offset of 2 lattice steps.
     assert np.array_equal(lattice.z_next, lattice.z_prev + lattice.x + 2)

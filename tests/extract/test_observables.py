@@ -6,6 +6,7 @@ import pytest
 from mips.data import SequenceData
 from mips.emit import emit_python
 from mips.extract import extract
+from mips.machine import Window
 from mips.network import Architecture, TrainedNetwork
 from mips.regress import regress
 from mips.verify import verify
@@ -24,7 +25,7 @@ def test_states_named_by_their_outputs_give_a_formula(running_max):
 def test_a_network_whose_state_is_never_read_again_is_stateless(stateless_abs):
     net, data = stateless_abs
     window = [m for m in extract(net, data) if m.reading.encoding == "window"]
-    assert window and window[0].n_vars == 0 and window[0].reading.window == 0
+    assert window and window[0].n_vars == 0 and window[0].reading.naming.length == 0
     assert "abs(x)" in emit_python(regress(window[0]))
 
 
@@ -46,7 +47,10 @@ def test_window_machine_is_completed_by_probing_the_network(low):
         return np.abs(np.diff(x, axis=1, prepend=0))
 
     x = np.random.default_rng(0).integers(low, low + 40, (200, 6, 1))
-    window = [m for m in extract(net, SequenceData(x, abs_diff(x))) if m.reading.probed]
+    machines = extract(net, SequenceData(x, abs_diff(x)))
+    window = [
+        m for m in machines if isinstance(m.reading.naming, Window) and m.reading.naming.probed
+    ]
     assert window and window[0].n_vars == 1
     # Every (x_{t-1}, x_t), and (zero pad, x_0) where 0 is not a symbol.
     assert window[0].n_rows == 40 * 40 + (40 if low > 0 else 0)
@@ -96,7 +100,7 @@ def test_states_named_by_the_last_input_and_their_output_give_a_formula_for_any_
     x = np.random.default_rng(1).integers(0, 3, (600, 8, 1))
     machines = extract(RunLengthStandIn(), SequenceData(x, run_lengths(x)))
     named = [m for m in machines if m.reading.encoding == "window+output"]
-    assert named and named[0].reading.window == 1
+    assert named and named[0].reading.naming.length == 1
     assert named[0].initial[0] == -1  # before any input: a value below every symbol
     program = regress(named[0])
     assert program.form == "formula" and len(program.state) == 2
@@ -155,7 +159,7 @@ def test_states_named_by_the_time_parity_and_their_output_give_a_formula():
     x = np.random.default_rng(1).integers(0, 5, (600, 8, 1))
     machines = extract(AlternatingSumMod5StandIn(), SequenceData(x, alternating_sum_mod_5(x)))
     named = [m for m in machines if m.reading.encoding == "phase+output"]
-    assert named and named[0].reading.period == 2 and named[0].initial == (0, 0)
+    assert named and named[0].reading.naming.period == 2 and named[0].initial == (0, 0)
     program = regress(named[0])
     assert program.form == "formula" and len(program.state) == 2
     longer = np.random.default_rng(2).integers(0, 5, (50, 40, 1))
@@ -186,7 +190,7 @@ def test_states_named_by_their_last_two_outputs_give_a_formula():
     x = np.random.default_rng(1).integers(0, 5, (1000, 8, 1))
     machines = extract(PellMod5StandIn(), SequenceData(x, pell_mod_5(x)))
     named = [m for m in machines if m.reading.encoding == "outputs"]
-    assert named and named[0].reading.history == 2 and named[0].initial == (0, 0)
+    assert named and named[0].reading.naming.history == 2 and named[0].initial == (0, 0)
     assert "named by their last 2 outputs" in named[0].reading.describe()
     program = regress(named[0])
     assert program.form == "formula" and len(program.state) == 2

@@ -4,7 +4,7 @@ import itertools
 
 import numpy as np
 
-from mips.machine import Reading, StateMachine
+from mips.machine import Output, Reading, StateMachine
 from mips.regress import RegressConfig, encodings, fit_formula, regress
 
 
@@ -76,7 +76,7 @@ def test_a_finite_machine_is_also_tried_in_bits():
     program = regress(m)
     assert program.form == "formula" and replays(program, m)
     # States named some other way than by number are only read as they are.
-    named = machine("finite", (0,), rows, 1, n_states=4, encoding="output")
+    named = machine("finite", (0,), rows, 1, n_states=4, naming=Output())
     assert [name for name, *_ in encodings(named)] == ["as read"]
 
 

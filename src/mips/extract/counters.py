@@ -13,7 +13,7 @@ import numpy as np
 
 from mips.extract.finite import cluster
 from mips.extract.trajectory import Trajectory, agreement, machine_from_labels, row_ids
-from mips.machine import Reading, StateMachine
+from mips.machine import Counts, CountsAndOutput, Reading, StateMachine
 
 
 def time_clusters(traj: Trajectory) -> list[np.ndarray]:
@@ -145,7 +145,9 @@ def _hypotheses(
         for z, sink in _sink_variants(counts @ weights):
             yield (
                 z,
-                Reading("counts", source, "counts", symbols=symbols, weights=weights, sink=sink),
+                Reading(
+                    "counts", source, naming=Counts(symbols=symbols, weights=weights, sink=sink)
+                ),
             )
     last = None
     if start is not None:
@@ -154,10 +156,10 @@ def _hypotheses(
         run = _count_since(np.isin(sym_id, resets))
         weights = np.isin(np.arange(len(symbols)), resets, invert=True)[:, None].astype(np.int64)
         fields = {"symbols": symbols, "weights": weights, "resets": resets}
-        yield run, Reading("counts", source, "counts", **fields)
+        yield run, Reading("counts", source, naming=Counts(**fields))
         if last is not None:
             both = np.concatenate([run, last], axis=2)
-            yield both, Reading("counts", source, "counts+output", **fields)
+            yield both, Reading("counts", source, naming=CountsAndOutput(**fields))
 
 
 def _reset_sets(n_symbols: int) -> list[tuple[int, ...]]:

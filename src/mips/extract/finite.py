@@ -21,7 +21,7 @@ from mips.extract.trajectory import (
     determines,
     machine_from_labels,
 )
-from mips.machine import Reading, StateMachine
+from mips.machine import Numbered, Reading, StateMachine
 
 
 def cluster(points: np.ndarray, radius: float, max_pairs: int = 2_000_000) -> np.ndarray | None:
@@ -184,7 +184,9 @@ def finite_machine(traj: Trajectory, config: ExtractConfig) -> Clusters | Refusa
             miss, ambiguous = f"{n_states} clusters at radius {frac} of the spread", None
             break
         labels = comp[inverse].reshape(n, t1)
-        found = finite_from_labels(labels, traj, config, Reading("finite", "clusters", radius=frac))
+        found = finite_from_labels(
+            labels, traj, config, Reading("finite", "clusters", naming=Numbered(frac))
+        )
         if isinstance(found, Ambiguous):
             miss, ambiguous = f"{n_states} clusters at radius {frac} of the spread, ", labels
             continue

@@ -16,7 +16,7 @@ from mips.extract.trajectory import (
     ambiguity,
     machine_from_labels,
 )
-from mips.machine import Reading, StateMachine
+from mips.machine import LatticeCoordinates, Reading, StateMachine
 
 
 @dataclass(frozen=True)
@@ -146,7 +146,7 @@ def lattice_machine(
         if off > 0.25:
             return Refusal(f"no lattice of {source}: a state is {off:.2f} off the lattice")
     r = z.shape[-1]
-    reading = Reading("lattice", source, "lattice", basis=basis.round(6))
+    reading = Reading("lattice", source, naming=LatticeCoordinates(basis.round(6)))
     prev, nxt = z[:, :-1].reshape(-1, r), z[:, 1:].reshape(-1, r)
     machine = machine_from_labels("lattice", prev, traj, nxt, reading)
     if machine is None:

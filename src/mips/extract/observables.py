@@ -16,7 +16,15 @@ from mips.extract.trajectory import (
     machine_from_labels,
     row_ids,
 )
-from mips.machine import Reading, StateMachine
+from mips.machine import (
+    Output,
+    Outputs,
+    PhaseOutput,
+    Reading,
+    StateMachine,
+    Window,
+    WindowOutput,
+)
 from mips.network.causal import Readable, horizon_of
 
 
@@ -53,7 +61,7 @@ def window_machines(
         if agreement(row_ids(keys), traj.state_rows(labels.reshape(-1))) < 0.99:
             continue
         r = win.shape[-1]
-        reading = Reading("window", source, "window", n_states=int(labels.max()) + 1, window=k)
+        reading = Reading("window", source, naming=Window(k), n_states=int(labels.max()) + 1)
         prev = win[:, :-1].reshape(n * (t1 - 1), r)
         m = machine_from_labels("finite", prev, traj, win[:, 1:].reshape(n * (t1 - 1), r), reading)
         return [] if m is None else [_complete_window(network, m, k, config.max_probed_states)]
@@ -82,7 +90,7 @@ def output_machines(
     else:
         code = readout_at_start(network)
     named = np.concatenate([np.broadcast_to(code, (n, 1, y.shape[-1])), y], axis=1)
-    reading = Reading("output", source, "output", n_states=int(labels.max()) + 1)
+    reading = Reading("output", source, naming=Output(), n_states=int(labels.max()) + 1)
     d = y.shape[-1]
     m = machine_from_labels(
         "finite", named[:, :-1].reshape(-1, d), traj, named[:, 1:].reshape(-1, d), reading
@@ -141,7 +149,7 @@ def window_output_machines(
             continue
         first = np.concatenate([win[:, :1], np.broadcast_to(code, (n, 1, d_out))], axis=2)
         reading = Reading(
-            "window+output", source, "window+output", n_states=int(labels.max()) + 1, window=k
+            "window+output", source, naming=WindowOutput(k), n_states=int(labels.max()) + 1
         )
         return _named_machine(traj, np.concatenate([first, pairs], axis=1), reading)
     return []
@@ -172,7 +180,7 @@ def phase_output_machines(
             continue
         first = np.broadcast_to(np.concatenate([[0], code]), (n, 1, 1 + d_out))
         reading = Reading(
-            "phase+output", source, "phase+output", n_states=int(labels.max()) + 1, period=p
+            "phase+output", source, naming=PhaseOutput(p), n_states=int(labels.max()) + 1
         )
         return _named_machine(traj, np.concatenate([first, pairs], axis=1), reading)
     return []
@@ -203,7 +211,7 @@ def output_history_machines(
             return []
         if not _name_each_other(row_ids(rows), after):
             continue
-        reading = Reading("outputs", source, "outputs", n_states=int(labels.max()) + 1, history=k)
+        reading = Reading("outputs", source, naming=Outputs(k), n_states=int(labels.max()) + 1)
         return _named_machine(traj, named, reading)
     return []
 
@@ -269,5 +277,5 @@ def _complete_window(
     table = np.unique(np.concatenate(blocks), axis=0)
     if len(np.unique(table[:, : (k + 1) * d], axis=0)) < len(table):
         return machine
-    reading = replace(machine.reading, probed=len(table) - machine.n_rows)
+    reading = replace(machine.reading, naming=Window(k, probed=len(table) - machine.n_rows))
     return from_rows(machine.kind, machine.initial, table, d, reading)
