@@ -148,14 +148,17 @@ def _fake_synthesis(source: str | None):
     """A synthesis that failed at extract, or one whose chosen attempt emitted ``source``."""
     from types import SimpleNamespace
 
-    from mips.synthesis import Attempt, SynthConfig, Synthesis
+    from mips.reading import Attempt
+    from mips.synthesis import SynthConfig, Synthesis
 
     if source is None:
-        return Synthesis(SynthConfig(), {"network": 1.0}, failed_stage="extract", reason="no fit")
+        return Synthesis(
+            config=SynthConfig(), seconds={"network": 1.0}, failed_stage="extract", reason="no fit"
+        )
     program = SimpleNamespace(form="formula", state=(), state_names=())
     verification = SimpleNamespace(verified=True, summary=lambda: "stand-in")
     chosen = Attempt(None, None, program, source, verification)
-    return Synthesis(SynthConfig(), {"network": 1.0}, chosen)
+    return Synthesis(config=SynthConfig(), seconds={"network": 1.0}, chosen=chosen)
 
 
 def test_failed_synthesis_names_the_stage_and_keeps_out(tmp_path: Path, monkeypatch) -> None:

@@ -80,66 +80,10 @@ def test_a_few_wrong_labels_are_tolerated_and_reported_as_suspects():
     assert all(s.label[0] == s.value[0] + 7 for s in noisy.suspects)
 
 
-def test_with_wrong_labels_the_verified_formula_contradicting_fewest_labels_wins():
-    from types import SimpleNamespace
-
-    from mips.pipeline import _contradicted_steps, _fewest_contradictions
-
-    x = np.arange(12).reshape(4, 3, 1)
-    y = x.copy()
-    y[2, 1] += 1  # one wrong label
-    data = SequenceData(x, y)
-
-    def attempt(shift_at: int | None, verified: bool = True, form: str = "formula"):
-        def run_batch(x, lengths):  # the identity, off by one wherever the input is shift_at
-            return x + (x == shift_at), np.ones(len(x), dtype=bool)
-
-        program = SimpleNamespace(form=form, run_batch=run_batch)
-        return SimpleNamespace(program=program, verification=SimpleNamespace(verified=verified))
-
-    memorised, clean = attempt(0), attempt(None)
-    unverified, table = attempt(None, verified=False), attempt(None, form="table")
-    chosen = _fewest_contradictions([memorised, unverified, clean, table], "formula", data)
-    found = _contradicted_steps(chosen.program, data)
-    assert chosen is clean and found.count == 1 and found.steps[0][:2] == (2, 1)
-    chosen = _fewest_contradictions([memorised, table], "formula", data)
-    found = _contradicted_steps(chosen.program, data)
-    assert chosen is memorised and found.count == len(found.steps) > 0
-
-
-def test_with_wrong_labels_a_machine_also_gets_a_program_that_misses_its_rarest_rows():
-    """A machine whose one rare row says |0| = 1 (a network that learned a wrong label): the
-    exact program spells the row out; the tolerant one is |x|, checked against its own IR, and
-    contradicts fewer labels."""
-    from mips.machine import Reading, StateMachine
-    from mips.pipeline import _contradicted_steps, _fewest_contradictions, read_programs
-    from mips.regress import RegressConfig
-
-    xs = np.arange(-5, 6)
-    empty = np.zeros((len(xs), 0), dtype=np.int64)
-    wrong = np.where(xs == 0, 1, np.abs(xs))[:, None]
-    machine = StateMachine("finite", (), empty, xs[:, None], empty, wrong, Reading("test", "t"))
-    rng = np.random.default_rng(0)
-    x = rng.choice(xs[xs != 0], (2000, 5, 1))
-    x[:3, 2] = 0  # three steps of 10,000 take the rare row
-    data = SequenceData(x, np.abs(x))
-    attempts = read_programs(
-        None, [machine], data, data, RegressConfig(work_budget=30_000_000), 0.002, lambda *a: ""
-    )
-    exact, tolerant = attempts
-    assert exact.verification.exhaustive_against == "the state machine"
-    assert tolerant.verification.exhaustive_against == "the IR"
-    assert "y = abs(x)" in tolerant.source and "y = abs(x)" not in exact.source
-    assert exact.verification.verified and tolerant.verification.verified
-    chosen = _fewest_contradictions(attempts, "formula", data)
-    found = _contradicted_steps(chosen.program, data)
-    assert chosen is tolerant and found.count == 0
-
-
 def test_with_wrong_labels_a_reading_without_a_formula_falls_back_to_the_majority(monkeypatch):
     """A count of every symbol reads a parity network's answers too, as a lattice whose output
     has no formula; the majority reading, skipped beside a lattice reading, is then read."""
-    import mips.pipeline as pipeline
+    import mips.reading
     from mips.extract import NEAR_EXACT
     from mips.machine import Reading, StateMachine
 
@@ -178,7 +122,7 @@ def test_with_wrong_labels_a_reading_without_a_formula_falls_back_to_the_majorit
         read.append("majority" if readers is NEAR_EXACT else "exact")
         return [finite] if readers is NEAR_EXACT else [lattice]
 
-    monkeypatch.setattr(pipeline, "extract", extract)
+    monkeypatch.setattr(mips.reading, "extract", extract)
     config = SynthConfig(max_label_errors=0.01)
     result = synthesize(SequenceData(x, parity), config, network=Network())
     assert read == ["exact", "majority"]

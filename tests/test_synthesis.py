@@ -3,7 +3,7 @@
 import pytest
 
 from mips.network.search import SearchConfig
-from mips.synthesis import Clock, SynthConfig, Synthesis
+from mips.synthesis import SynthConfig, Synthesis
 
 
 def test_every_stage_seed_derives_from_the_one_seed():
@@ -28,19 +28,10 @@ def test_digest_tells_configs_apart():
 
 def test_a_synthesis_either_succeeds_or_names_a_failed_stage():
     with pytest.raises(ValueError):
-        Synthesis(SynthConfig(), {})
-    failed = Synthesis(SynthConfig(), {"network": 1.0}, failed_stage="network", reason="none")
+        Synthesis(config=SynthConfig(), seconds={})
+    failed = Synthesis(
+        config=SynthConfig(), seconds={"network": 1.0}, failed_stage="network", reason="none"
+    )
     assert not failed.ok and failed.source is None and failed.record()["failed_stage"] == "network"
     with pytest.raises(RuntimeError, match="network failed: none"):
         failed.program  # noqa: B018
-
-
-def test_clock_adds_up_each_stage():
-    clock = Clock()
-    for _ in range(2):
-        with clock("extract"):
-            pass
-    with pytest.raises(KeyError):
-        with clock("regress"):
-            raise KeyError
-    assert set(clock.seconds) == {"extract", "regress"}

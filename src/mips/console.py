@@ -24,7 +24,8 @@ if TYPE_CHECKING:
     from mips.explanation import Explanation
     from mips.machine import StateMachine
     from mips.network.artifact import Recurrent
-    from mips.synthesis import Suspect, Synthesis
+    from mips.suspects import Suspect
+    from mips.synthesis import Synthesis
 
 Progress = Callable[[str, int, int], None]
 

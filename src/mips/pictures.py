@@ -5,6 +5,7 @@ state graph of a finite machine as Graphviz DOT text.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -65,17 +66,7 @@ def hidden_states_png(
     title = network.describe()
     if machine is not None:
         title += f"\n{machine.kind} reading, {machine.n_vars} state variable(s)"
-        lattice = machine.reading.naming
-        basis = np.asarray(
-            lattice.basis if isinstance(lattice, LatticeCoordinates) else (), dtype=np.float64
-        )
-        if machine.kind == "lattice" and basis.size and basis.shape[1] == m.shape[0]:
-            for i, v in enumerate(basis @ m):
-                end = (v[0], v[1] if len(v) > 1 else 0.0)
-                ax.annotate(
-                    "", xy=end, xytext=(0, 0), arrowprops={"arrowstyle": "->", "color": "red"}
-                )
-                ax.text(*end, f"a{i}", color="red")
+        _draw_basis(ax, machine, m)
     ax.set_title(title, fontsize=9)
     ax.set_xlabel("hidden direction 1")
     ax.set_ylabel("hidden direction 2" if network.hidden > 1 else "time step")
@@ -85,6 +76,20 @@ def hidden_states_png(
         return write_atomic(path, fig.savefig)  # savefig reads the format off the .png suffix
     finally:
         plt.close(fig)
+
+
+def _draw_basis(ax: Any, machine: StateMachine, projection: np.ndarray) -> None:
+    """A lattice reading's basis vectors, projected as the states are, drawn from the origin."""
+    lattice = machine.reading.naming
+    basis = np.asarray(
+        lattice.basis if isinstance(lattice, LatticeCoordinates) else (), dtype=np.float64
+    )
+    if machine.kind != "lattice" or not basis.size or basis.shape[1] != projection.shape[0]:
+        return
+    for i, v in enumerate(basis @ projection):
+        end = (v[0], v[1] if len(v) > 1 else 0.0)
+        ax.annotate("", xy=end, xytext=(0, 0), arrowprops={"arrowstyle": "->", "color": "red"})
+        ax.text(*end, f"a{i}", color="red")
 
 
 def state_graph_dot(machine: StateMachine, max_states: int = 64) -> str | None:

@@ -1,29 +1,29 @@
-"""What a synthesis is configured by and what it returns: the config, each attempt, the result."""
+"""What a synthesis is configured by and what it returns: the config and the result, and the
+result every reading of a network shares with an explanation."""
 
 from __future__ import annotations
 
-import hashlib
 import logging
-import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 
 import numpy as np
 
+from mips.config import config_digest, spawn_seeds
 from mips.data import SequenceData
-from mips.extract import ExtractConfig
-from mips.io import dumps
+from mips.extract import NEAR_EXACT, ExtractConfig
 from mips.machine import StateMachine
 from mips.network.artifact import Recurrent
 from mips.network.search import SearchConfig
 from mips.program import Program
+from mips.reading import Attempt, ReadingPass, ReadingPlan
 from mips.regress import RegressConfig
 from mips.simplify import SimplifyConfig
+from mips.suspects import Suspect
 from mips.verify import IndependentCheck, Verification, check_independent, load_program
 
-__all__ = ["Attempt", "Clock", "Suspect", "SynthConfig", "Synthesis", "best_attempt", "header"]
+__all__ = ["ReadResult", "SynthConfig", "Synthesis"]
 
 
 log = logging.getLogger(__name__)
@@ -74,8 +74,7 @@ class SynthConfig:
     def seeded(self) -> SynthConfig:
         """This config with every stage's seed derived from ``seed`` (and the search told
         ``max_label_errors``)."""
-        children = np.random.SeedSequence(self.seed).spawn(3)
-        simplify_seed, extract_seed, regress_seed = (int(c.generate_state(1)[0]) for c in children)
+        simplify_seed, extract_seed, regress_seed = spawn_seeds(self.seed, 3)
         train = replace(self.search.train, max_label_errors=self.max_label_errors)
         return replace(
             self,
@@ -90,72 +89,35 @@ class SynthConfig:
 
     def digest(self) -> str:
         """A short hash of the whole config: equal digests, equal settings."""
-        return hashlib.sha256(dumps(self.to_dict(), sort_keys=True).encode()).hexdigest()[:12]
+        return config_digest(self)
 
-
-@dataclass(frozen=True, eq=False)
-class Attempt:
-    """One reading tried: the network read, the machine read from it, its program, the check."""
-
-    network: Recurrent
-    machine: StateMachine
-    program: Program
-    source: str
-    verification: Verification
-
-    def describe(self) -> str:
-        report = self.verification
-        return (
-            f"{self.machine.kind}/{self.machine.reading.describe()}: {self.program.form}, "
-            f"{'verified' if report.verified else report.summary()}"
+    def reading_plan(self) -> ReadingPlan:
+        """Every reader the data call for, then, with ``max_label_errors``, the majority reading,
+        which competes with finite readings and stands in where a reading gives no formula; each
+        reading may take each (state, input)'s most frequent output within that share."""
+        stage = self.seeded()
+        within = replace(stage.extract, majority_tolerance=self.max_label_errors)
+        passes = [ReadingPass(None, within, self.max_label_errors)]
+        if self.max_label_errors:
+            passes.append(ReadingPass(NEAR_EXACT, within, self.max_label_errors))
+        return ReadingPlan(
+            passes=tuple(passes),
+            regress=stage.regress,
+            enough="formula",
+            compete=bool(self.max_label_errors),
+            seed=self.seed,
+            digest=self.digest(),
         )
 
 
-def best_attempt(attempts: list[Attempt]) -> Attempt | None:
-    """The first verified formula, else the first verified table, else None."""
-    verified = [a for a in attempts if a.verification.verified]
-    formulas = [a for a in verified if a.program.form == "formula"]
-    return (formulas or verified or [None])[0]
+@dataclass(frozen=True, eq=False, kw_only=True)
+class ReadResult:
+    """What reading programs out of a network gives: the seconds per stage, the attempts in
+    order, and the chosen one (None when none verified)."""
 
-
-@dataclass(frozen=True)
-class Suspect:
-    """A labelled step the program contradicts: where, the label, the program's value, and how
-    far the network's real-valued output is from the label (larger: more suspect)."""
-
-    sequence: int
-    step: int
-    label: tuple[int, ...]
-    value: tuple[int, ...]
-    distance: float
-
-
-@dataclass(frozen=True, eq=False)
-class Synthesis:
-    """The result of :func:`mips.synthesize`: the chosen attempt, or the stage that failed and why.
-
-    ``network`` and ``machine`` are the chosen attempt's, or on failure the first ones read.
-    """
-
-    config: SynthConfig
     seconds: dict[str, float]
     chosen: Attempt | None = None
     attempts: tuple[Attempt, ...] = ()
-    network: Recurrent | None = None
-    machine: StateMachine | None = None
-    failed_stage: str | None = None
-    reason: str | None = None
-    # Labelled steps the program contradicts, most suspect first (with max_label_errors > 0).
-    suspects: tuple[Suspect, ...] = ()
-    # The chosen program replayed on sequences no stage saw (held back, or the user's file).
-    independent: tuple[IndependentCheck, ...] = ()
-
-    def __post_init__(self) -> None:
-        if (self.chosen is None) == (self.failed_stage is None):
-            raise ValueError("a synthesis has either a chosen attempt or a failed stage")
-        if self.chosen is not None:
-            object.__setattr__(self, "network", self.chosen.network)
-            object.__setattr__(self, "machine", self.chosen.machine)
 
     @property
     def ok(self) -> bool:
@@ -176,6 +138,31 @@ class Synthesis:
     @property
     def verification(self) -> Verification | None:
         return None if self.chosen is None else self.chosen.verification
+
+
+@dataclass(frozen=True, eq=False, kw_only=True)
+class Synthesis(ReadResult):
+    """The result of :func:`mips.synthesize`: the chosen attempt, or the stage that failed and why.
+
+    ``network`` and ``machine`` are the chosen attempt's, or on failure the first ones read.
+    """
+
+    config: SynthConfig
+    network: Recurrent | None = None
+    machine: StateMachine | None = None
+    failed_stage: str | None = None
+    reason: str | None = None
+    # Labelled steps the program contradicts, most suspect first (with max_label_errors > 0).
+    suspects: tuple[Suspect, ...] = ()
+    # The chosen program replayed on sequences no stage saw (held back, or the user's file).
+    independent: tuple[IndependentCheck, ...] = ()
+
+    def __post_init__(self) -> None:
+        if (self.chosen is None) == (self.failed_stage is None):
+            raise ValueError("a synthesis has either a chosen attempt or a failed stage")
+        if self.chosen is not None:
+            object.__setattr__(self, "network", self.chosen.network)
+            object.__setattr__(self, "machine", self.chosen.machine)
 
     @property
     def program(self) -> Callable[[list[list[int]]], list[list[int]]]:
@@ -206,38 +193,6 @@ class Synthesis:
         }
 
 
-def header(
-    network: Recurrent, machine: StateMachine, program: Program, seed: int, digest: str
-) -> str:
-    """The emitted program's header: what made it, the code (version and commit), the seed and
-    the config digest."""
-    from mips.provenance import code_identity
-
-    rule = "" if machine.modulus is None else f", state mod {machine.modulus}"
-    return (
-        f"Network: {network.describe()}; state machine: {machine.kind} "
-        f"({machine.reading.describe()}), {machine.n_rows} distinct transitions{rule}; "
-        f"form: {program.form}.\n"
-        f"{code_identity().describe()}; seed {seed}, config {digest}."
-    )
-
-
-class Clock:
-    """Seconds per stage, added up over every network read: ``with clock("extract"): ...``."""
-
-    def __init__(self) -> None:
-        self.seconds: dict[str, float] = {}
-
-    @contextmanager
-    def __call__(self, stage: str) -> Iterator[None]:
-        start = time.perf_counter()
-        try:
-            yield
-        finally:
-            spent = time.perf_counter() - start
-            self.seconds[stage] = round(self.seconds.get(stage, 0.0) + spent, 3)
-
-
 def checked_independently(
     synthesis: Synthesis, all_data: SequenceData, verify_data: SequenceData | None
 ) -> Synthesis:
@@ -259,8 +214,8 @@ def checked_independently(
     if not failed:
         return replace(synthesis, independent=checks)
     return Synthesis(
-        synthesis.config,
-        synthesis.seconds,
+        config=synthesis.config,
+        seconds=synthesis.seconds,
         attempts=synthesis.attempts,
         network=synthesis.network,
         machine=synthesis.machine,

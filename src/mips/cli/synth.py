@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
@@ -38,6 +38,10 @@ from mips.console import (
     writing,
 )
 from mips.data import FORMATS
+
+if TYPE_CHECKING:
+    from mips.data import SequenceData
+    from mips.synthesis import Synthesis
 
 
 @app.command()
@@ -241,6 +245,23 @@ def synth(
             f"synthesis failed at the {result.failed_stage} stage: {result.reason}", err=True
         )
         raise typer.Exit(1)
+    _show_and_write(result, seqs, out, save_network)
+    if t is not None:
+        from mips.bench.runner import judge_seed
+
+        # The bench's seed derivation, so this verdict matches `mips bench` for the same seed.
+        verdict = t.judge(result.program, judge_seed(seed), seqs)
+        say(f"judge: {verdict.summary()}")
+        if not verdict.correct:
+            typer.echo(f"JUDGED WRONG: {verdict.summary()}", err=True)
+            raise typer.Exit(1)
+
+
+def _show_and_write(
+    result: Synthesis, seqs: SequenceData, out: Path | None, save_network: Path | None
+) -> None:
+    """Print the program and its summary, then write the program, its pictures and its
+    suspect labels beside ``out``."""
     print_program(result.source)
     pictures = (
         write_pictures(result.network, result.machine, seqs, out, result.program_ir)
@@ -259,12 +280,3 @@ def synth(
     if suspects_file is not None:
         with writing(suspects_file):
             write_text(suspects_file, suspects_csv(result.suspects, seqs))
-    if t is not None:
-        from mips.bench.runner import judge_seed
-
-        # The bench's seed derivation, so this verdict matches `mips bench` for the same seed.
-        verdict = t.judge(result.program, judge_seed(seed), seqs)
-        say(f"judge: {verdict.summary()}")
-        if not verdict.correct:
-            typer.echo(f"JUDGED WRONG: {verdict.summary()}", err=True)
-            raise typer.Exit(1)

@@ -14,21 +14,21 @@ differs.
 
 from __future__ import annotations
 
-import hashlib
-from dataclasses import asdict, dataclass, field, replace
-from json import dumps
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
 
+from mips.config import config_digest, spawn_seeds
 from mips.data import SequenceData
 from mips.explanation.fidelity import Check, Counterexample, Fidelity, FidelityConfig, fidelity
-from mips.extract import NEAR_EXACT, READERS, ExtractConfig, ExtractionError, extract
+from mips.extract import NEAR_EXACT, READERS, ExtractConfig
 from mips.machine import StateMachine
 from mips.network.causal import CausalModel, Readable, horizon_of
 from mips.network.foreign import ForeignNetwork, ForeignNetworkError, from_module
+from mips.reading import Clock, ReadingPass, ReadingPlan, best_attempt, read_network
 from mips.regress import RegressConfig
-from mips.synthesis import Attempt, Clock, best_attempt, header
+from mips.synthesis import ReadResult
 from mips.verify import load_program
 
 __all__ = [
@@ -69,18 +69,36 @@ class ExplainConfig:
 
     def seeded(self) -> ExplainConfig:
         """Each stage's seed spawned from ``seed``, as in :meth:`SynthConfig.seeded`."""
-        seeds = np.random.SeedSequence(self.seed).spawn(3)
-        a, b, c = (int(s.generate_state(1)[0]) for s in seeds)
+        extract_seed, regress_seed, fidelity_seed = spawn_seeds(self.seed, 3)
         return replace(
             self,
-            extract=replace(self.extract, seed=a),
-            regress=replace(self.regress, seed=b),
-            fidelity=replace(self.fidelity, seed=c),
+            extract=replace(self.extract, seed=extract_seed),
+            regress=replace(self.regress, seed=regress_seed),
+            fidelity=replace(self.fidelity, seed=fidelity_seed),
         )
 
     def digest(self) -> str:
         """A short hash of the whole config: equal digests, equal settings."""
-        return hashlib.sha256(dumps(asdict(self), sort_keys=True).encode()).hexdigest()[:12]
+        return config_digest(self)
+
+    def reading_plan(self) -> ReadingPlan:
+        """Every reader but the table of the data, then, within ``max_disagreement``, the
+        majority reading, and last the table: a large network's hidden states seldom cluster
+        into few states, and a table over its clusters is slow to regress and seldom verified.
+        The first pass to give a verified program ends the reading."""
+        stage = self.seeded()
+        passes = [ReadingPass(tuple(r for r in READERS if r.kind != "table"), stage.extract)]
+        if self.max_disagreement:
+            near = replace(stage.extract, majority_tolerance=self.max_disagreement)
+            passes.append(ReadingPass(NEAR_EXACT, near, self.max_disagreement))
+        passes.append(ReadingPass(tuple(r for r in READERS if r.kind == "table"), stage.extract))
+        return ReadingPlan(
+            passes=tuple(passes),
+            regress=stage.regress,
+            enough="program",
+            seed=self.seed,
+            digest=self.digest(),
+        )
 
 
 @dataclass(frozen=True)
@@ -93,16 +111,13 @@ class LabelMiss:
     network: tuple[int, ...]
 
 
-@dataclass(frozen=True, eq=False)
-class Explanation:
+@dataclass(frozen=True, eq=False, kw_only=True)
+class Explanation(ReadResult):
     """The result of :func:`explain`: the chosen program (or why none was read), its fidelity to
     the network, and where the network disagrees with the data's labels."""
 
     network: Readable
     config: ExplainConfig
-    seconds: dict[str, float]
-    chosen: Attempt | None = None
-    attempts: tuple[Attempt, ...] = ()
     fidelity: Fidelity | None = None
     label_steps: int = 0
     label_misses: tuple[LabelMiss, ...] = ()
@@ -115,18 +130,9 @@ class Explanation:
         return self.chosen is not None and self.chosen.verification.max_label_errors > 0
 
     @property
-    def ok(self) -> bool:
-        """A program was read and verified on the held-out answers."""
-        return self.chosen is not None
-
-    @property
     def faithful(self) -> bool:
         """The program agreed with the network on every sequence the fidelity checks drew."""
         return self.fidelity is not None and self.fidelity.faithful
-
-    @property
-    def source(self) -> str | None:
-        return None if self.chosen is None else self.chosen.source
 
     @property
     def machine(self) -> StateMachine | None:
@@ -150,10 +156,7 @@ def explain(
     positions the data reach (one fewer, so that every state can be probed a step on). Raises
     :class:`ExplainError` when the network and the data do not fit together.
     """
-    from mips.pipeline import read_programs
-
     config = config or ExplainConfig()
-    stage = config.seeded()
     try:
         net = readable(network, output)
     except ForeignNetworkError as e:
@@ -161,63 +164,36 @@ def explain(
     check_fit(net, data)
     clock = Clock()
     answers = SequenceData(data.x, net.predict(data.x), data.lengths, data.x_vocab)
-    misses = _label_misses(answers, data)
     train, heldout = answers.split(config.test_fraction, config.seed)
-    reader = net
-    if horizon_of(net) is not None and data.length >= 3:
-        # Probes stay on the positions the model was trained on: states are read up to the
-        # last but one, and probed a step on.
-        limit = min(net.horizon, data.length)
-        reader, train = net.within(limit), _cut(train, limit - 1)
-    # A large network's hidden states seldom cluster into few states: an incomplete machine over
-    # its clusters is a table of the data, slow to regress and seldom verified, so the majority
-    # reading goes before it.
-    last = tuple(r for r in READERS if r.name == "incomplete finite")
-    readings = [(stage.extract, tuple(r for r in READERS if r not in last), 0.0)]
-    if config.max_disagreement:
-        near = replace(stage.extract, majority_tolerance=config.max_disagreement)
-        readings.append((near, NEAR_EXACT, config.max_disagreement))
-    readings.append((stage.extract, last, 0.0))
-    attempts: list[Attempt] = []
-    why = []
-    for extract_config, readers, tolerance in readings:
-        with clock("extract"):
-            try:
-                machines = extract(reader, train, extract_config, readers)
-            except ExtractionError as e:
-                why.append(str(e))
-                continue
-        with clock("regress+verify"):
-            attempts += read_programs(
-                net,
-                machines,
-                answers,
-                heldout,
-                stage.regress,
-                tolerance,
-                header_of=lambda n, m, p: header(n, m, p, config.seed, config.digest()),
-            )
-        if best_attempt(attempts) is not None:
-            break
-    chosen = best_attempt(attempts)
+    reader, train = _within_positions(net, train, data.length)
+    read = read_network(
+        net, config.reading_plan(), clock, states_on=train, data=answers, heldout=heldout,
+        reader=reader,
+    )  # fmt: skip
+    chosen = best_attempt(list(read.attempts))
+    found = Explanation(
+        network=net, config=config, seconds=clock.seconds, chosen=chosen, attempts=read.attempts,
+        label_steps=data.steps, label_misses=_label_misses(answers, data),
+    )  # fmt: skip
     if chosen is None:
-        reason = "; ".join([*why, *(a.describe() for a in attempts)])
-        return Explanation(
-            net,
-            config,
-            clock.seconds,
-            None,
-            tuple(attempts),
-            reason=reason,
-            label_steps=data.steps,
-            label_misses=misses,
-        )
+        why = [*read.reasons, *(a.describe() for a in read.attempts)]
+        return replace(found, reason="; ".join(why))
     with clock("fidelity"):
         run = load_program(chosen.source)
-        report = fidelity(run, chosen.program, net, data, stage.fidelity)
-    return Explanation(
-        net, config, clock.seconds, chosen, tuple(attempts), report, data.steps, misses
-    )
+        report = fidelity(run, chosen.program, net, data, config.seeded().fidelity)
+    return replace(found, fidelity=report)
+
+
+def _within_positions(
+    net: Readable, train: SequenceData, length: int
+) -> tuple[Readable, SequenceData]:
+    """The model the states are read from, and the data they are read on: a model with
+    positions is probed only on the positions it was trained on, so its states are read up to
+    the last but one and probed a step on."""
+    if horizon_of(net) is None or length < 3:
+        return net, train
+    limit = min(net.horizon, length)
+    return net.within(limit), _cut(train, limit - 1)
 
 
 def readable(network: Any, output: str = "round") -> Readable:

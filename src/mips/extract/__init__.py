@@ -307,6 +307,19 @@ def extract(
     wrong = (np.rint(y_net).astype(np.int64) != data.y).any(-1) & data.mask  # (N, T)
     if not wrong.any():
         return _read(network, data, hidden, config, readers)
+    return _read_inexact(network, data, hidden, wrong, config, readers)
+
+
+def _read_inexact(
+    network: Readable,
+    data: SequenceData,
+    hidden: np.ndarray,
+    wrong: np.ndarray,
+    config: ExtractConfig,
+    readers: tuple[Reader, ...],
+) -> list[StateMachine]:
+    """A network ``wrong`` at some steps (N, T) of ``data``: read by majority, else by the
+    readers other than the majority on the sequences it answers right."""
     try:
         return _read(network, data, hidden, config, NEAR_EXACT)
     except ExtractionError as e:

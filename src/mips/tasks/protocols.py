@@ -329,18 +329,27 @@ def _tcp(state: str, word: str) -> tuple[str, str]:
         moves |= {"CLOSE": ("FIN_WAIT_1", "FIN"), "SYN_ACK": (state, "RST"), "SEND": (state, "NIL")}
         return moves.get(word, (state, "ERROR" if app else "NIL"))
     if state.startswith("EST_"):
-        k = int(state[4:])
-        moves = {
-            "SEND": (f"EST_{k + 1}", "DATA") if k < TCP_WINDOW else (state, "NIL"),
-            "ACK": ("EST_0", "NIL"),
-            "TIMEOUT": (state, "DATA" if k else "NIL"),
-            "DATA": (state, "ACK"),
-            "FIN": ("CLOSE_WAIT", "ACK"),
-            "CLOSE": ("FIN_WAIT_1", "FIN"),
-            "SYN": (state, "ACK"),  # a challenge ACK, as RFC 5961 asks
-            "SYN_ACK": (state, "ACK"),
-        }
-        return moves.get(word, (state, "ERROR"))
+        return _tcp_established(int(state[4:]), word)
+    return _tcp_closing(state, word, app)
+
+
+def _tcp_established(k: int, word: str) -> tuple[str, str]:
+    """Established with ``k`` segments in flight."""
+    moves = {
+        "SEND": (f"EST_{k + 1}", "DATA") if k < TCP_WINDOW else (f"EST_{k}", "NIL"),
+        "ACK": ("EST_0", "NIL"),
+        "TIMEOUT": (f"EST_{k}", "DATA" if k else "NIL"),
+        "DATA": (f"EST_{k}", "ACK"),
+        "FIN": ("CLOSE_WAIT", "ACK"),
+        "CLOSE": ("FIN_WAIT_1", "FIN"),
+        "SYN": (f"EST_{k}", "ACK"),  # a challenge ACK, as RFC 5961 asks
+        "SYN_ACK": (f"EST_{k}", "ACK"),
+    }
+    return moves.get(word, (f"EST_{k}", "ERROR"))
+
+
+def _tcp_closing(state: str, word: str, app: bool) -> tuple[str, str]:
+    """The states of a teardown, from either side."""
     closing = {
         "FIN_WAIT_1": {"ACK": ("FIN_WAIT_2", "NIL"), "FIN": ("CLOSING", "ACK")},
         "FIN_WAIT_2": {"FIN": ("TIME_WAIT", "ACK"), "TIMEOUT": (state, "NIL")},

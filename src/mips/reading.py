@@ -1,0 +1,254 @@
+"""Reading a network under one policy: its state machines (extract), a program for each
+(regress, emit), each program checked on held-out data (verify).
+
+A :class:`ReadingPlan` says what to read and how tolerantly: passes of readers in order, each
+with its extract config and the share of labelled steps its programs may contradict; what ends
+the reading of a network (a verified formula, or any verified program); and whether finite
+readings and the majority reading compete, as they must when labels may be wrong.
+:func:`mips.synthesize` and :func:`mips.explain` build their plans from their configs and read
+every network with :func:`read_network`.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, replace
+from typing import Literal
+
+from mips.data import SequenceData
+from mips.emit import emit_python
+from mips.extract import ExtractConfig, ExtractionError, Reader, extract
+from mips.machine import StateMachine
+from mips.network.artifact import Recurrent
+from mips.network.causal import Readable
+from mips.program import Program, Words
+from mips.regress import RegressConfig, regress
+from mips.regress.mealy import mealy_program
+from mips.verify import Verification, verify
+
+__all__ = [
+    "Attempt",
+    "Clock",
+    "NetworkReading",
+    "ReadingPass",
+    "ReadingPlan",
+    "best_attempt",
+    "header",
+    "read_network",
+]
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, eq=False)
+class Attempt:
+    """One reading tried: the network read, the machine read from it, its program, the check."""
+
+    network: Recurrent
+    machine: StateMachine
+    program: Program
+    source: str
+    verification: Verification
+
+    def describe(self) -> str:
+        report = self.verification
+        return (
+            f"{self.machine.kind}/{self.machine.reading.describe()}: {self.program.form}, "
+            f"{'verified' if report.verified else report.summary()}"
+        )
+
+
+def best_attempt(attempts: list[Attempt]) -> Attempt | None:
+    """The first verified formula, else the first verified table, else None."""
+    verified = [a for a in attempts if a.verification.verified]
+    formulas = [a for a in verified if a.program.form == "formula"]
+    return (formulas or verified or [None])[0]
+
+
+@dataclass(frozen=True)
+class ReadingPass:
+    """One call of the extract stage and the programs of its machines: ``readers`` (None: the
+    extract stage's own choice for the data) under ``extract``, each program allowed to
+    contradict ``tolerance`` of the labelled steps."""
+
+    readers: tuple[Reader, ...] | None
+    extract: ExtractConfig
+    tolerance: float = 0.0
+
+
+@dataclass(frozen=True, kw_only=True)
+class ReadingPlan:
+    """How a network is read: ``passes`` in order, the next read only while those before gave
+    no verified program ``enough`` (a formula, or any program). With ``compete``, a pass whose
+    machines are all finite has every machine regressed, and so has the pass after it, so that
+    the program contradicting fewest labels can be chosen among them. ``seed`` and ``digest``
+    name the config in each program's header."""
+
+    passes: tuple[ReadingPass, ...]
+    regress: RegressConfig
+    enough: Literal["formula", "program"] = "formula"
+    compete: bool = False
+    seed: int = 0
+    digest: str = ""
+
+    def __post_init__(self) -> None:
+        if not self.passes:
+            raise ValueError("a reading plan needs at least one pass")
+
+    def satisfied(self, attempts: list[Attempt]) -> bool:
+        """Whether ``attempts`` hold a verified program of the kind that ends the reading."""
+        verified = [a for a in attempts if a.verification.verified]
+        return any(self.enough == "program" or a.program.form == "formula" for a in verified)
+
+
+@dataclass(frozen=True, eq=False)
+class NetworkReading:
+    """What reading one network gave: the attempts in order, the first machine read (None when
+    no reader read one), and why each pass that read nothing failed."""
+
+    network: Recurrent
+    attempts: tuple[Attempt, ...]
+    machine: StateMachine | None
+    reasons: tuple[str, ...]
+
+
+class Clock:
+    """Seconds per stage, added up over every network read: ``with clock("extract"): ...``."""
+
+    def __init__(self) -> None:
+        self.seconds: dict[str, float] = {}
+
+    @contextmanager
+    def __call__(self, stage: str) -> Iterator[None]:
+        start = time.perf_counter()
+        try:
+            yield
+        finally:
+            spent = time.perf_counter() - start
+            self.seconds[stage] = round(self.seconds.get(stage, 0.0) + spent, 3)
+
+
+def read_network(
+    net: Recurrent,
+    plan: ReadingPlan,
+    clock: Clock,
+    *,
+    states_on: SequenceData,
+    data: SequenceData,
+    heldout: SequenceData,
+    reader: Readable | None = None,
+) -> NetworkReading:
+    """``net`` read by ``plan``: machines read from its hidden states on ``states_on`` (from
+    ``reader`` when it is read otherwise than it answers, e.g. within its positions), each
+    machine's program speaking ``data``'s words and verified on ``heldout``."""
+    attempts: list[Attempt] = []
+    reasons: list[str] = []
+    first: StateMachine | None = None
+    every = False
+    for index, step in enumerate(plan.passes):
+        if index and not every and plan.satisfied(attempts):
+            break
+        with clock("extract"):
+            try:
+                machines = extract(reader or net, states_on, step.extract, step.readers)
+            except ExtractionError as e:
+                machines = []
+                reasons.append(str(e))
+        first = first or (machines[0] if machines else None)
+        competing = plan.compete and all(m.kind == "finite" for m in machines)
+        with clock("regress+verify"):
+            attempts += _programs(
+                net, machines, plan, step.tolerance, data, heldout, every or competing
+            )
+        every = competing
+    return NetworkReading(net, tuple(attempts), first, tuple(reasons))
+
+
+def _programs(
+    net: Recurrent,
+    machines: list[StateMachine],
+    plan: ReadingPlan,
+    tolerance: float,
+    data: SequenceData,
+    heldout: SequenceData,
+    every: bool,
+) -> list[Attempt]:
+    """Regress, emit and verify each machine in turn, up to the first verified formula (or
+    ``every`` machine). With a ``tolerance``, each machine also gets a tolerant program, whose
+    formulas may miss the machine's rarest rows (taken up to that share of ``data``'s steps): a
+    network that fits a few wrong labels may learn them as rows of its own."""
+    attempts: list[Attempt] = []
+    for machine in machines:
+        start = time.perf_counter()
+        if data.all_words and machine.kind == "finite":
+            attempts.append(mealy_attempt(net, machine, plan, data, heldout))
+            log.info(f"program: {attempts[-1].describe()} ({time.perf_counter() - start:.1f} s)")
+            if attempts[-1].verification.verified and not every:
+                break
+            continue
+        programs = [(regress(machine, plan.regress), False)]
+        if tolerance:
+            tolerant = replace(plan.regress, tolerance=tolerance)
+            programs.append((regress(machine, tolerant, machine.row_counts(data)), True))
+        done = False
+        for program, departs in programs:
+            program = _with_words(program, data)
+            source = emit_python(program, header(net, machine, program, plan.seed, plan.digest))
+            if departs and source == attempts[-1].source:
+                continue
+            report = verify(source, program, machine, heldout, tolerance, departs)
+            attempts.append(Attempt(net, machine, program, source, report))
+            log.info(f"program: {attempts[-1].describe()} ({time.perf_counter() - start:.1f} s)")
+            done = done or (report.verified and program.form == "formula")
+        if done and not every:
+            break
+    return attempts
+
+
+def mealy_attempt(
+    net: Recurrent,
+    machine: StateMachine,
+    plan: ReadingPlan,
+    data: SequenceData,
+    heldout: SequenceData,
+) -> Attempt:
+    """A finite machine over ``data``'s words as its Mealy table, emitted and verified on
+    ``heldout``: no formula search over word codes."""
+    words_in, words_out = _words(data)
+    table = mealy_program(machine, words_in, words_out, plan.regress.unseen)
+    source = emit_python(table, header(net, machine, table, plan.seed, plan.digest))
+    return Attempt(net, machine, table, source, verify(source, table, machine, heldout))
+
+
+def header(
+    network: Recurrent, machine: StateMachine, program: Program, seed: int, digest: str
+) -> str:
+    """The emitted program's header: what made it, the code (version and commit), the seed and
+    the config digest."""
+    from mips.provenance import code_identity
+
+    rule = "" if machine.modulus is None else f", state mod {machine.modulus}"
+    return (
+        f"Network: {network.describe()}; state machine: {machine.kind} "
+        f"({machine.reading.describe()}), {machine.n_rows} distinct transitions{rule}; "
+        f"form: {program.form}.\n"
+        f"{code_identity().describe()}; seed {seed}, config {digest}."
+    )
+
+
+def _words(data: SequenceData) -> tuple[Words, Words]:
+    """The words of each input and output column (None for an integer column)."""
+    words_in = tuple(None if v is None else v.words for v in data.x_vocab or (None,) * data.d_in)
+    words_out = tuple(None if v is None else v.words for v in data.y_vocab or (None,) * data.d_out)
+    return words_in, words_out
+
+
+def _with_words(program: Program, data: SequenceData) -> Program:
+    """The program taking and returning the data's words, where its columns have them."""
+    if data.x_vocab is None and data.y_vocab is None:
+        return program
+    words_in, words_out = _words(data)
+    return replace(program, words_in=words_in, words_out=words_out)

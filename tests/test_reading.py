@@ -1,0 +1,78 @@
+"""Reading a network under a plan: the passes it runs, the programs each machine gets."""
+
+import numpy as np
+import pytest
+
+import mips.reading
+from mips.data import SequenceData
+from mips.explanation import ExplainConfig
+from mips.extract import NEAR_EXACT
+from mips.machine import Reading, StateMachine
+from mips.reading import Clock, ReadingPlan, read_network
+from mips.regress import RegressConfig
+from mips.suspects import contradicted_steps, fewest_contradictions
+from mips.synthesis import SynthConfig
+
+
+class StandIn:
+    def describe(self) -> str:
+        return "a stand-in"
+
+
+def test_with_wrong_labels_the_majority_reading_follows_and_competes():
+    exact, noisy = SynthConfig().reading_plan(), SynthConfig(max_label_errors=0.01).reading_plan()
+    assert len(exact.passes) == 1 and not exact.compete and exact.enough == "formula"
+    assert [p.readers for p in noisy.passes] == [None, NEAR_EXACT] and noisy.compete
+    assert all(p.extract.majority_tolerance == 0.01 for p in noisy.passes)
+
+
+def test_explain_reads_the_table_of_the_data_last():
+    plan = ExplainConfig(max_disagreement=0.02).reading_plan()
+    kinds = [{r.kind for r in p.readers} for p in plan.passes]
+    assert kinds == [{"exact", "majority"}, {"majority"}, {"table"}]
+    assert [p.tolerance for p in plan.passes] == [0.0, 0.02, 0.0] and plan.enough == "program"
+    assert len(ExplainConfig(max_disagreement=0.0).reading_plan().passes) == 2
+
+
+def test_with_wrong_labels_a_machine_also_gets_a_program_that_misses_its_rarest_rows(monkeypatch):
+    """A machine whose one rare row says |0| = 1 (a network that learned a wrong label): the
+    exact program spells the row out; the tolerant one is |x|, checked against its own IR, and
+    contradicts fewer labels."""
+    xs = np.arange(-5, 6)
+    empty = np.zeros((len(xs), 0), dtype=np.int64)
+    wrong = np.where(xs == 0, 1, np.abs(xs))[:, None]
+    machine = StateMachine("finite", (), empty, xs[:, None], empty, wrong, Reading("test", "t"))
+    rng = np.random.default_rng(0)
+    x = rng.choice(xs[xs != 0], (2000, 5, 1))
+    x[:3, 2] = 0  # three steps of 10,000 take the rare row
+    data = SequenceData(x, np.abs(x))
+    monkeypatch.setattr(mips.reading, "extract", lambda *args: [machine])
+    plan = ReadingPlan(
+        passes=SynthConfig(max_label_errors=0.002).reading_plan().passes[:1],
+        regress=RegressConfig(work_budget=30_000_000),
+    )
+    read = read_network(StandIn(), plan, Clock(), states_on=data, data=data, heldout=data)
+    exact, tolerant = read.attempts
+    assert read.machine is machine and read.reasons == ()
+    assert exact.verification.exhaustive_against == "the state machine"
+    assert tolerant.verification.exhaustive_against == "the IR"
+    assert "y = abs(x)" in tolerant.source and "y = abs(x)" not in exact.source
+    assert exact.verification.verified and tolerant.verification.verified
+    chosen = fewest_contradictions(list(read.attempts), "formula", data)
+    assert chosen is tolerant and contradicted_steps(chosen.program, data).count == 0
+
+
+def test_a_plan_needs_a_pass():
+    with pytest.raises(ValueError, match="at least one pass"):
+        ReadingPlan(passes=(), regress=RegressConfig())
+
+
+def test_clock_adds_up_each_stage():
+    clock = Clock()
+    for _ in range(2):
+        with clock("extract"):
+            pass
+    with pytest.raises(KeyError):
+        with clock("regress"):
+            raise KeyError
+    assert set(clock.seconds) == {"extract", "regress"}
