@@ -9,7 +9,7 @@ import mips.network.families as families_module
 from mips.network import Architecture, TrainedNetwork
 from mips.network.families import FAMILIES, Candidate, FamilyTask, smallest_exact
 from mips.network.report import TrainingReport
-from mips.network.search import SearchConfig, search, search_rounds
+from mips.network.search import NoExactNetwork, SearchConfig, search, search_rounds
 from mips.network.train import CandidateResult
 
 
@@ -188,3 +188,23 @@ def test_a_last_resorts_exact_network_ends_the_search(monkeypatch, running_sum) 
     train, test = running_sum.split(0.2, 0)
     rounds = list(search_rounds(train, test, SearchConfig(families=("last resort", "four"))))
     assert [[n.hidden for n in r] for r in rounds] == [[6]] and caps["four"] == []
+
+
+def test_each_packs_seed_is_spawned_from_the_one_seed(monkeypatch, running_sum) -> None:
+    seeds: dict[int, list[int]] = {}
+
+    def pack(train, test, arch, sizes, biases, places, config, pack_seed, tick):
+        seeds.setdefault(search_seed, []).append(pack_seed)
+        return iter([[]])
+
+    monkeypatch.setattr(families_module, "pack_rounds", pack)
+    train, test = running_sum.split(0.2, 0)
+    for search_seed in (0, 1):
+        config = SearchConfig(families=("relu", "relu-wide"), seed=search_seed)
+        with pytest.raises(NoExactNetwork):  # the stand-in packs train nothing
+            list(search_rounds(train, test, config))
+        expected = [
+            np.random.SeedSequence([search_seed, place]).generate_state(1)[0] for place in (0, 1)
+        ]
+        assert seeds[search_seed] == expected
+    assert len({s for pair in seeds.values() for s in pair}) == 4

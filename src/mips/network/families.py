@@ -16,6 +16,8 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import asdict, dataclass, replace
 from typing import TYPE_CHECKING, Any, Protocol
 
+import numpy as np
+
 from mips.data import SequenceData
 from mips.network.artifact import Architecture, Recurrent, TrainedNetwork
 from mips.network.automaton import AUTOMATON, automaton_candidates
@@ -156,7 +158,10 @@ class Packed:
         return config.max_hidden_nonlinear
 
     def candidates(self, task: FamilyTask) -> Iterator[Candidate]:
-        pack_seed = task.config.seed * 7919 + task.place
+        # Spawned from the search's one seed and the family's place in its order, so that no two
+        # families, and no family under two search seeds, draw the same stream.
+        entropy = np.random.SeedSequence([task.config.seed, task.place])
+        pack_seed = int(entropy.generate_state(1)[0])
         yield from _smallest_first(task, self.name, pack_seed, self._packs(task, pack_seed))
 
     def _packs(self, task: FamilyTask, pack_seed: int) -> Iterator[list[CandidateResult]]:
