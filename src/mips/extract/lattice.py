@@ -66,9 +66,27 @@ def fit_lattice(
     nonzero = np.flatnonzero(norms > 1e-6 * scale)
     order = nonzero[np.argsort(norms[nonzero])]
     sample = np.concatenate([order[:2000], rng.permutation(order)[:2000]])
-    basis = np.zeros((0, p.shape[1]))
-    for i in sample:
-        v = q[i]
+    basis = _grown_basis(q[sample], max_rank)
+    if isinstance(basis, Refusal):
+        return basis
+    coords = np.linalg.lstsq(basis.T, q.T, rcond=None)[0].T
+    z = np.rint(coords)
+    off = np.abs(coords - z).max(axis=0)
+    if off.max() > 0.15:
+        return Refusal(
+            f"lattice coordinate {int(off.argmax())} is up to {off.max():.2f} off an integer"
+        )
+    if np.abs(z).max() > max_coordinate:
+        return Refusal(f"lattice coordinates exceed {max_coordinate}")
+    z = z.astype(np.int64)
+    return _orient(np.linalg.lstsq(z, p, rcond=None)[0], z)
+
+
+def _grown_basis(points: np.ndarray, max_rank: int) -> np.ndarray | Refusal:
+    """A basis grown point by point: a point off the span joins it, a point at fractional
+    coordinates refines it to the finer lattice both generate."""
+    basis = np.zeros((0, points.shape[1]))
+    for v in points:
         if len(basis):
             c = np.linalg.lstsq(basis.T, v, rcond=None)[0]
             off_span = np.linalg.norm(v - c @ basis) > 1e-3 * max(np.linalg.norm(v), 1e-3)
@@ -88,17 +106,7 @@ def fit_lattice(
                 "no fraction with denominator <= 12"
             )
         basis = merged
-    coords = np.linalg.lstsq(basis.T, q.T, rcond=None)[0].T
-    z = np.rint(coords)
-    off = np.abs(coords - z).max(axis=0)
-    if off.max() > 0.15:
-        return Refusal(
-            f"lattice coordinate {int(off.argmax())} is up to {off.max():.2f} off an integer"
-        )
-    if np.abs(z).max() > max_coordinate:
-        return Refusal(f"lattice coordinates exceed {max_coordinate}")
-    z = z.astype(np.int64)
-    return _orient(np.linalg.lstsq(z, p, rcond=None)[0], z)
+    return basis
 
 
 def _lll_rows(m: np.ndarray) -> np.ndarray:
