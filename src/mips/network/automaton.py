@@ -19,7 +19,7 @@ from __future__ import annotations
 import json
 import logging
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Generator, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -208,67 +208,117 @@ def _training(
     progress: Callable[[str, int, int], None] | None,
     init: AutomatonNetwork | None = None,
 ) -> Iterator[AutomatonNetwork]:
+    """One network of ``k`` states trained until exact on both splits, or given up; last, it
+    at its best evaluation by share of held-out traces right, and before, where it first fits
+    the training traces, it as it was then."""
     import torch
 
     torch.set_num_threads(config.threads)
     torch.manual_seed(seed)
-    started, name = time.perf_counter(), f"automaton k={k}"
-    s, c = len(symbols_in), len(symbols_out)
-    if init is None:
-        t_logits = torch.nn.Parameter(torch.randn(s, k, k))
-        e_logits = torch.nn.Parameter(torch.randn(s, k, c))
-    else:  # logits of the given distributions
-        t_logits = torch.nn.Parameter(torch.log(torch.tensor(init.transition).float() + 1e-6))
-        e_logits = torch.nn.Parameter(torch.log(torch.tensor(init.emission).float() + 1e-6))
+    run = _Evaluations(train, test, seed, f"automaton k={k}")
+    t_logits, e_logits = _logits(len(symbols_in), k, len(symbols_out), init)
     opt = torch.optim.Adam([t_logits, e_logits], config.lr)
     x = torch.from_numpy(_codes(train.x, symbols_in))
     y = torch.from_numpy(_codes(train.y, symbols_out))
     mask = torch.from_numpy(train.mask)
     gen = torch.Generator().manual_seed(seed)
-
-    def network() -> AutomatonNetwork:
-        with torch.no_grad():
-            transition = torch.softmax(t_logits, -1).double().numpy()
-            emission = torch.softmax(e_logits, -1).double().numpy()
-        return AutomatonNetwork(transition, emission, symbols_in, symbols_out)
-
-    best: tuple[float, int, AutomatonNetwork | None] = (-1.0, 0, None)
-    fitted, last_gain, step = False, 0, 0
+    step = 0
     for step in range(1, config.steps + 1):
         idx = torch.randint(0, train.n, (config.batch_size,), generator=gen)
-        q = _forward(torch.softmax(t_logits, -1), torch.softmax(e_logits, -1), x[idx], k)
-        picked = q.gather(-1, y[idx].unsqueeze(-1)).squeeze(-1)
-        loss = -torch.log(picked + 1e-9)[mask[idx]].mean()
-        opt.zero_grad()
-        loss.backward()
-        opt.step()
+        _train_step(opt, t_logits, e_logits, x[idx], y[idx], mask[idx], k)
         if step % config.eval_every and step != config.steps:
             continue
         if progress is not None:
-            progress(name, config.eval_every, config.steps)
-        net = network()
-        share, errors = _score(net, test)
-        if share > best[0]:
-            best, last_gain = (share, step, net), step
-        # The training split is scored only when it can decide something, and once.
-        fits = (errors == 0 or not fitted) and _score(net, train)[1] == 0
-        if errors == 0 and fits:
-            log.info(f"network: {name} exact after {step} steps ({since(started)})")
-            yield mark(net, AUTOMATON, seed, step, True, 1.0, 1.0)
+            progress(run.name, config.eval_every, config.steps)
+        net = _network(t_logits, e_logits, symbols_in, symbols_out)
+        if (yield from run.judge(net, step)):
             return
-        if not fitted and fits:
-            fitted = True
-            log.info(
-                f"network: {name} fits the training traces after {step} steps "
-                f"({since(started)}; {share:.1%} of held-out traces right)"
-            )
-            yield mark(net, AUTOMATON, seed, step, False, share, share, final=False, fits=True)
-        if step - last_gain >= config.patience:
+        if step - run.last_gain >= config.patience:
             break
-    share, at, net = best
-    log.info(f"network: {name} given up after {step} steps ({since(started)}); best {share:.1%}")
-    assert net is not None
-    yield mark(net, AUTOMATON, seed, at, False, share, share)
+    yield run.given_up(step)
+
+
+def _logits(s: int, k: int, c: int, init: AutomatonNetwork | None):
+    """The free parameters of the transitions (S, K, K) and emissions (S, K, C): drawn at
+    random, or the logits of ``init``'s distributions."""
+    import torch
+
+    if init is None:
+        t_logits = torch.nn.Parameter(torch.randn(s, k, k))
+        e_logits = torch.nn.Parameter(torch.randn(s, k, c))
+    else:
+        t_logits = torch.nn.Parameter(torch.log(torch.tensor(init.transition).float() + 1e-6))
+        e_logits = torch.nn.Parameter(torch.log(torch.tensor(init.emission).float() + 1e-6))
+    return t_logits, e_logits
+
+
+def _train_step(opt, t_logits, e_logits, x, y, mask, k: int) -> None:
+    """One step of Adam on the outputs' likelihood over the batch ``x``, ``y``, ``mask`` (B, T)."""
+    import torch
+
+    q = _forward(torch.softmax(t_logits, -1), torch.softmax(e_logits, -1), x, k)
+    picked = q.gather(-1, y.unsqueeze(-1)).squeeze(-1)
+    loss = -torch.log(picked + 1e-9)[mask].mean()
+    opt.zero_grad()
+    loss.backward()
+    opt.step()
+
+
+def _network(
+    t_logits,
+    e_logits,
+    symbols_in: tuple[tuple[int, ...], ...],
+    symbols_out: tuple[tuple[int, ...], ...],
+) -> AutomatonNetwork:
+    """The network the parameters stand for, as numpy arrays."""
+    import torch
+
+    with torch.no_grad():
+        transition = torch.softmax(t_logits, -1).double().numpy()
+        emission = torch.softmax(e_logits, -1).double().numpy()
+    return AutomatonNetwork(transition, emission, symbols_in, symbols_out)
+
+
+class _Evaluations:
+    """One candidate's evaluations: its best so far by share of held-out traces right, and
+    whether it has been handed out for fitting the training traces."""
+
+    def __init__(self, train: SequenceData, test: SequenceData, seed: int, name: str) -> None:
+        self.train, self.test, self.seed, self.name = train, test, seed, name
+        self.started = time.perf_counter()
+        self.best: tuple[float, int, AutomatonNetwork | None] = (-1.0, 0, None)
+        self.fitted, self.last_gain = False, 0
+
+    def judge(self, net: AutomatonNetwork, step: int) -> Generator[AutomatonNetwork, None, bool]:
+        """Score ``net`` at ``step`` and hand it out, marked, where it is exact on both splits
+        or first fits the training traces; return whether it is exact."""
+        share, errors = _score(net, self.test)
+        if share > self.best[0]:
+            self.best, self.last_gain = (share, step, net), step
+        # The training split is scored only when it can decide something, and once.
+        fits = (errors == 0 or not self.fitted) and _score(net, self.train)[1] == 0
+        if errors == 0 and fits:
+            log.info(f"network: {self.name} exact after {step} steps ({since(self.started)})")
+            yield mark(net, AUTOMATON, self.seed, step, True, 1.0, 1.0)
+            return True
+        if not self.fitted and fits:
+            self.fitted = True
+            log.info(
+                f"network: {self.name} fits the training traces after {step} steps "
+                f"({since(self.started)}; {share:.1%} of held-out traces right)"
+            )
+            yield mark(net, AUTOMATON, self.seed, step, False, share, share, final=False, fits=True)
+        return False
+
+    def given_up(self, step: int) -> AutomatonNetwork:
+        """The candidate at its best evaluation, marked inexact, its training over at ``step``."""
+        share, at, net = self.best
+        log.info(
+            f"network: {self.name} given up after {step} steps ({since(self.started)}); "
+            f"best {share:.1%}"
+        )
+        assert net is not None
+        return mark(net, AUTOMATON, self.seed, at, False, share, share)
 
 
 def _forward(transition, emission, x, k: int):

@@ -20,8 +20,9 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Generator, Iterator
 from dataclasses import dataclass
+from typing import Literal
 
 import numpy as np
 import torch
@@ -167,73 +168,125 @@ def _training(
     ``near_exact`` of them, it as it was then."""
     torch.set_num_threads(config.threads)
     torch.manual_seed(seed)
-    started = time.perf_counter()
-    name = f"scale-up {spec.cell} h={spec.hidden}"
-    module = _Module(spec)
-    if init is not None:
-        module.load_state_dict({k: torch.tensor(v, dtype=torch.float32) for k, v in init.items()})
-    lr = config.lr if spec.output == "argmax" else config.lr_regression
-    opt = torch.optim.Adam(module.parameters(), lr)
+    run = _Evaluations(spec, train, test, seed, max_label_errors, near_exact)
+    module, opt = _module(spec, config, init)
     x = torch.from_numpy(encode(train.x, spec.symbols_in))
     y = torch.tensor(train.y)
     mask = torch.tensor(train.mask)
     gen = torch.Generator().manual_seed(seed)
-    best: tuple[float, float, int, dict[str, np.ndarray]] = (-1.0, 0.0, 0, {})
-    last_gain = 0
     step = 0
-    # Logs over words are read once a candidate fits their training traces, not before: a
-    # reading of the traces it answers right would leave out the rare states the rest reach.
-    given = near_exact is None or train.all_words
-    fitted = not train.all_words
     for step in range(1, config.steps + 1):
         idx = torch.randint(0, train.n, (config.batch_size,), generator=gen)
-        loss = _loss(module(x[idx]), y[idx], mask[idx], spec)
-        opt.zero_grad()
-        loss.backward()
-        opt.step()
+        _train_step(module, opt, spec, x[idx], y[idx], mask[idx])
         if step % config.eval_every and step != config.steps:
             continue
         if progress is not None:
-            progress(f"scale-up {spec.cell} h={spec.hidden}", config.eval_every, config.steps)
-        net = ForeignNetwork(spec, _weights(module))
-        share, errors = _score(net, test)
-        if share > best[0]:
-            best, last_gain = (share, 1.0 - errors, step, net.weights), step
-        # The training split is scored only when it can decide something, and once.
-        fits = (errors <= max_label_errors or not fitted) and _score(net, train)[
-            1
-        ] <= max_label_errors
-        if errors <= max_label_errors and fits:
-            log.info(f"network: {name} exact after {step} steps ({since(started)})")
-            yield mark(net, SCALE_UP, seed, step, True, 1.0, 1.0 - errors)
+            progress(run.name, config.eval_every, config.steps)
+        outcome = yield from run.judge(ForeignNetwork(spec, _weights(module)), step)
+        if outcome == "exact":
             return
-        if not fitted and fits:
-            fitted = True
+        if outcome != "fits" and step - run.last_gain >= config.patience:
+            break
+    yield run.given_up(step)
+
+
+def _module(
+    spec: ForeignSpec, config: ScaleUpConfig, init: dict[str, np.ndarray] | None
+) -> tuple[_Module, torch.optim.Optimizer]:
+    """The module (from ``init`` when given) and its Adam, at the step its outputs call for."""
+    module = _Module(spec)
+    if init is not None:
+        module.load_state_dict({k: torch.tensor(v, dtype=torch.float32) for k, v in init.items()})
+    lr = config.lr if spec.output == "argmax" else config.lr_regression
+    return module, torch.optim.Adam(module.parameters(), lr)
+
+
+def _train_step(
+    module: _Module,
+    opt: torch.optim.Optimizer,
+    spec: ForeignSpec,
+    x: torch.Tensor,
+    y: torch.Tensor,
+    mask: torch.Tensor,
+) -> None:
+    """One step of Adam on the batch ``x`` (B, T, d_in), ``y`` (B, T, d_out), ``mask`` (B, T)."""
+    loss = _loss(module(x), y, mask, spec)
+    opt.zero_grad()
+    loss.backward()
+    opt.step()
+
+
+class _Evaluations:
+    """One candidate's evaluations: its best so far by share of held-out sequences right, and
+    what it has been handed out for (fitting the training traces, near-exact)."""
+
+    def __init__(
+        self,
+        spec: ForeignSpec,
+        train: SequenceData,
+        test: SequenceData,
+        seed: int,
+        max_label_errors: float,
+        near_exact: float | None,
+    ) -> None:
+        self.spec, self.train, self.test, self.seed = spec, train, test, seed
+        self.max_label_errors, self.near_exact = max_label_errors, near_exact
+        self.started = time.perf_counter()
+        self.name = f"scale-up {spec.cell} h={spec.hidden}"
+        self.best: tuple[float, float, int, dict[str, np.ndarray]] = (-1.0, 0.0, 0, {})
+        self.last_gain = 0
+        # Logs over words are read once a candidate fits their training traces, not before: a
+        # reading of the traces it answers right would leave out the rare states the rest reach.
+        self.given = near_exact is None or train.all_words
+        self.fitted = not train.all_words
+
+    def judge(
+        self, net: ForeignNetwork, step: int
+    ) -> Generator[ForeignNetwork, None, Literal["exact", "fits"] | None]:
+        """Score ``net`` at ``step`` and hand it out, marked, where it is exact on both splits,
+        first fits the training traces, or first reaches ``near_exact``; return which of the
+        first two it was handed out for."""
+        allowed = self.max_label_errors
+        share, errors = _score(net, self.test)
+        if share > self.best[0]:
+            self.best, self.last_gain = (share, 1.0 - errors, step, net.weights), step
+        # The training split is scored only when it can decide something, and once.
+        fits = (errors <= allowed or not self.fitted) and _score(net, self.train)[1] <= allowed
+        if errors <= allowed and fits:
+            log.info(f"network: {self.name} exact after {step} steps ({since(self.started)})")
+            yield mark(net, SCALE_UP, self.seed, step, True, 1.0, 1.0 - errors)
+            return "exact"
+        if not self.fitted and fits:
+            self.fitted = True
             log.info(
-                f"network: {name} fits the training traces after {step} steps "
-                f"({since(started)}; {share:.1%} of held-out traces right)"
+                f"network: {self.name} fits the training traces after {step} steps "
+                f"({since(self.started)}; {share:.1%} of held-out traces right)"
             )
             yield mark(
-                net, SCALE_UP, seed, step, False, share, 1.0 - errors, final=False, fits=True
+                net, SCALE_UP, self.seed, step, False, share, 1.0 - errors, final=False, fits=True
             )
-            continue
-        if not given and share >= near_exact:
+            return "fits"
+        if not self.given and share >= self.near_exact:
             # A network stalled just short of exact (a sum mod 11 at 99.5-99.9% for thousands
             # of steps) often already holds the machine; reading it takes seconds.
-            given = True
+            self.given = True
             log.info(
-                f"network: {name} near-exact ({share:.1%} of held-out sequences) after "
-                f"{step} steps ({since(started)}): read it while it trains on"
+                f"network: {self.name} near-exact ({share:.1%} of held-out sequences) after "
+                f"{step} steps ({since(self.started)}): read it while it trains on"
             )
-            yield mark(net, SCALE_UP, seed, step, False, share, 1.0 - errors, final=False)
-        if step - last_gain >= config.patience:
-            break
-    share, accuracy, at, weights = best
-    log.info(
-        f"network: {name} given up after {step} steps ({since(started)}); best {share:.1%} "
-        f"of held-out sequences at step {at}"
-    )
-    yield mark(ForeignNetwork(spec, weights), SCALE_UP, seed, at, False, share, accuracy)
+            yield mark(net, SCALE_UP, self.seed, step, False, share, 1.0 - errors, final=False)
+        return None
+
+    def given_up(self, step: int) -> ForeignNetwork:
+        """The candidate at its best evaluation, marked inexact, its training over at ``step``."""
+        share, accuracy, at, weights = self.best
+        log.info(
+            f"network: {self.name} given up after {step} steps ({since(self.started)}); best "
+            f"{share:.1%} of held-out sequences at step {at}"
+        )
+        return mark(
+            ForeignNetwork(self.spec, weights), SCALE_UP, self.seed, at, False, share, accuracy
+        )
 
 
 def _loss(out: torch.Tensor, y: torch.Tensor, mask: torch.Tensor, spec: ForeignSpec):

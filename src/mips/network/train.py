@@ -151,28 +151,16 @@ def pack_rounds(
     torch.manual_seed(pack_seed)
     torch.set_num_threads(config.threads)
     device = torch.device(config.device)
-    x_scale = _scales(train.x)
-    y_scale = 1.0 / _scales(train.y)
-    model = PackedRNN(
-        arch, hidden_sizes, hidden_bias, train.d_in, train.d_out, x_scale, y_scale, seed=pack_seed
-    ).to(device)
+    model = _packed_model(train, arch, hidden_sizes, hidden_bias, pack_seed, device)
     opt = torch.optim.Adam(model.parameters(), lr=config.lr)
     rng = np.random.default_rng(pack_seed)
-    xs = torch.tensor(train.x, dtype=torch.float32, device=device)
-    ys = torch.tensor(train.y, dtype=torch.float32, device=device)
-    xt = torch.tensor(test.x, dtype=torch.float32, device=device)
-    yt = torch.tensor(test.y, dtype=torch.float32, device=device)
+    (xs, ys, ms), (xt, yt, mt) = _tensors(train, device), _tensors(test, device)
     batch = min(config.batch_size, train.n)
-    ms, mt = step_mask(train, device), step_mask(test, device)
     pack = _Pack(model, hidden_sizes, hidden_bias, config)
     step = 0
     for step in range(1, config.steps + 1):
         idx = torch.as_tensor(rng.integers(0, train.n, size=batch), device=device)
-        # Independent candidates: the sum of their own means trains each on its own.
-        if ms is None:
-            loss = log_loss(model(xs[idx]), ys[idx]).mean(dim=(1, 2, 3)).sum()
-        else:
-            loss = masked_mean(log_loss(model(xs[idx]), ys[idx]), ms[idx]).sum()
+        loss = _pack_loss(model, xs[idx], ys[idx], None if ms is None else ms[idx])
         opt.zero_grad(set_to_none=True)
         loss.backward()
         opt.step()
@@ -187,6 +175,42 @@ def pack_rounds(
         if pack.first_exact_step == step:
             yield pack.results(arch, seeds, step)
     yield pack.results(arch, seeds, step)
+
+
+def _packed_model(
+    train: SequenceData,
+    arch: Architecture,
+    hidden_sizes: list[int],
+    hidden_bias: list[bool],
+    pack_seed: int,
+    device: torch.device,
+) -> PackedRNN:
+    """The pack's candidates, their inputs and outputs scaled by ``train``'s magnitudes."""
+    x_scale = _scales(train.x)
+    y_scale = 1.0 / _scales(train.y)
+    model = PackedRNN(
+        arch, hidden_sizes, hidden_bias, train.d_in, train.d_out, x_scale, y_scale, seed=pack_seed
+    )
+    return model.to(device)
+
+
+def _tensors(
+    data: SequenceData, device: torch.device
+) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor | None]:
+    """``data``'s inputs and outputs as float tensors, and its :func:`step_mask`."""
+    x = torch.tensor(data.x, dtype=torch.float32, device=device)
+    y = torch.tensor(data.y, dtype=torch.float32, device=device)
+    return x, y, step_mask(data, device)
+
+
+def _pack_loss(
+    model: PackedRNN, x: torch.Tensor, y: torch.Tensor, mask: torch.Tensor | None
+) -> torch.Tensor:
+    """The sum of the candidates' own mean losses on a batch, which trains each on its own, as
+    they are independent."""
+    if mask is None:
+        return log_loss(model(x), y).mean(dim=(1, 2, 3)).sum()
+    return masked_mean(log_loss(model(x), y), mask).sum()
 
 
 def _export(model: PackedRNN, i: int) -> dict[str, np.ndarray]:
