@@ -8,15 +8,22 @@ from mips.data import SequenceData
 from mips.explanation import ExplainConfig
 from mips.extract import NEAR_EXACT
 from mips.machine import Reading, StateMachine
-from mips.reading import Clock, ReadingPlan, read_network
+from mips.reading import Attempt, Clock, ReadingPlan, read_network
 from mips.regress import RegressConfig
 from mips.suspects import contradicted_steps, fewest_contradictions
 from mips.synthesis import SynthConfig
 
 
 class StandIn:
+    """A recurrent network (it steps, so runs at any length) whose answers are |x|."""
+
+    step = None
+
     def describe(self) -> str:
         return "a stand-in"
+
+    def predict(self, x: np.ndarray) -> np.ndarray:
+        return np.abs(x)
 
 
 def test_with_wrong_labels_the_majority_reading_follows_and_competes():
@@ -76,3 +83,53 @@ def test_clock_adds_up_each_stage():
         with clock("regress"):
             raise KeyError
     assert set(clock.seconds) == {"extract", "regress"}
+
+
+def test_a_verified_formula_its_network_contradicts_past_the_data_loses_to_one_that_agrees():
+    from types import SimpleNamespace
+
+    from mips.reading import Beyond, best_attempt
+
+    def attempt(differs_at, form="formula", verified=True):
+        return Attempt(
+            None, None, SimpleNamespace(form=form), "", SimpleNamespace(verified=verified),
+            None if differs_at is False else Beyond(40, 256, differs_at),
+        )  # fmt: skip
+
+    bounded, count, unchecked = attempt((3, 12)), attempt(None), attempt(False)
+    assert best_attempt([bounded, count]) is count
+    assert best_attempt([bounded, unchecked, count]) is unchecked
+    assert best_attempt([bounded, attempt(None, form="table")]) is bounded
+    plan = SynthConfig().reading_plan()
+    assert not plan.satisfied([bounded]) and plan.satisfied([bounded, count])
+
+
+def test_a_program_is_compared_with_its_network_past_the_data(monkeypatch):
+    """A count the network holds at any length, read as a machine the data bound at 3: its
+    program replays every sequence of the data and differs from the network beyond them."""
+    x = np.random.default_rng(0).integers(0, 2, (300, 3, 1))
+    data = SequenceData(x, np.cumsum(x, axis=1))
+    counts = np.arange(4)
+    rows = np.array([(c, i) for c in counts for i in (0, 1)])
+    saturated = np.minimum(rows[:, :1] + rows[:, 1:], 3)
+    bounded = StateMachine(
+        "finite",
+        (0,),
+        rows[:, :1],
+        rows[:, 1:],
+        saturated,
+        saturated,
+        Reading("test", "t", n_states=4),
+    )
+
+    class Count(StandIn):
+        def predict(self, x):
+            return np.cumsum(x, axis=1)
+
+    monkeypatch.setattr(mips.reading, "extract", lambda *args: [bounded])
+    plan = ReadingPlan(passes=SynthConfig().reading_plan().passes, regress=RegressConfig())
+    read = read_network(Count(), plan, Clock(), states_on=data, data=data, heldout=data)
+    (only,) = read.attempts
+    assert only.verification.verified and only.program.form == "formula"
+    assert only.beyond.length == 12 and not only.generalises
+    assert "differs from its network" in only.describe()

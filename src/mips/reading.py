@@ -18,12 +18,14 @@ from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from typing import Literal
 
+import numpy as np
+
 from mips.data import SequenceData
 from mips.emit import emit_python
 from mips.extract import ExtractConfig, ExtractionError, Reader, extract
 from mips.machine import StateMachine
 from mips.network.artifact import Recurrent
-from mips.network.causal import Readable
+from mips.network.causal import Readable, horizon_of
 from mips.program import Program, Words
 from mips.regress import RegressConfig, regress
 from mips.regress.mealy import mealy_program
@@ -31,6 +33,7 @@ from mips.verify import Verification, verify
 
 __all__ = [
     "Attempt",
+    "Beyond",
     "Clock",
     "NetworkReading",
     "ReadingPass",
@@ -43,29 +46,68 @@ __all__ = [
 log = logging.getLogger(__name__)
 
 
+# Programs are compared with their network on sequences this many times the data's length.
+BEYOND_FACTOR = 4
+BEYOND_SEQUENCES = 256
+BEYOND_KEY = 0xBE
+
+
+@dataclass(frozen=True)
+class Beyond:
+    """A program against the network it was read from, on ``sequences`` inputs of ``length``
+    steps, longer than any in the data: the first (sequence, step) where their answers differ,
+    or None where they agree throughout."""
+
+    length: int
+    sequences: int
+    differs_at: tuple[int, int] | None
+
+    @property
+    def agrees(self) -> bool:
+        return self.differs_at is None
+
+    def describe(self) -> str:
+        if self.agrees:
+            return f"agrees with its network on {self.sequences} sequences of {self.length} steps"
+        i, t = self.differs_at
+        return f"differs from its network at step {t} of {self.length} (sequence {i})"
+
+
 @dataclass(frozen=True, eq=False)
 class Attempt:
-    """One reading tried: the network read, the machine read from it, its program, the check."""
+    """One reading tried: the network read, the machine read from it, its program, the check,
+    and for a formula, how it compares with the network past the data's length."""
 
     network: Recurrent
     machine: StateMachine
     program: Program
     source: str
     verification: Verification
+    beyond: Beyond | None = None
+
+    @property
+    def generalises(self) -> bool:
+        """Not shown to differ from its network on sequences longer than the data."""
+        return self.beyond is None or self.beyond.agrees
 
     def describe(self) -> str:
         report = self.verification
-        return (
+        text = (
             f"{self.machine.kind}/{self.machine.reading.describe()}: {self.program.form}, "
             f"{'verified' if report.verified else report.summary()}"
         )
+        return text if self.beyond is None else f"{text}; {self.beyond.describe()}"
 
 
 def best_attempt(attempts: list[Attempt]) -> Attempt | None:
-    """The first verified formula, else the first verified table, else None."""
+    """The first verified formula that does not differ from its network past the data's
+    length, else the first verified formula, else the first verified table, else None. Two
+    readings that both replay the data (a finite copy of a count the data's length bounds, and
+    the count) part on longer sequences, where the network shows which one it holds."""
     verified = [a for a in attempts if a.verification.verified]
     formulas = [a for a in verified if a.program.form == "formula"]
-    return (formulas or verified or [None])[0]
+    held = [a for a in formulas if a.generalises]
+    return (held or formulas or verified or [None])[0]
 
 
 @dataclass(frozen=True)
@@ -99,9 +141,12 @@ class ReadingPlan:
             raise ValueError("a reading plan needs at least one pass")
 
     def satisfied(self, attempts: list[Attempt]) -> bool:
-        """Whether ``attempts`` hold a verified program of the kind that ends the reading."""
+        """Whether ``attempts`` hold a verified program of the kind that ends the reading (a
+        formula only where it does not differ from its network past the data's length)."""
         verified = [a for a in attempts if a.verification.verified]
-        return any(self.enough == "program" or a.program.form == "formula" for a in verified)
+        if self.enough == "program":
+            return bool(verified)
+        return any(a.program.form == "formula" and a.generalises for a in verified)
 
 
 @dataclass(frozen=True, eq=False)
@@ -181,8 +226,14 @@ def _programs(
     formulas may miss the machine's rarest rows (taken up to that share of ``data``'s steps): a
     network that fits a few wrong labels may learn them as rows of its own."""
     attempts: list[Attempt] = []
+    longer = _longer_inputs(net, data, plan.seed)
     for machine in machines:
         start = time.perf_counter()
+        if any(a.verification.verified and a.program.form == "formula" for a in attempts):
+            # A verified formula that its network contradicts past the data: only an unbounded
+            # reading may still generalise where it does not.
+            if machine.kind != "lattice" and not every:
+                continue
         if data.all_words and machine.kind == "finite":
             attempts.append(mealy_attempt(net, machine, plan, data, heldout))
             log.info(f"program: {attempts[-1].describe()} ({time.perf_counter() - start:.1f} s)")
@@ -200,12 +251,39 @@ def _programs(
             if departs and source == attempts[-1].source:
                 continue
             report = verify(source, program, machine, heldout, tolerance, departs)
-            attempts.append(Attempt(net, machine, program, source, report))
+            formula = report.verified and program.form == "formula"
+            beyond = _beyond(net, program, longer) if formula else None
+            attempts.append(Attempt(net, machine, program, source, report, beyond))
             log.info(f"program: {attempts[-1].describe()} ({time.perf_counter() - start:.1f} s)")
-            done = done or (report.verified and program.form == "formula")
+            done = done or (formula and attempts[-1].generalises)
         if done and not every:
             break
     return attempts
+
+
+def _longer_inputs(net: Readable, data: SequenceData, seed: int) -> np.ndarray | None:
+    """Inputs :data:`BEYOND_FACTOR` times the data's length, each the concatenation of whole
+    sequences of the data, so that what the inputs drive (counts, sums) grows as it does in
+    the data; None for a model that cannot run that long or data without a whole sequence."""
+    length = BEYOND_FACTOR * data.length
+    horizon = horizon_of(net)
+    whole = np.flatnonzero(data.seq_lengths == data.length)
+    if (horizon is not None and horizon < length) or whole.size == 0 or data.all_words:
+        return None
+    rng = np.random.default_rng(np.random.SeedSequence([seed, BEYOND_KEY]))
+    rows = whole[rng.integers(0, whole.size, (BEYOND_SEQUENCES, BEYOND_FACTOR))]
+    return data.x[rows].reshape(BEYOND_SEQUENCES, length, data.d_in)
+
+
+def _beyond(net: Readable, program: Program, longer: np.ndarray | None) -> Beyond | None:
+    """``program`` against ``net`` on the ``longer`` inputs; None without them."""
+    if longer is None:
+        return None
+    out, answered = program.run_batch(longer)
+    differ = (out != net.predict(longer)).any(axis=2) & answered[:, None]
+    found = np.argwhere(differ)
+    first = None if not len(found) else (int(found[0][0]), int(found[0][1]))
+    return Beyond(longer.shape[1], len(longer), first)
 
 
 def mealy_attempt(
