@@ -68,12 +68,12 @@ SECTIONS = (
     Section(
         "ragged",
         "Ragged (the 62 tasks cut to 3..10 steps)",
-        ".venv/bin/python benchmarks/ragged.py --jobs 1",
+        ".venv/bin/mips bench --variant ragged --jobs 2 --timeout 120 --out ragged_out",
     ),
     Section(
         "noisy",
         "Noisy (0.1% of the labels changed)",
-        ".venv/bin/python benchmarks/noisy.py --jobs 1",
+        ".venv/bin/mips bench --variant noisy --jobs 2 --timeout 120 --out noisy_out",
     ),
     Section(
         "explain",

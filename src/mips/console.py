@@ -266,6 +266,8 @@ def job_bar(description: str) -> Iterator[Callable[[int, int, BenchRecord], None
         def progress(done: int, total: int, record: BenchRecord) -> None:
             display.update(bar, completed=done, total=total)
             verdict = "correct" if record.correct else f"failed ({record.failed_stage})"
+            if (c := record.noisy_labels) is not None:
+                verdict += f"; wrong labels among the suspects: {c.found} of {c.changed}"
             display.console.print(Text(f"{record.task} seed {record.seed}: {verdict}"))
 
         yield progress

@@ -39,3 +39,21 @@ def test_a_section_comes_from_the_newest_file_with_its_conditions_and_peer(tmp_p
     assert "Run on a test machine." in text and "| peer | table |" in text
     assert "Judged correct: 1 of 1 tasks" in text
     assert "Not yet measured" in script.section(script.SECTIONS[3], tmp_path)
+
+
+def test_the_variant_sections_read_their_variants_runs(tmp_path):
+    script = _script()
+    sections = {s.suite: s for s in script.SECTIONS}
+    for variant in ("ragged", "noisy"):
+        command = sections[variant].command
+        assert f"mips bench --variant {variant} " in command
+        assert "Not yet measured" in script.section(sections[variant], tmp_path)
+    folder = tmp_path / "results" / "noisy"
+    folder.mkdir(parents=True)
+    record = {"task": "Sum_All", "seed": 0, "n": 100, "variant": "noisy", "failed_stage": "x"}
+    record["noisy_labels"] = {"changed": 4, "found": 3}
+    (folder / "2026-03-01-ccccccc.jsonl").write_text(json.dumps(record) + "\n")
+    text = script.section(sections["noisy"], tmp_path)
+    assert "mips report results/noisy/2026-03-01-ccccccc.jsonl" in text
+    assert "- Variant: noisy (" in text
+    assert "- Wrong labels found among the suspects: 3 of 4 (75%)" in text

@@ -16,7 +16,13 @@ from mips.bench.trace_judge import TraceJudgement
 from mips.provenance import CodeIdentity
 from mips.verify import IndependentCheck, Verification
 
-__all__ = ["BenchRecord", "IndependentVerdict", "StageSeconds", "VerificationVerdict"]
+__all__ = [
+    "BenchRecord",
+    "IndependentVerdict",
+    "NoisyLabels",
+    "StageSeconds",
+    "VerificationVerdict",
+]
 
 
 @dataclass(frozen=True)
@@ -82,6 +88,19 @@ class IndependentVerdict:
         return cls(IndependentCheck(**figures), d["passed"])
 
 
+@dataclass(frozen=True)
+class NoisyLabels:
+    """How many labels a job's data had changed (the noisy variant), and how many of those steps
+    the synthesis named among its suspects."""
+
+    changed: int
+    found: int
+
+    def __post_init__(self) -> None:
+        if not 0 <= self.found <= self.changed:
+            raise ValueError(f"found {self.found} of {self.changed} changed labels")
+
+
 def judgement_from_dict(d: Mapping[str, Any]) -> Judgement | TraceJudgement:
     """The judge's verdict in ``d``: a word machine's trace judgement, or the integer judge's."""
     return TraceJudgement.from_dict(d) if d.get("kind") == "traces" else Judgement.from_dict(d)
@@ -93,12 +112,14 @@ class BenchRecord:
     header) and the code that made it (see :mod:`mips.provenance`).
 
     ``failed_stage`` is None only for a program judged correct; otherwise it names the stage
-    (network, extract, verify, judge, job, timeout) and ``reason`` says why.
+    (network, extract, verify, judge, job, timeout) and ``reason`` says why. ``variant`` names
+    the benchmark variant whose data the job learned from (None: the plain benchmark).
     """
 
     task: str
     seed: int
     n: int
+    variant: str | None = None
     correct: bool = False
     ok: bool = False
     form: str | None = None
@@ -120,6 +141,7 @@ class BenchRecord:
     attempts: tuple[str, ...] = ()
     judge_seed: int | None = None
     judgement: Judgement | TraceJudgement | None = None
+    noisy_labels: NoisyLabels | None = None
     # The SynthConfig as its code wrote it; a record of other code may hold other fields.
     config: dict[str, Any] | None = None
     config_digest: str | None = None
@@ -136,16 +158,19 @@ class BenchRecord:
             raise ValueError(f"{self.task} seed {self.seed}: correct, yet judged wrong")
 
     def to_dict(self) -> dict[str, Any]:
-        """The JSON-ready record, one key per field."""
+        """The JSON-ready record, one key per field; the variant's fields only in a variant's
+        record, so that a plain record reads as records did before variants."""
         v, j, c = self.verification, self.judgement, self.code
-        return {f.name: getattr(self, f.name) for f in fields(self)} | {
+        every = {f.name: getattr(self, f.name) for f in fields(self)} | {
             "seconds": self.seconds.to_dict(),
             "verification": None if v is None else v.to_dict(),
             "independent": [check.to_dict() for check in self.independent],
             "attempts": list(self.attempts),
             "judgement": None if j is None else j.to_dict(),
+            "noisy_labels": None if self.noisy_labels is None else asdict(self.noisy_labels),
             "code": None if c is None else c.to_dict(),
         }
+        return {k: x for k, x in every.items() if k not in _VARIANT_ONLY or x is not None}
 
     @classmethod
     def from_dict(cls, d: Mapping[str, Any]) -> BenchRecord:
@@ -177,11 +202,14 @@ def _parsed(name: str, parse: Callable[[Any], Any], value: Any) -> Any:
         raise ValueError(f"record field {name!r}: {type(e).__name__}: {e}") from None
 
 
+_VARIANT_ONLY = ("variant", "noisy_labels")
+
 _PARSERS: dict[str, Callable[[Any], Any]] = {
     "seconds": StageSeconds.from_dict,
     "verification": VerificationVerdict.from_dict,
     "independent": lambda checks: tuple(IndependentVerdict.from_dict(c) for c in checks),
     "attempts": tuple,
     "judgement": judgement_from_dict,
+    "noisy_labels": lambda d: NoisyLabels(**d),
     "code": CodeIdentity.from_dict,
 }

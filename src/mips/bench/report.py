@@ -5,7 +5,8 @@ Reads ``<dir>/results.jsonl`` (see :mod:`mips.bench.runner`) and the peers' figu
 base64 PNG) and ``solved.png``. With several seeds a task counts as solved if any seed solved it.
 The peers ran only the paper's 62: a run of another suite gets "-" in their columns, no peer
 totals, and the solved count per family instead. Each row names the code (commit) that made its
-seeds' records, and the headline counts the records per code.
+seeds' records, and the headline counts the records per code. A run of a variant says so first,
+and a noisy run how many of its changed labels the synthesis named among its suspects.
 """
 
 from __future__ import annotations
@@ -21,8 +22,9 @@ from importlib import resources
 from pathlib import Path
 from typing import TypeVar
 
-from mips.bench.record import BenchRecord
+from mips.bench.record import BenchRecord, NoisyLabels
 from mips.bench.runner import RESULTS, picture_path, program_path, read_results
+from mips.bench.variants import VARIANTS
 from mips.tasks import SUITES, get_task, suite_tasks
 
 __all__ = [
@@ -146,6 +148,8 @@ class ReportTotals:
     code: tuple[tuple[str, int], ...]  # records per commit
     seconds: float  # every record's, in all
     peers: PeerComparison | None  # None when the peers ran none of these tasks
+    variant: str | None = None  # the benchmark variant the records are of; None: the plain one
+    noisy_labels: NoisyLabels | None = None  # every record's, summed; None where none counted
 
     def __post_init__(self) -> None:
         if not 0 <= self.solved <= self.tasks:
@@ -180,8 +184,28 @@ def summarise(records: list[BenchRecord], directory: Path) -> tuple[list[TaskRow
         code=_count(_code_label(r) for r in every),
         seconds=sum(float(r.seconds.total or 0) for r in every),
         peers=_peer_comparison(rows, peers),
+        variant=_variant(records),
+        noisy_labels=_noisy_labels(every),
     )
     return rows, totals
+
+
+def _variant(records: list[BenchRecord]) -> str | None:
+    """The variant all ``records`` are of; a ValueError for records of several, whose figures
+    do not add up."""
+    variants = {r.variant for r in records}
+    if len(variants) > 1:
+        names = sorted(v or "plain" for v in variants)
+        raise ValueError(f"records of several variants ({', '.join(names)}): report each alone")
+    return variants.pop() if variants else None
+
+
+def _noisy_labels(records: list[BenchRecord]) -> NoisyLabels | None:
+    """The changed labels of every record that counted them, and how many were found."""
+    counted = [r.noisy_labels for r in records if r.noisy_labels is not None]
+    if not counted:
+        return None
+    return NoisyLabels(sum(c.changed for c in counted), sum(c.found for c in counted))
 
 
 def _row(name: str, seeds: dict[int, BenchRecord], peers: Peers, directory: Path) -> TaskRow:
@@ -279,7 +303,7 @@ def _count(values: Iterable[str]) -> tuple[tuple[str, int], ...]:
 
 def _headline(t: ReportTotals) -> list[str]:
     """The totals as sentences (plain text; the renderers add markup)."""
-    lines = [
+    lines = _variant_lines(t) + [
         f"Judged correct: {t.solved} of {t.tasks} tasks"
         + (" (a task counts if any seed is correct)" if len(t.per_seed) > 1 else ""),
         "Per seed: " + ", ".join(f"seed {s}: {c.solved}/{c.run}" for s, c in t.per_seed),
@@ -306,6 +330,19 @@ def _headline(t: ReportTotals) -> list[str]:
         "Made by code (commit): "
         + ", ".join(f"{k} ({v} record{'s' * (v != 1)})" for k, v in t.code),
     ]
+
+
+def _variant_lines(t: ReportTotals) -> list[str]:
+    """What a variant's run changed, and for a noisy one how many changed labels were found."""
+    if t.variant is None:
+        return []
+    known = VARIANTS.get(t.variant)
+    lines = [f"Variant: {t.variant}" + (f" ({known.summary})" if known else "")]
+    if t.noisy_labels is not None:
+        c = t.noisy_labels
+        share = f" ({c.found / c.changed:.0%})" if c.changed else ""
+        lines.append(f"Wrong labels found among the suspects: {c.found} of {c.changed}{share}")
+    return lines
 
 
 def _peer_lines(c: PeerComparison) -> list[str]:

@@ -3,7 +3,9 @@
 Every finished job appends one JSON line to ``<out>/results.jsonl``; a run that is killed resumes
 where it stopped. Jobs run in worker processes that write into a private temporary directory; the
 driver alone writes into ``out`` (program files first, then the record), so a record never points
-to a missing file and the same code works on a Ray cluster without a shared filesystem.
+to a missing file and the same code works on a Ray cluster without a shared filesystem. A run of
+a variant (:mod:`mips.bench.variants`) alters each job's data before synthesis, and its results
+file holds that variant's records only.
 """
 
 from __future__ import annotations
@@ -17,20 +19,31 @@ import time
 import traceback
 from collections.abc import Callable
 from dataclasses import replace
+from functools import partial
 from multiprocessing.connection import Connection, wait
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from mips import __version__
-from mips.bench.record import BenchRecord, StageSeconds
+from mips.bench.record import BenchRecord, NoisyLabels, StageSeconds
+from mips.bench.variants import Altered, get_variant
 from mips.io import to_jsonable, write_atomic
 from mips.provenance import code_identity
 
 if TYPE_CHECKING:
     from mips.data import SequenceData
-    from mips.synthesis import Synthesis
+    from mips.synthesis import SynthConfig, Synthesis
+    from mips.tasks import SuiteTask
 
-__all__ = ["RESULTS", "judge_seed", "read_results", "refuse_other_code", "run_bench", "run_job"]
+__all__ = [
+    "RESULTS",
+    "judge_seed",
+    "read_results",
+    "refuse_other_code",
+    "refuse_other_variant",
+    "run_bench",
+    "run_job",
+]
 
 RESULTS = "results.jsonl"
 BACKENDS = ("local", "ray")
@@ -58,20 +71,28 @@ def picture_path(task: str, seed: int) -> str:
     return f"pictures/{task}__{seed}.png"
 
 
-def run_job(task_name: str, seed: int, n: int = 4000, out: Path | None = None) -> BenchRecord:
-    """Generate ``n`` sequences of the task, synthesize from the data alone, judge the program.
+def run_job(
+    task_name: str,
+    seed: int,
+    n: int = 4000,
+    out: Path | None = None,
+    variant: str | None = None,
+) -> BenchRecord:
+    """Generate ``n`` sequences of the task, alter them as ``variant`` does (if any), synthesize
+    from the data alone, judge the program.
 
     Writes the program to ``out/programs/<task>__<seed>.py`` when ``out`` is given and a program
     was found.
     """
-    from mips.pipeline import SynthConfig, synthesize
+    from mips.pipeline import synthesize
     from mips.tasks import get_task
 
     start = time.perf_counter()
     task = get_task(task_name)
-    data = task.generate(n, seed)
+    altered = _generate(task, n, seed, variant)
+    data = altered.data
     generated = time.perf_counter()
-    config = SynthConfig(seed=seed)
+    config = _config(seed, variant)
     synthesis = synthesize(data, config)  # sees the data only, never the task
     summary = synthesis.record()
     stages = [("generate", round(generated - start, 3)), *summary["seconds"].items()]
@@ -85,6 +106,7 @@ def run_job(task_name: str, seed: int, n: int = 4000, out: Path | None = None) -
             write_atomic(Path(out) / program_file, synthesis.source.encode())
         judged_by = judge_seed(seed)
         clock = time.perf_counter()
+        # The data the synthesizer saw: a word machine is judged as far as they exercised it.
         judgement = task.judge(synthesis.program, judged_by, data)
         stages.append(("judge", round(time.perf_counter() - clock, 3)))
         if not judgement.correct:
@@ -94,6 +116,8 @@ def run_job(task_name: str, seed: int, n: int = 4000, out: Path | None = None) -
         task=task_name,
         seed=seed,
         n=n,
+        variant=variant,
+        noisy_labels=_found(altered.changed, synthesis),
         correct=judgement is not None and judgement.correct,
         program_file=program_file,
         seconds=StageSeconds(tuple(stages), round(time.perf_counter() - start, 3)),
@@ -108,19 +132,33 @@ def run_job(task_name: str, seed: int, n: int = 4000, out: Path | None = None) -
     )
 
 
+def _generate(task: SuiteTask, n: int, seed: int, variant: str | None) -> Altered:
+    """The task's ``n`` sequences of ``seed``, as ``variant`` alters them (if any)."""
+    data = task.generate(n, seed)
+    return Altered(data) if variant is None else get_variant(variant).alter(data, seed)
+
+
+def _found(changed: frozenset[tuple[int, int]] | None, synthesis: Synthesis) -> NoisyLabels | None:
+    """How many of the ``changed`` labels are among the synthesis's suspects."""
+    if changed is None:
+        return None
+    suspects = {(s.sequence, s.step) for s in synthesis.suspects}
+    return NoisyLabels(len(changed), len(changed & suspects))
+
+
 def _draw_states(synthesis: Synthesis, data: SequenceData, path: Path) -> None:
     from mips.pictures import hidden_states_png
 
     hidden_states_png(synthesis.network, data, synthesis.machine, path)
 
 
-def _default_config(seed: int) -> tuple[dict, str]:
-    """The config a job of ``seed`` runs with and its digest, for records of jobs that died
-    before saying."""
+def _config(seed: int, variant: str | None) -> SynthConfig:
+    """The config a job of ``seed`` synthesizes with, in the plain benchmark or ``variant``."""
+    if variant is not None:
+        return get_variant(variant).config(seed)
     from mips.synthesis import SynthConfig
 
-    config = SynthConfig(seed=seed)
-    return config.to_dict(), config.digest()
+    return SynthConfig(seed=seed)
 
 
 def read_results(path: Path) -> list[BenchRecord]:
@@ -159,6 +197,7 @@ def run_bench(
     n: int = 4000,
     job: Job = run_job,
     resume_any: bool = False,
+    variant: str | None = None,
 ) -> list[BenchRecord]:
     """Run ``job(task, seed, n=n, out=dir)`` for every task and seed 0..seeds-1, skipping done ones.
 
@@ -170,7 +209,14 @@ def run_bench(
 
     A results file whose records name other code than this process's (another commit, other
     uncommitted changes, or no code at all) is refused with a ValueError, unless ``resume_any``.
+
+    With a ``variant`` (a name of :data:`mips.bench.variants.VARIANTS`) the job is called with
+    ``variant=variant`` too, and every record says so; a results file of another variant (or of
+    the plain benchmark) is refused with a ValueError.
     """
+    if variant is not None:
+        get_variant(variant)  # an unknown name fails here, before anything runs
+        job = partial(job, variant=variant)
     if backend not in BACKENDS:
         raise ValueError(f"backend must be one of {', '.join(BACKENDS)}, got {backend!r}")
     if seeds < 1 or jobs < 1 or timeout <= 0 or n < 1:
@@ -184,13 +230,14 @@ def run_bench(
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     results = out / RESULTS
+    refuse_other_variant(results, variant)
     if not resume_any:
         refuse_other_code(results)
     _drop_partial_tail(results)
     done = _done(results, set(wanted), n)
     pending = [key for key in wanted if key not in done]
 
-    finish = _finisher(out, done, len(wanted), progress)
+    finish = _finisher(out, done, len(wanted), progress, variant)
     if pending:
         run = _run_local if backend == "local" else _run_ray
         run(pending, job, n, jobs, timeout, finish, address)
@@ -202,16 +249,19 @@ def _finisher(
     done: dict[tuple[str, int], BenchRecord],
     total: int,
     progress: Progress | None,
+    variant: str | None,
 ) -> Finish:
-    """What is done with each finished job's record: completed with the config and code where
-    the job died before saying, its files written, appended to the results file, and counted
-    in ``done``."""
+    """What is done with each finished job's record: completed with the variant, and with the
+    config and code where the job died before saying, its files written, appended to the
+    results file, and counted in ``done``."""
 
     def finish(task: str, seed: int, record: BenchRecord, files: dict[str, bytes]) -> None:
-        record = replace(record, task=task, seed=seed)
+        record = replace(record, task=task, seed=seed, variant=variant)
         if record.config is None:
-            config, digest = _default_config(seed)
-            record = replace(record, config=config, config_digest=digest, version=__version__)
+            config = _config(seed, variant)
+            record = replace(
+                record, config=config.to_dict(), config_digest=config.digest(), version=__version__
+            )
         if record.code is None:
             record = replace(record, code=code_identity())
         line = json.dumps(record.to_dict(), default=to_jsonable)
@@ -259,6 +309,24 @@ def refuse_other_code(results: Path, records: list[BenchRecord] | None = None) -
         f"({'; '.join(list(labels)[:3])}{'; ...' if len(labels) > 3 else ''}), not by this "
         f"code ({mine.describe()}); use another output directory, or --resume-any to add to it"
     )
+
+
+def refuse_other_variant(results: Path, variant: str | None) -> None:
+    """Raise a ValueError when any record of ``results`` is of another variant than ``variant``
+    (None: the plain benchmark): a results file holds one variant's records."""
+    records = read_results(results)
+    others = [r for r in records if r.variant != variant]
+    if not others:
+        return
+    kinds = ", ".join(dict.fromkeys(_variant_label(r.variant) for r in others))
+    raise ValueError(
+        f"{results}: {len(others)} of its {len(records)} records are of {kinds}, not of "
+        f"{_variant_label(variant)}; use another output directory"
+    )
+
+
+def _variant_label(variant: str | None) -> str:
+    return "the plain benchmark" if variant is None else f"variant {variant}"
 
 
 # ---- job execution in a worker

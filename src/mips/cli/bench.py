@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import os
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
 
 import typer
 from rich.table import Table
 
+from mips.bench.variants import VARIANTS
 from mips.cli.common import (
     Backend,
     SuiteOpt,
@@ -20,6 +22,9 @@ from mips.console import (
     say,
     stdout,
 )
+
+# The registry's names as a choice, so that --help lists them and a typo fails in one line.
+VariantName = StrEnum("VariantName", [(name, name) for name in VARIANTS])
 
 
 @app.command()
@@ -97,6 +102,15 @@ def bench(
             "(another commit or other uncommitted changes); refused without it.",
         ),
     ] = False,
+    variant: Annotated[
+        VariantName | None,
+        typer.Option(
+            "--variant",
+            help="Alter each job's data before synthesis; the judge is unchanged (default: "
+            "none). " + "; ".join(f"{v.name}: {v.summary}" for v in VARIANTS.values()) + ".",
+            show_default=False,
+        ),
+    ] = None,
 ) -> None:
     """Run the benchmark: synthesize a program per task and seed from data, then judge it."""
     from mips.tasks import suite_n, suite_task_names
@@ -112,13 +126,15 @@ def bench(
             fail("--backend ray needs Ray: pip install 'mips[ray]'")
     if out.exists() and not out.is_dir():
         fail(f"{out}: exists and is not a directory, --out needs a directory")
-    from mips.bench.runner import RESULTS, refuse_other_code, run_bench
+    from mips.bench.runner import RESULTS, refuse_other_code, refuse_other_variant, run_bench
 
-    if not resume_any:
-        try:  # before the progress bar, so that the refusal is the only line
+    variant_name = None if variant is None else variant.value
+    try:  # before the progress bar, so that a refusal is the only line
+        refuse_other_variant(out / RESULTS, variant_name)
+        if not resume_any:
             refuse_other_code(out / RESULTS)
-        except ValueError as e:
-            fail(str(e))
+    except ValueError as e:
+        fail(str(e))
     with job_bar("bench") as progress:
         try:
             records = run_bench(
@@ -132,6 +148,7 @@ def bench(
                 progress,
                 n=suite_n(suite),
                 resume_any=resume_any,
+                variant=variant_name,
             )
         except ValueError as e:  # a results file that does not fit this run
             fail(str(e))
