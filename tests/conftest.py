@@ -53,7 +53,7 @@ def _counter(offset: float = 0.0) -> TrainedNetwork:
         "g.0.weight": np.array([[1.0]]),
         "g.0.bias": np.array([0.0]),
     }
-    return TrainedNetwork(Architecture(1), 1, 1, w)
+    return TrainedNetwork(arch=Architecture(1), d_in=1, d_out=1, weights=w)
 
 
 @pytest.fixture(scope="session")
@@ -75,7 +75,7 @@ def _random_network(
             w[f"{name}.{j}.bias"] = rng.normal(0.0, scale / np.sqrt(m), n)
     if not arch.hidden_bias:
         w[f"f.{arch.hidden_depth - 1}.bias"] = np.zeros(arch.hidden)
-    return TrainedNetwork(arch, d_in, d_out, w)
+    return TrainedNetwork(arch=arch, d_in=d_in, d_out=d_out, weights=w)
 
 
 @pytest.fixture(scope="session")

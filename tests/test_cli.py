@@ -157,7 +157,9 @@ def _fake_synthesis(source: str | None):
         )
     program = SimpleNamespace(form="formula", state=(), state_names=())
     verification = SimpleNamespace(verified=True, summary=lambda: "stand-in")
-    chosen = Attempt(None, None, program, source, verification)
+    chosen = Attempt(
+        network=None, machine=None, program=program, source=source, verification=verification
+    )
     return Synthesis(config=SynthConfig(), seconds={"network": 1.0}, chosen=chosen)
 
 
@@ -220,7 +222,7 @@ def test_train_l1_reports_active_weights(tmp_path: Path, monkeypatch) -> None:
         "g.0.weight": np.array([[-1.0], [0.01]]),
         "g.0.bias": np.array([1.0]),
     }
-    net = TrainedNetwork(Architecture(2), 1, 1, w)
+    net = TrainedNetwork(arch=Architecture(2), d_in=1, d_out=1, weights=w)
     monkeypatch.setattr(search, "search", lambda *a, **k: net)
     result = invoke("train", "--task", "Bitwise_Not", "--n", 50, "--l1", "1e-3", "--out", tmp_path)
     assert result.exit_code == 0, result.output

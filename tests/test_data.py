@@ -154,7 +154,7 @@ def ragged_data(draw: st.DrawFn) -> SequenceData:
     y = draw(hnp.arrays(np.int64, (n, t, 1), elements=st.integers(-5, 5)))
     words = Vocabulary(("button", "clean", "coin"))
     x_vocab = (words, None) if draw(st.booleans()) else None
-    return SequenceData(x, y, lengths, x_vocab)
+    return SequenceData(x, y, lengths=lengths, x_vocab=x_vocab)
 
 
 @pytest.mark.parametrize("suffix", FORMATS)
@@ -179,10 +179,10 @@ def _as_written(data: SequenceData) -> list[list[str]]:
 
 def test_padding_is_zeroed_and_full_lengths_are_none() -> None:
     x = np.arange(12).reshape(2, 6, 1)
-    data = SequenceData(x, x, np.array([2, 6]))
+    data = SequenceData(x, x, lengths=np.array([2, 6]))
     assert data.x[0, 2:].sum() == 0 and data.steps == 8
     assert data.sequences()[0] == ([[0], [1]], [[0], [1]])
-    assert SequenceData(x, x, np.array([6, 6])).lengths is None
+    assert SequenceData(x, x, lengths=np.array([6, 6])).lengths is None
 
 
 def test_jsonl_of_different_lengths_and_words(tmp_path: Path) -> None:
@@ -227,11 +227,11 @@ def test_contradictions_respect_lengths() -> None:
     x = np.array([[1, 2], [1, 2]])[:, :, None]
     y = np.array([[0, 1], [0, 7]])[:, :, None]
     assert contradictions(SequenceData(x, y)).min_wrong == 1
-    assert contradictions(SequenceData(x, y, np.array([2, 1]))).min_wrong == 0
+    assert contradictions(SequenceData(x, y, lengths=np.array([2, 1]))).min_wrong == 0
 
 
 @settings(max_examples=40, deadline=None)
 @given(data=ragged_data())
 def test_data_from_a_function_has_no_contradictions(data: SequenceData) -> None:
     y = np.cumsum(data.x.sum(axis=2, keepdims=True), axis=1) % 3  # a function of the prefix
-    assert contradictions(SequenceData(data.x, y, data.lengths)).min_wrong == 0
+    assert contradictions(SequenceData(data.x, y, lengths=data.lengths)).min_wrong == 0

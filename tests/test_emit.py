@@ -38,7 +38,15 @@ def parity_machine() -> StateMachine:
     # Running parity of a bit stream: state s, s' = s ^ x, y = s'.
     a = np.array([(s, x, s ^ x, s ^ x) for s in (0, 1) for x in (0, 1)])
     reading = Reading("test", "test", n_states=2)
-    return StateMachine("finite", (0,), a[:, :1], a[:, 1:2], a[:, 2:3], a[:, 3:], reading=reading)
+    return StateMachine(
+        kind="finite",
+        initial=(0,),
+        z_prev=a[:, :1],
+        x=a[:, 1:2],
+        z_next=a[:, 2:3],
+        y=a[:, 3:],
+        reading=reading,
+    )
 
 
 def parity_data(n: int = 200, length: int = 12) -> SequenceData:
@@ -52,7 +60,7 @@ def test_the_source_of_a_regressed_program_is_exactly_as_expected():
 
 def test_a_table_is_emitted_as_a_dict_and_looked_up():
     f = Formula("y", ("x",), table=(((1,), 7), ((0,), 3)))
-    program = Program(("x",), (), (), (), (f,))
+    program = Program(inputs=("x",), state=(), initial=(), updates=(), outputs=(f,))
     source = emit_python(program)
     assert "TABLE_Y = {\n    (0,): 3,\n    (1,): 7,\n}" in source
     assert formula_source(f) == "TABLE_Y[(x,)]"
@@ -94,7 +102,9 @@ def programs(draw) -> Program:
     out_features = (*update_features, "s0_new", "s1_new")
     output = Formula("y", out_features, expr=draw(trees(len(out_features), 3)))
     initial = tuple(draw(st.integers(0, 1)) for _ in state)
-    return Program(inputs, state, initial, tuple(updates), (output,))
+    return Program(
+        inputs=inputs, state=state, initial=initial, updates=tuple(updates), outputs=(output,)
+    )
 
 
 @settings(max_examples=150, deadline=None)
@@ -123,7 +133,7 @@ def wrong_program() -> Program:
     # Correct on short inputs, wrong once a 1 has been seen twice: s' = max(s, x) (an OR).
     upd = Formula("s_new", ("s", "x"), expr=Expr("max", (var(0), var(1))))
     out = Formula("y", ("s", "x", "s_new"), expr=var(2))
-    return Program(("x",), ("s",), (0,), (upd,), (out,))
+    return Program(inputs=("x",), state=("s",), initial=(0,), updates=(upd,), outputs=(out,))
 
 
 def test_a_wrong_tree_is_never_verified():
@@ -163,11 +173,11 @@ def test_a_program_over_words_takes_and_returns_the_words():
     update = Formula("s", ("x",), expr=var(0))
     output = Formula("y", ("s", "x"), table=(((0, 0), 1), ((0, 1), 1), ((1, 0), 0), ((1, 1), 1)))
     program = Program(
-        ("x", "t"),
-        ("s",),
-        (0,),
-        (update,),
-        (output,),
+        inputs=("x", "t"),
+        state=("s",),
+        initial=(0,),
+        updates=(update,),
+        outputs=(output,),
         words_in=(("button", "coin"), None),
         words_out=(("coffee", "nothing"),),
     )

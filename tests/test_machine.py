@@ -55,7 +55,17 @@ def test_json_round_trip_keeps_table_rules_and_reading():
     reading = Reading("counts", "clusters", naming=Counts(symbols=[[0], [1]], weights=[[1], [-1]]))
     z = np.arange(6)[:, None]
     x = np.ones((6, 1), dtype=np.int64)
-    m = StateMachine("lattice", (0,), z, x, z + 1, z + 1, reading, np.array([[1], [1], [0]]), None)
+    m = StateMachine(
+        kind="lattice",
+        initial=(0,),
+        z_prev=z,
+        x=x,
+        z_next=z + 1,
+        y=z + 1,
+        reading=reading,
+        next_rule=np.array([[1], [1], [0]]),
+        out_rule=None,
+    )
     back = StateMachine.from_dict(m.to_dict())
     assert back.reading == m.reading and back.initial == m.initial
     assert np.array_equal(back.z_next, m.z_next) and np.array_equal(back.next_rule, m.next_rule)
@@ -64,9 +74,9 @@ def test_json_round_trip_keeps_table_rules_and_reading():
 def test_invariants_are_checked():
     z = np.zeros((2, 1), dtype=np.int64)
     with pytest.raises(ValueError, match="state width"):
-        StateMachine("finite", (0, 0), z, z, z, z, TEST)
+        StateMachine(kind="finite", initial=(0, 0), z_prev=z, x=z, z_next=z, y=z, reading=TEST)
     with pytest.raises(ValueError, match="kind"):
-        StateMachine("table", (0,), z, z, z, z, TEST)
+        StateMachine(kind="table", initial=(0,), z_prev=z, x=z, z_next=z, y=z, reading=TEST)
     with pytest.raises(ValueError, match="encoding"):
         Reading.from_dict({"reader": "x", "source": "y", "encoding": "bits"})
     with pytest.raises(ValueError, match="naming"):
@@ -127,7 +137,7 @@ def test_trace_gives_the_state_after_each_step_and_stops_where_replay_stops():
 def test_row_counts_count_each_row_taken_within_each_sequence_up_to_an_unknown_one():
     m = max_machine()
     seqs = np.array([[[1], [0], [2], [1]], [[0], [3], [1], [2]], [[2], [2], [0], [0]]])
-    data = SequenceData(seqs, np.maximum.accumulate(seqs, axis=1), np.array([4, 4, 2]))
+    data = SequenceData(seqs, np.maximum.accumulate(seqs, axis=1), lengths=np.array([4, 4, 2]))
     counts = dict(zip(m.table(), m.row_counts(data).tolist(), strict=True))
     # (state, input) -> times taken: sequence 1 stops at input 3; sequence 2 is 2 steps long.
     taken = {((0,), (1,)): 1, ((1,), (0,)): 1, ((1,), (2,)): 1, ((2,), (1,)): 1}

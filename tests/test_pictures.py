@@ -18,7 +18,9 @@ def test_pictures(tmp_path):
         "g.0.weight": np.array([[1.0]]),
         "g.0.bias": np.zeros(1),
     }
-    net = TrainedNetwork(Architecture(1, 2, 2), 1, 1, w)
+    net = TrainedNetwork(
+        arch=Architecture(1, hidden_depth=2, hidden_width=2), d_in=1, d_out=1, weights=w
+    )
     x = np.random.default_rng(0).integers(0, 2, (200, 8, 1))
     data = SequenceData(x, np.cumsum(x, axis=1) % 2)
     machine = [m for m in extract(net, data) if m.kind == "finite"][0]
@@ -33,10 +35,10 @@ def test_padding_is_not_drawn_as_states(tmp_path, monkeypatch):
     from matplotlib.axes import Axes
 
     net = TrainedNetwork(
-        Architecture(1),
-        1,
-        1,
-        {
+        arch=Architecture(1),
+        d_in=1,
+        d_out=1,
+        weights={
             "f.0.weight": np.array([[1.0], [1.0]]),
             "f.0.bias": np.zeros(1),
             "g.0.weight": np.array([[1.0]]),
@@ -45,7 +47,7 @@ def test_padding_is_not_drawn_as_states(tmp_path, monkeypatch):
     )
     x = np.random.default_rng(0).integers(0, 3, (50, 6, 1))
     lengths = np.random.default_rng(1).integers(1, 7, 50)
-    data = SequenceData(x, np.cumsum(x, axis=1), lengths)
+    data = SequenceData(x, np.cumsum(x, axis=1), lengths=lengths)
     drawn = []
     scatter = Axes.scatter
     monkeypatch.setattr(

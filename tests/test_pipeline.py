@@ -44,7 +44,7 @@ def test_a_runner_up_network_is_read_when_the_smallest_gives_no_program(
 def test_sequences_of_different_lengths():
     rng = np.random.default_rng(3)
     x = rng.integers(0, 20, (1500, 8, 1))
-    data = SequenceData(x, np.cumsum(x, axis=1), rng.integers(1, 9, 1500))
+    data = SequenceData(x, np.cumsum(x, axis=1), lengths=rng.integers(1, 9, 1500))
     synthesis = synthesize(data)
     assert synthesis.ok and synthesis.form == "formula", synthesis.reason
     assert synthesis.verification.heldout_steps < 300 * 8
@@ -94,14 +94,14 @@ def test_with_wrong_labels_a_reading_without_a_formula_falls_back_to_the_majorit
         return np.array(columns, dtype=np.int64).T.reshape(-1, 1)
 
     finite = StateMachine(
-        "finite", (0,), rows(0, 0, 1, 1), rows(0, 1, 0, 1), rows(0, 1, 1, 0), rows(0, 1, 1, 0),
-        Reading("finite", "test", n_states=2),
+        kind="finite", initial=(0,), z_prev=rows(0, 0, 1, 1), x=rows(0, 1, 0, 1), z_next=rows(0, 1, 1, 0), y=rows(0, 1, 1, 0),
+        reading=Reading("finite", "test", n_states=2),
     )  # fmt: skip
     noise = np.random.default_rng(1).integers(0, 2, 60)
     counts = np.arange(60)
     lattice = StateMachine(
-        "lattice", (0,), counts[:, None], counts[:, None] % 2, counts[:, None] + 1,
-        noise[:, None], Reading("counts", "test"),
+        kind="lattice", initial=(0,), z_prev=counts[:, None], x=counts[:, None] % 2, z_next=counts[:, None] + 1,
+        y=noise[:, None], reading=Reading("counts", "test"),
     )  # fmt: skip
 
     class Network:

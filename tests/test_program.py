@@ -11,7 +11,7 @@ def parity_program() -> Program:
     # s' = s ^ x, y = s'
     upd = Formula("s_new", ("s", "x"), expr=Expr("xor", (var(0), var(1))))
     out = Formula("y", ("s", "x", "s_new"), expr=var(2))
-    return Program(("x",), ("s",), (0,), (upd,), (out,))
+    return Program(inputs=("x",), state=("s",), initial=(0,), updates=(upd,), outputs=(out,))
 
 
 def test_formula_needs_exactly_one_body():
@@ -51,7 +51,7 @@ def test_the_ir_runs_itself():
 
 def test_a_table_runs_by_lookup_and_fails_on_an_unseen_row():
     f = Formula("y", ("x",), table=(((0,), 3), ((1,), 7)))
-    program = Program(("x",), (), (), (), (f,))
+    program = Program(inputs=("x",), state=(), initial=(), updates=(), outputs=(f,))
     assert program.form == "table" and program.tables() == {"TABLE_Y": {(0,): 3, (1,): 7}}
     assert program.run([[1], [0]]) == [[7], [3]]
     with pytest.raises(KeyError):
@@ -60,23 +60,29 @@ def test_a_table_runs_by_lookup_and_fails_on_an_unseen_row():
 
 def test_unknown_names_and_mismatched_state_are_refused():
     with pytest.raises(ValueError, match="unknown names"):
-        Program(("x",), (), (), (), (Formula("y", ("z",), expr=var(0)),))
+        Program(
+            inputs=("x",),
+            state=(),
+            initial=(),
+            updates=(),
+            outputs=(Formula("y", ("z",), expr=var(0)),),
+        )
     with pytest.raises(ValueError, match="one entry per state"):
-        Program(("x",), ("s",), (), (), ())
+        Program(inputs=("x",), state=("s",), initial=(), updates=(), outputs=())
 
 
 def test_dead_state_is_removed_and_the_trees_follow_their_columns():
     # a is a counter nobody reads; b is the previous input; y = b + x.
     f = Formula
     program = Program(
-        ("x",),
-        ("a", "b"),
-        (0, 0),
-        (
+        inputs=("x",),
+        state=("a", "b"),
+        initial=(0, 0),
+        updates=(
             f("a_new", ("a", "b", "x"), expr=Expr("add", (var(0), const(1)))),
             f("b_new", ("a", "b", "x"), expr=var(2)),
         ),
-        (f("y", ("a", "b", "x", "a_new", "b_new"), expr=Expr("add", (var(1), var(2)))),),
+        outputs=(f("y", ("a", "b", "x", "a_new", "b_new"), expr=Expr("add", (var(1), var(2)))),),
     )
     trimmed = program.without_dead_state()
     assert trimmed.state == ("b",) and trimmed.initial == (0,)
@@ -91,11 +97,11 @@ def test_dead_state_is_removed_and_the_trees_follow_their_columns():
 def test_a_state_read_through_another_update_stays():
     f = Formula
     program = Program(
-        ("x",),
-        ("a", "b"),
-        (0, 0),
-        (f("a_new", ("a", "x"), expr=var(1)), f("b_new", ("a",), expr=var(0))),
-        (f("y", ("b",), expr=var(0)),),
+        inputs=("x",),
+        state=("a", "b"),
+        initial=(0, 0),
+        updates=(f("a_new", ("a", "x"), expr=var(1)), f("b_new", ("a",), expr=var(0))),
+        outputs=(f("y", ("b",), expr=var(0)),),
     )
     assert program.without_dead_state().state == ("a", "b")
 
@@ -105,7 +111,7 @@ def test_a_batch_runs_as_each_sequence_alone_and_a_missing_row_fails_only_its_se
     table = tuple(((s, x), (s + x) % 3) for s in range(3) for x in range(2))
     upd = Formula("s_new", ("s", "x"), table=table)
     out = Formula("y", ("s", "x", "s_new"), expr=Expr("xor", (var(2), var(1))))
-    program = Program(("x",), ("s",), (0,), (upd,), (out,))
+    program = Program(inputs=("x",), state=("s",), initial=(0,), updates=(upd,), outputs=(out,))
     x = np.random.default_rng(1).integers(0, 2, (30, 9, 1))
     x[3, 4] = 2  # a row the table lacks
     x[5, 8] = 2  # ...but past this sequence's length

@@ -48,7 +48,15 @@ def test_with_wrong_labels_a_machine_also_gets_a_program_that_misses_its_rarest_
     xs = np.arange(-5, 6)
     empty = np.zeros((len(xs), 0), dtype=np.int64)
     wrong = np.where(xs == 0, 1, np.abs(xs))[:, None]
-    machine = StateMachine("finite", (), empty, xs[:, None], empty, wrong, Reading("test", "t"))
+    machine = StateMachine(
+        kind="finite",
+        initial=(),
+        z_prev=empty,
+        x=xs[:, None],
+        z_next=empty,
+        y=wrong,
+        reading=Reading("test", "t"),
+    )
     rng = np.random.default_rng(0)
     x = rng.choice(xs[xs != 0], (2000, 5, 1))
     x[:3, 2] = 0  # three steps of 10,000 take the rare row
@@ -92,8 +100,8 @@ def test_a_verified_formula_its_network_contradicts_past_the_data_loses_to_one_t
 
     def attempt(differs_at, form="formula", verified=True):
         return Attempt(
-            None, None, SimpleNamespace(form=form), "", SimpleNamespace(verified=verified),
-            None if differs_at is False else Beyond(40, 256, differs_at),
+            network=None, machine=None, program=SimpleNamespace(form=form), source="", verification=SimpleNamespace(verified=verified),
+            beyond=None if differs_at is False else Beyond(40, 256, differs_at),
         )  # fmt: skip
 
     bounded, count, unchecked = attempt((3, 12)), attempt(None), attempt(False)
@@ -113,13 +121,13 @@ def test_a_program_is_compared_with_its_network_past_the_data(monkeypatch):
     rows = np.array([(c, i) for c in counts for i in (0, 1)])
     saturated = np.minimum(rows[:, :1] + rows[:, 1:], 3)
     bounded = StateMachine(
-        "finite",
-        (0,),
-        rows[:, :1],
-        rows[:, 1:],
-        saturated,
-        saturated,
-        Reading("test", "t", n_states=4),
+        kind="finite",
+        initial=(0,),
+        z_prev=rows[:, :1],
+        x=rows[:, 1:],
+        z_next=saturated,
+        y=saturated,
+        reading=Reading("test", "t", n_states=4),
     )
 
     class Count(StandIn):

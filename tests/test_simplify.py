@@ -26,7 +26,7 @@ def triple_sum_companion() -> TrainedNetwork:
         "g.0.weight": np.array([[0.0], [0.0], [1.0]]),
         "g.0.bias": np.zeros(1),
     }
-    return TrainedNetwork(Architecture(3, hidden_bias=False), 1, 1, weights)
+    return TrainedNetwork(arch=Architecture(3, hidden_bias=False), d_in=1, d_out=1, weights=weights)
 
 
 @pytest.fixture(scope="module")
@@ -39,7 +39,11 @@ def triple_sum() -> SequenceData:
 def architectures(draw: st.DrawFn) -> Architecture:
     f_depth, g_depth = draw(st.integers(1, 2)), draw(st.integers(1, 2))
     return Architecture(
-        draw(st.integers(1, 5)), f_depth, draw(st.integers(1, 6)), g_depth, draw(st.integers(1, 6))
+        draw(st.integers(1, 5)),
+        hidden_depth=f_depth,
+        hidden_width=draw(st.integers(1, 6)),
+        output_depth=g_depth,
+        output_width=draw(st.integers(1, 6)),
     )
 
 
@@ -75,7 +79,10 @@ def test_companion_turns_a_counter_in_a_random_basis_into_integers(
 
 
 def test_companion_declines_a_deeper_transition(running_sum, random_network) -> None:
-    assert companion(random_network(Architecture(1, 2, 3)), running_sum) is None
+    assert (
+        companion(random_network(Architecture(1, hidden_depth=2, hidden_width=3)), running_sum)
+        is None
+    )
 
 
 def test_jordan_reads_a_triple_sum_as_one_chain(triple_sum) -> None:
@@ -96,10 +103,10 @@ def test_jordan_declines_what_it_cannot_improve(running_sum, counter_network) ->
     )
     assert jordan(half, running_sum) is None
     rotation = TrainedNetwork(
-        Architecture(2),
-        1,
-        1,
-        {
+        arch=Architecture(2),
+        d_in=1,
+        d_out=1,
+        weights={
             "f.0.weight": np.array([[0.0, 1.0], [-1.0, 0.0], [1.0, 0.0]]),
             "f.0.bias": np.zeros(2),
             "g.0.weight": np.array([[1.0], [0.0]]),
@@ -134,7 +141,9 @@ def test_simplify_prunes_negligible_weights_of_a_relu_network(running_sum) -> No
         "g.0.weight": np.array([[1.0]]),
         "g.0.bias": np.array([-1e-4]),
     }
-    net = TrainedNetwork(Architecture(1, 2, 3), 1, 1, w)
+    net = TrainedNetwork(
+        arch=Architecture(1, hidden_depth=2, hidden_width=3), d_in=1, d_out=1, weights=w
+    )
     assert net.is_exact(running_sum)
     result, steps = simplified(simplify(net, running_sum))
     assert result.is_exact(running_sum)
@@ -162,7 +171,7 @@ def sum_last2_in_a_random_basis(seed: int = 0) -> tuple[TrainedNetwork, Sequence
         "g.0.weight": np.ones((2, 1)),
         "g.0.bias": np.array([-2 * c[0] - c[1]]),  # cancels the bias's effect from t = 1 on
     }
-    net = TrainedNetwork(Architecture(2), 1, 1, w)
+    net = TrainedNetwork(arch=Architecture(2), d_in=1, d_out=1, weights=w)
     x = np.random.default_rng(seed).integers(0, 100, (400, 8, 1))
     y = x + np.concatenate([np.zeros((400, 1, 1), dtype=np.int64), x[:, :-1]], axis=1)
     m = np.random.default_rng(seed + 1).normal(size=(2, 2)) + 2 * np.eye(2)
@@ -192,7 +201,7 @@ def test_jordan_form_reads_a_double_prefix_sum_as_velocity_and_position():
         "g.0.weight": np.array([[1.0], [2.0]]),
         "g.0.bias": np.zeros(1),
     }
-    net = TrainedNetwork(Architecture(2), 1, 1, w)
+    net = TrainedNetwork(arch=Architecture(2), d_in=1, d_out=1, weights=w)
     x = np.random.default_rng(0).integers(-10, 11, (300, 8, 1))
     data = SequenceData(x, np.cumsum(np.cumsum(x, axis=1), axis=1))
     assert net.is_exact(data)
@@ -211,7 +220,7 @@ def test_companion_drops_directions_the_inputs_never_reach():
         "g.0.weight": np.array([[1.0], [0.0], [0.0]]),
         "g.0.bias": np.zeros(1),
     }
-    net = TrainedNetwork(Architecture(3), 1, 1, w)
+    net = TrainedNetwork(arch=Architecture(3), d_in=1, d_out=1, weights=w)
     x = np.random.default_rng(0).integers(0, 10, (200, 6, 1))
     data = SequenceData(x, np.cumsum(x, axis=1))
     canonical = companion(net, data)

@@ -205,7 +205,13 @@ class SequenceData:
     def subset(self, index: np.ndarray | slice) -> SequenceData:
         """The sequences at ``index`` (any numpy index along the first axis)."""
         lengths = None if self.lengths is None else self.lengths[index]
-        return SequenceData(self.x[index], self.y[index], lengths, self.x_vocab, self.y_vocab)
+        return SequenceData(
+            self.x[index],
+            self.y[index],
+            lengths=lengths,
+            x_vocab=self.x_vocab,
+            y_vocab=self.y_vocab,
+        )
 
     def split(self, test_fraction: float = 0.2, seed: int = 0) -> tuple[SequenceData, SequenceData]:
         """A seeded random (train, test) split; both parts keep at least one sequence."""
@@ -241,7 +247,13 @@ class SequenceData:
                     raise ValueError(f"{name} column {j}: word {missing[0]!r} not in the data")
                 a[:, :, j] = np.array([w.code(word) for word in v.words])[mine[:, :, j]]
             codes[name] = a
-        return SequenceData(codes["x"], codes["y"], self.lengths, other.x_vocab, other.y_vocab)
+        return SequenceData(
+            codes["x"],
+            codes["y"],
+            lengths=self.lengths,
+            x_vocab=other.x_vocab,
+            y_vocab=other.y_vocab,
+        )
 
     def save(self, path: str | os.PathLike[str]) -> Path:
         """Write to ``path`` in the format its suffix names, atomically (no half-written file)."""

@@ -87,7 +87,7 @@ def _assemble(
             vocab.append(v)
         arrays.append(a)
         vocabs.append(tuple(vocab))
-    return SequenceData(arrays[0], arrays[1], lengths, vocabs[0], vocabs[1])
+    return SequenceData(arrays[0], arrays[1], lengths=lengths, x_vocab=vocabs[0], y_vocab=vocabs[1])
 
 
 def from_rows(
@@ -141,7 +141,7 @@ def _read_npz(path: Path) -> SequenceData:
         found = [vocab.get(f"{name}_vocab{j}") for j in range(d)]
         return tuple(None if w is None else Vocabulary(tuple(w.tolist())) for w in found)
 
-    return SequenceData(x, y, lengths, vocabs("x", x), vocabs("y", y))
+    return SequenceData(x, y, lengths=lengths, x_vocab=vocabs("x", x), y_vocab=vocabs("y", y))
 
 
 def _write_npz(data: SequenceData, path: Path) -> None:

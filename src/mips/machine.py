@@ -234,7 +234,7 @@ class Reading:
         )
 
 
-@dataclass(frozen=True, eq=False)
+@dataclass(frozen=True, kw_only=True, eq=False)
 class StateMachine:
     """Integer state machine: (z_prev, x) -> (z_next, y), from ``initial`` at t = -1.
 
@@ -444,14 +444,16 @@ class StateMachine:
         d_in = len(d["x"][0]) if d["x"] else 0
         d_out = len(d["y"][0]) if d["y"] else 0
         return cls(
-            d["kind"],
-            tuple(d["initial"]),
-            arr("z_prev", n),
-            arr("x", d_in),
-            arr("z_next", n),
-            arr("y", d_out),
-            Reading.from_dict(d["reading"]) if "reading" in d else Reading("given", "given"),
-            d.get("next_rule"),
-            d.get("out_rule"),
-            d.get("modulus"),
+            kind=d["kind"],
+            initial=tuple(d["initial"]),
+            z_prev=arr("z_prev", n),
+            x=arr("x", d_in),
+            z_next=arr("z_next", n),
+            y=arr("y", d_out),
+            reading=Reading.from_dict(d["reading"])
+            if "reading" in d
+            else Reading("given", "given"),
+            next_rule=d.get("next_rule"),
+            out_rule=d.get("out_rule"),
+            modulus=d.get("modulus"),
         )

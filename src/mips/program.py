@@ -8,7 +8,7 @@ the two against each other.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import KW_ONLY, dataclass, replace
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -32,6 +32,7 @@ class Formula:
 
     target: str
     features: tuple[str, ...]
+    _: KW_ONLY
     expr: Expr | None = None
     table: tuple[tuple[Row, int], ...] | None = None
     size: int | None = None
@@ -73,7 +74,7 @@ class Formula:
         return replace(self, features=features, expr=self.expr.remap(columns))
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class Program:
     """A causal program: for each step, new state from (state, input), outputs from all three."""
 
@@ -208,16 +209,16 @@ class Program:
         keep = [i for i, s in enumerate(self.state) if s in live]
         dead = {n for s in set(self.state) - live for n in (s, new_name(s))}
         return Program(
-            self.inputs,
-            tuple(self.state[i] for i in keep),
-            tuple(self.initial[i] for i in keep),
+            inputs=self.inputs,
+            state=tuple(self.state[i] for i in keep),
+            initial=tuple(self.initial[i] for i in keep),
             # Formulas never read a dead name (tables would have kept it alive).
-            tuple(self.updates[i].without_features(dead) for i in keep),
-            tuple(o.without_features(dead) for o in self.outputs),
-            self.words_in,
-            self.words_out,
-            self.state_names,
-            self.unseen,
+            updates=tuple(self.updates[i].without_features(dead) for i in keep),
+            outputs=tuple(o.without_features(dead) for o in self.outputs),
+            words_in=self.words_in,
+            words_out=self.words_out,
+            state_names=self.state_names,
+            unseen=self.unseen,
         )
 
     def size(self) -> int:

@@ -73,7 +73,7 @@ class Beyond:
         return f"differs from its network at step {t} of {self.length} (sequence {i})"
 
 
-@dataclass(frozen=True, eq=False)
+@dataclass(frozen=True, kw_only=True, eq=False)
 class Attempt:
     """One reading tried: the network read, the machine read from it, its program, the check,
     and for a formula, how it compares with the network past the data's length."""
@@ -253,7 +253,16 @@ def _programs(
             report = verify(source, program, machine, heldout, tolerance, departs)
             formula = report.verified and program.form == "formula"
             beyond = _beyond(net, program, longer) if formula else None
-            attempts.append(Attempt(net, machine, program, source, report, beyond))
+            attempts.append(
+                Attempt(
+                    network=net,
+                    machine=machine,
+                    program=program,
+                    source=source,
+                    verification=report,
+                    beyond=beyond,
+                )
+            )
             log.info(f"program: {attempts[-1].describe()} ({time.perf_counter() - start:.1f} s)")
             done = done or (formula and attempts[-1].generalises)
         if done and not every:
@@ -298,7 +307,13 @@ def mealy_attempt(
     words_in, words_out = _words(data)
     table = mealy_program(machine, words_in, words_out, plan.regress.unseen)
     source = emit_python(table, header(net, machine, table, plan.seed, plan.digest))
-    return Attempt(net, machine, table, source, verify(source, table, machine, heldout))
+    return Attempt(
+        network=net,
+        machine=machine,
+        program=table,
+        source=source,
+        verification=verify(source, table, machine, heldout),
+    )
 
 
 def header(

@@ -31,7 +31,7 @@ from mips.data import SequenceData
 from mips.network.artifact import TrainedNetwork
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class SimplifyConfig:
     """Thresholds tried, largest first; the first that keeps the network exact wins."""
 

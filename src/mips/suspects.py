@@ -15,7 +15,7 @@ from mips.reading import Attempt
 __all__ = ["Contradicted", "Suspect", "contradicted_steps", "fewest_contradictions", "suspects"]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class Suspect:
     """A labelled step the program contradicts: where, the label, the program's value, and how
     far the network's real-valued output is from the label (larger: more suspect)."""
@@ -63,7 +63,11 @@ def suspects(network: Recurrent, found: Contradicted, data: SequenceData) -> tup
     y_net, _ = network.run(data.x)
     found_suspects = [
         Suspect(
-            i, t, tuple(w), tuple(g), round(float(np.abs(y_net[i, t] - np.asarray(w)).max()), 3)
+            sequence=i,
+            step=t,
+            label=tuple(w),
+            value=tuple(g),
+            distance=round(float(np.abs(y_net[i, t] - np.asarray(w)).max()), 3),
         )
         for i, t, w, g in found.steps
     ]

@@ -32,7 +32,7 @@ HOLD_BACK_FROM = 10
 HOLD_BACK_KEY = 0xC4EC
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class SynthConfig:
     """Every stage's own config, and the one ``seed`` each stage's seed is derived from.
 

@@ -19,7 +19,7 @@ EXHAUSTIVE_BUDGET = 65_000
 MAX_SYMBOLS = 64
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class Verification:
     """What was checked and what failed; ``verified`` only when every check passed."""
 
@@ -134,7 +134,7 @@ def verify(
         return _verify(load_program(source), program, machine, heldout, max_label_errors, tolerant)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class _Replay:
     """A program replayed on labelled sequences, each up to the steps it can answer."""
 
@@ -169,7 +169,9 @@ def _replay(
         ir = program.symbols_out(ir_out[i, : len(codes)].tolist()) if ir_answered[i] else None
         if (got != ir) if ir is not None else isinstance(got, list):
             ir_wrong += 1
-    return _Replay(wrong, ir_wrong, wrong_steps, example, lengths)
+    return _Replay(
+        wrong=wrong, ir_wrong=ir_wrong, wrong_steps=wrong_steps, example=example, lengths=lengths
+    )
 
 
 @dataclass(frozen=True)
@@ -208,15 +210,15 @@ def check_independent(
     with paused_gc():
         r = _replay(load_program(source), program, data)
     return IndependentCheck(
-        where,
-        data.n,
-        r.wrong,
-        data.steps,
-        r.wrong_steps,
-        max_label_errors,
-        int((r.lengths < data.seq_lengths).sum()),
-        int(r.lengths.sum()),
-        r.example,
+        where=where,
+        sequences=data.n,
+        wrong=r.wrong,
+        steps=data.steps,
+        wrong_steps=r.wrong_steps,
+        max_label_errors=max_label_errors,
+        unseen=int((r.lengths < data.seq_lengths).sum()),
+        judged_steps=int(r.lengths.sum()),
+        counterexample=r.example,
     )
 
 
@@ -253,18 +255,18 @@ def _verify(
                     said = "the IR says" if tolerant else "machine says"
                     example = example or f"input {seq}: {said} {want}, got {got}"
     return Verification(
-        heldout.n,
-        replay.wrong,
-        replay.ir_wrong,
-        length,
-        checked,
-        uncovered,
-        ex_wrong,
-        example,
-        heldout.steps,
-        replay.wrong_steps,
-        max_label_errors,
-        "the IR" if tolerant else "the state machine",
-        int((lengths < heldout.seq_lengths).sum()),
-        int(lengths.sum()),
+        heldout_sequences=heldout.n,
+        heldout_wrong=replay.wrong,
+        ir_wrong=replay.ir_wrong,
+        exhaustive_length=length,
+        exhaustive_checked=checked,
+        exhaustive_uncovered=uncovered,
+        exhaustive_wrong=ex_wrong,
+        counterexample=example,
+        heldout_steps=heldout.steps,
+        heldout_wrong_steps=replay.wrong_steps,
+        max_label_errors=max_label_errors,
+        exhaustive_against="the IR" if tolerant else "the state machine",
+        heldout_unseen=int((lengths < heldout.seq_lengths).sum()),
+        judged_steps=int(lengths.sum()),
     )

@@ -27,7 +27,9 @@ def parity_program(seq: list[list[int]]) -> list[list[int]]:
     return out
 
 
-IDENTITY = Program(("x",), (), (), (), (Formula("y", ("x",), expr=var(0)),))
+IDENTITY = Program(
+    inputs=("x",), state=(), initial=(), updates=(), outputs=(Formula("y", ("x",), expr=var(0)),)
+)
 
 
 def test_disagreements_only_past_the_data_length_and_the_shortest_first() -> None:

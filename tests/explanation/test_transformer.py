@@ -66,7 +66,13 @@ def test_any_causal_model_is_read_through_two_functions(module) -> None:
         return found[0]
 
     with torch.no_grad():
-        model = CausalModel(lambda x: module(torch.from_numpy(x)), vectors, 1, MAX_LEN, "argmax")
+        model = CausalModel(
+            outputs=lambda x: module(torch.from_numpy(x)),
+            vectors=vectors,
+            d_in=1,
+            max_len=MAX_LEN,
+            output="argmax",
+        )
         e = explain(model, seen_one(), config=QUICK)
     assert e.ok and e.fidelity.checks[0].disagreeing == 0, e.reason
 

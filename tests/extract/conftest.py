@@ -15,7 +15,12 @@ def relu_net(f_layers, g_layers, hidden: int) -> TrainedNetwork:
             w[f"{name}.{j}.weight"] = np.array(weight, dtype=float)
             w[f"{name}.{j}.bias"] = np.array(bias, dtype=float)
     width = len(f_layers[0][1]) if len(f_layers) > 1 else 0
-    return TrainedNetwork(Architecture(hidden, len(f_layers), width), 1, 1, w)
+    return TrainedNetwork(
+        arch=Architecture(hidden, hidden_depth=len(f_layers), hidden_width=width),
+        d_in=1,
+        d_out=1,
+        weights=w,
+    )
 
 
 @pytest.fixture
@@ -28,7 +33,7 @@ def counter_with_offset() -> tuple[TrainedNetwork, SequenceData]:
         "g.0.weight": np.array([[1 / 0.7]]),
         "g.0.bias": np.array([0.0]),
     }
-    net = TrainedNetwork(Architecture(1), 1, 1, w)
+    net = TrainedNetwork(arch=Architecture(1), d_in=1, d_out=1, weights=w)
     x = np.random.default_rng(0).integers(0, 5, (300, 6, 1))
     y = np.cumsum(x, axis=1) + 2 * np.arange(1, 7)[None, :, None]
     return net, SequenceData(x, y)

@@ -11,7 +11,7 @@ from mips.network import Architecture
 def test_extraction_error_says_why(random_network):
     # Continuous states driven by 100 input symbols: no lattice, and too many symbols for a
     # finite machine; the error names both instead of a generic refusal.
-    net = random_network(Architecture(2, 2, 5), d_in=2, seed=3)
+    net = random_network(Architecture(2, hidden_depth=2, hidden_width=5), d_in=2, seed=3)
     x = np.random.default_rng(0).integers(0, 10, (200, 6, 2))
     y = np.rint(net.run(x.astype(float))[0]).astype(np.int64)
     with pytest.raises(ExtractionError) as error:
@@ -73,7 +73,7 @@ def test_no_padding_step_is_read_as_a_transition(counter_network, running_sum):
     # A sequence's padding repeats its last input and state: read as data, that would be the
     # transition (s, x) -> s, contradicting s + x. Only real steps make rows.
     lengths = np.arange(len(running_sum)) % 6 + 1
-    data = SequenceData(running_sum.x, running_sum.y, lengths)
+    data = SequenceData(running_sum.x, running_sum.y, lengths=lengths)
     machines = extract(counter_network(), data)
     assert machines
     for m in machines:

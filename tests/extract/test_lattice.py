@@ -55,7 +55,7 @@ def test_six_state_variables_are_extracted():
         "g.0.weight": np.eye(h)[:, -1:],
         "g.0.bias": np.zeros(1),
     }
-    net = TrainedNetwork(Architecture(h, hidden_bias=False), 1, 1, w)
+    net = TrainedNetwork(arch=Architecture(h, hidden_bias=False), d_in=1, d_out=1, weights=w)
     x = np.random.default_rng(0).integers(0, 50, (500, 12, 1))
     data = SequenceData(x, net.predict(x))
     lattice = [m for m in extract(simplify(net, data).network, data) if m.kind == "lattice"]

@@ -41,7 +41,12 @@ def test_window_machine_is_completed_by_probing_the_network(low):
         "g.1.weight": np.array([[1.0], [1.0]]),
         "g.1.bias": np.zeros(1),
     }
-    net = TrainedNetwork(Architecture(2, 1, 0, 2, 2), 1, 1, w)
+    net = TrainedNetwork(
+        arch=Architecture(2, hidden_depth=1, hidden_width=0, output_depth=2, output_width=2),
+        d_in=1,
+        d_out=1,
+        weights=w,
+    )
 
     def abs_diff(x: np.ndarray) -> np.ndarray:
         return np.abs(np.diff(x, axis=1, prepend=0))

@@ -83,7 +83,9 @@ def traces(n: int, seed: int, longest: int = 12) -> SequenceData:
             s = DELTA[s, x[i, t, 0]]
     mask = np.arange(longest)[None, :] < lengths[:, None]
     x[~mask], y[~mask] = 0, 0
-    return SequenceData(x, y, lengths, (Vocabulary(IN),), (Vocabulary(OUT),))
+    return SequenceData(
+        x, y, lengths=lengths, x_vocab=(Vocabulary(IN),), y_vocab=(Vocabulary(OUT),)
+    )
 
 
 @pytest.fixture(scope="module")

@@ -14,8 +14,8 @@ from mips.network.report import TrainingReport
 ARCHS = [
     Architecture(1),
     Architecture(3, hidden_bias=False),
-    Architecture(2, 2, 5),
-    Architecture(4, 2, 3, 2, 6),
+    Architecture(2, hidden_depth=2, hidden_width=5),
+    Architecture(4, hidden_depth=2, hidden_width=3, output_depth=2, output_width=6),
 ]
 
 
@@ -45,8 +45,23 @@ def test_save_load_round_trip_keeps_weights_config_report_and_outputs(
     tmp_path, arch: Architecture, random_network
 ) -> None:
     net = random_network(arch, d_in=2, d_out=1, seed=5)
-    report = TrainingReport("relu", True, np.int64(12), 1.0, 1.0, pack_seed=3, place_in_pack=0)
-    net = TrainedNetwork(net.arch, 2, 1, net.weights, {"train": {"lr": 0.003}}, report)
+    report = TrainingReport(
+        family="relu",
+        exact=True,
+        steps=np.int64(12),
+        sequence_accuracy=1.0,
+        heldout_accuracy=1.0,
+        pack_seed=3,
+        place_in_pack=0,
+    )
+    net = TrainedNetwork(
+        arch=net.arch,
+        d_in=2,
+        d_out=1,
+        weights=net.weights,
+        config={"train": {"lr": 0.003}},
+        report=report,
+    )
     directory = net.save(tmp_path / "net")
     assert sorted(p.name for p in directory.iterdir()) == sorted([WEIGHTS_FILE, META_FILE])
     meta = json.loads((directory / META_FILE).read_text())  # plain JSON, readable anywhere
@@ -94,7 +109,9 @@ def test_a_network_saved_with_the_metrics_dict_reads_back_and_saves_the_same(
 
 
 def test_replace_keeps_the_architecture_and_the_report(counter_network) -> None:
-    report = TrainingReport("linear", True, 0, 1.0, 1.0)
+    report = TrainingReport(
+        family="linear", exact=True, steps=0, sequence_accuracy=1.0, heldout_accuracy=1.0
+    )
     net = replace(counter_network(0.5), report=report)
     again = net.replace({**net.weights, "f.0.bias": np.array([0.0])})
     assert again.report == report
@@ -106,11 +123,11 @@ def test_missing_or_misshapen_weights_are_rejected(counter_network) -> None:
     weights = counter_network().weights
     without = {k: v for k, v in weights.items() if k != "g.0.bias"}
     with pytest.raises(ValueError, match="missing weight 'g.0.bias'"):
-        TrainedNetwork(Architecture(1), 1, 1, without)
+        TrainedNetwork(arch=Architecture(1), d_in=1, d_out=1, weights=without)
     with pytest.raises(ValueError, match=r"f.0.weight has shape \(2, 1\), expected \(3, 1\)"):
-        TrainedNetwork(Architecture(1), 2, 1, weights)
+        TrainedNetwork(arch=Architecture(1), d_in=2, d_out=1, weights=weights)
     with pytest.raises(ValueError, match="f.0.weight"):
-        TrainedNetwork(Architecture(2), 1, 1, weights)
+        TrainedNetwork(arch=Architecture(2), d_in=1, d_out=1, weights=weights)
 
 
 @pytest.mark.parametrize(
@@ -122,9 +139,19 @@ def test_bad_architectures_are_rejected(kwargs: dict) -> None:
 
 
 def test_rank_orders_by_hidden_size_first() -> None:
-    archs = [Architecture(3), Architecture(2, 2, 8, 2, 8), Architecture(2, 2, 8), Architecture(2)]
+    archs = [
+        Architecture(3),
+        Architecture(2, hidden_depth=2, hidden_width=8, output_depth=2, output_width=8),
+        Architecture(2, hidden_depth=2, hidden_width=8),
+        Architecture(2),
+    ]
     order = sorted(archs, key=Architecture.rank)
-    assert order == [Architecture(2), Architecture(2, 2, 8), Architecture(2, 2, 8, 2, 8), archs[0]]
+    assert order == [
+        Architecture(2),
+        Architecture(2, hidden_depth=2, hidden_width=8),
+        Architecture(2, hidden_depth=2, hidden_width=8, output_depth=2, output_width=8),
+        archs[0],
+    ]
     assert Architecture(2, hidden_bias=False).rank() < Architecture(2).rank()
 
 
@@ -150,9 +177,9 @@ def test_padding_is_never_wrong_and_a_few_errors_may_be_allowed(counter_network,
     lengths = np.arange(len(running_sum)) % 6 + 1
     y = running_sum.y.copy()
     y[:, 5] += 100  # wrong only at the last step, which most sequences do not have
-    short = SequenceData(running_sum.x, y, lengths)
+    short = SequenceData(running_sum.x, y, lengths=lengths)
     wrong = net.wrong_steps(short)
     assert wrong.sum() == (lengths == 6).sum() and not wrong[lengths < 6].any()
     assert not net.is_exact(short)
     assert net.is_exact(short, max_errors=(lengths == 6).sum() / short.steps)
-    assert net.is_exact(SequenceData(running_sum.x, y, np.minimum(lengths, 5)))
+    assert net.is_exact(SequenceData(running_sum.x, y, lengths=np.minimum(lengths, 5)))

@@ -27,7 +27,12 @@ def door_network(k: int = 3) -> AutomatonNetwork:
             q = DELTA[min(s, 1), a]
             transition[a, s, q] = 1.0
             emission[a, s, LAM[min(s, 1), a]] = 1.0
-    return AutomatonNetwork(transition, emission, ((0,), (1,), (2,)), ((0,), (1,)))
+    return AutomatonNetwork(
+        transition=transition,
+        emission=emission,
+        symbols_in=((0,), (1,), (2,)),
+        symbols_out=((0,), (1,)),
+    )
 
 
 def door_data(n: int, seed: int) -> SequenceData:
@@ -41,8 +46,8 @@ def door_data(n: int, seed: int) -> SequenceData:
             y[i, t, 0], s = LAM[s, x[i, t, 0]], DELTA[s, x[i, t, 0]]
     pad = np.arange(8)[None, :] >= lengths[:, None]
     x[pad], y[pad] = 0, 0
-    vocab = (Vocabulary(("CLOSE", "OPEN", "SEND")),), (Vocabulary(("ERR", "OK")),)
-    return SequenceData(x, y, lengths, *vocab)
+    x_vocab, y_vocab = (Vocabulary(("CLOSE", "OPEN", "SEND")),), (Vocabulary(("ERR", "OK")),)
+    return SequenceData(x, y, lengths=lengths, x_vocab=x_vocab, y_vocab=y_vocab)
 
 
 def test_a_one_hot_automaton_answers_as_its_machine_in_numpy_and_in_training():
@@ -87,4 +92,9 @@ def test_data_of_words_train_the_automaton_first_and_integers_never():
 
 def test_an_automaton_needs_matching_shapes():
     with pytest.raises(ValueError):
-        AutomatonNetwork(np.zeros((2, 3, 3)), np.zeros((2, 3, 2)), ((0,),), ((0,), (1,)))
+        AutomatonNetwork(
+            transition=np.zeros((2, 3, 3)),
+            emission=np.zeros((2, 3, 2)),
+            symbols_in=((0,),),
+            symbols_out=((0,), (1,)),
+        )

@@ -113,7 +113,7 @@ def test_not_a_safetensors_file_and_no_file(tmp_path: Path) -> None:
 
 
 def test_unknown_weights_and_modules_of_another_shape() -> None:
-    spec = ForeignSpec("rnn", 1, 2, 1, 1)
+    spec = ForeignSpec(cell="rnn", d_in=1, hidden=2, layers=1, d_out=1)
     weights = {k: np.zeros(s) for k, s in spec.shapes().items()}
     with pytest.raises(ForeignNetworkError, match="unexpected weights decoder"):
         ForeignNetwork(spec, {**weights, "decoder.weight": np.zeros(1)})

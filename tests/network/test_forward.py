@@ -18,7 +18,13 @@ def packs(draw: st.DrawFn) -> tuple[PackedRNN, list[Architecture], np.ndarray]:
     hidden = draw(st.integers(1, 6))
     f_depth, g_depth = draw(st.integers(1, 2)), draw(st.integers(1, 2))
     f_width, g_width = draw(st.integers(1, 6)), draw(st.integers(1, 6))
-    arch = Architecture(hidden, f_depth, f_width, g_depth, g_width)
+    arch = Architecture(
+        hidden,
+        hidden_depth=f_depth,
+        hidden_width=f_width,
+        output_depth=g_depth,
+        output_width=g_width,
+    )
     k = draw(st.integers(1, 3))
     sizes = draw(st.lists(st.integers(1, hidden), min_size=k, max_size=k))
     biases = draw(st.lists(st.booleans(), min_size=k, max_size=k))
@@ -30,7 +36,14 @@ def packs(draw: st.DrawFn) -> tuple[PackedRNN, list[Architecture], np.ndarray]:
     seed = draw(st.integers(0, 2**31 - 1))
     model = PackedRNN(arch, sizes, biases, d_in, d_out, x_scale, y_scale, seed)
     archs = [
-        Architecture(h, f_depth, f_width, g_depth, g_width, hidden_bias=b)
+        Architecture(
+            h,
+            hidden_depth=f_depth,
+            hidden_width=f_width,
+            output_depth=g_depth,
+            output_width=g_width,
+            hidden_bias=b,
+        )
         for h, b in zip(sizes, biases, strict=True)
     ]
     n, t = draw(st.integers(1, 4)), draw(st.integers(1, 6))
@@ -52,7 +65,7 @@ def test_packed_numpy_and_finetune_forward_passes_agree(case) -> None:
         y_pack, h_pack = model(torch.tensor(x, dtype=torch.float32), return_hidden=True)
     for i, arch in enumerate(archs):
         weights = {k: v.numpy() for k, v in model.export(i).items()}
-        net = TrainedNetwork(arch, model.d_in, model.d_out, weights)
+        net = TrainedNetwork(arch=arch, d_in=model.d_in, d_out=model.d_out, weights=weights)
         y_np, h_np = net.run(x)
         params = {k: torch.tensor(v, dtype=torch.float64) for k, v in net.weights.items()}
         depths = (arch.hidden_depth, arch.output_depth)

@@ -7,7 +7,11 @@ import torch
 from mips.network import Architecture
 from mips.network.model import PackedRNN
 
-ARCHS = [Architecture(4), Architecture(4, 2, 5), Architecture(4, 2, 3, 2, 6)]
+ARCHS = [
+    Architecture(4),
+    Architecture(4, hidden_depth=2, hidden_width=5),
+    Architecture(4, hidden_depth=2, hidden_width=3, output_depth=2, output_width=6),
+]
 SIZES = [1, 2, 4, 3]
 BIAS = [True, False, True, False]
 
@@ -108,7 +112,11 @@ def test_export_trims_to_the_candidates_own_size(arch: Architecture) -> None:
     for i, (h, bias) in enumerate(zip(SIZES, BIAS, strict=True)):
         weights = model.export(i)
         own = Architecture(
-            h, arch.hidden_depth, arch.hidden_width, arch.output_depth, arch.output_width
+            h,
+            hidden_depth=arch.hidden_depth,
+            hidden_width=arch.hidden_width,
+            output_depth=arch.output_depth,
+            output_width=arch.output_width,
         )
         f_sizes, g_sizes = own.layer_sizes(2, 3)
         expected = {}

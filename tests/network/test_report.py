@@ -6,7 +6,15 @@ from mips.network.report import TrainingReport
 
 
 def test_the_saved_form_leaves_out_fields_that_do_not_apply_and_reads_back() -> None:
-    report = TrainingReport("linear", True, 0, 1.0, 1.0, place_in_pack=0, seconds=0.5)
+    report = TrainingReport(
+        family="linear",
+        exact=True,
+        steps=0,
+        sequence_accuracy=1.0,
+        heldout_accuracy=1.0,
+        place_in_pack=0,
+        seconds=0.5,
+    )
     saved = report.to_dict()
     assert "pack_seed" not in saved and "final" not in saved and saved["place_in_pack"] == 0
     assert TrainingReport.from_dict(saved) == report
@@ -15,6 +23,15 @@ def test_the_saved_form_leaves_out_fields_that_do_not_apply_and_reads_back() -> 
 
 def test_a_report_that_contradicts_itself_is_refused() -> None:
     with pytest.raises(ValueError, match="final"):
-        TrainingReport("scale-up", True, 10, 1.0, 1.0, final=False)
+        TrainingReport(
+            family="scale-up",
+            exact=True,
+            steps=10,
+            sequence_accuracy=1.0,
+            heldout_accuracy=1.0,
+            final=False,
+        )
     with pytest.raises(ValueError, match="accuracies"):
-        TrainingReport("relu", False, 10, 1.5, 0.5)
+        TrainingReport(
+            family="relu", exact=False, steps=10, sequence_accuracy=1.5, heldout_accuracy=0.5
+        )

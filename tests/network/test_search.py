@@ -26,9 +26,16 @@ def _zeros(arch: Architecture) -> dict[str, np.ndarray]:
 
 def test_search_prefers_the_smaller_of_two_exact_candidates():
     def cand(arch: Architecture, exact: bool) -> CandidateResult:
-        return CandidateResult(arch, 0, exact, 10, 1.0 if exact else 0.5, {})
+        return CandidateResult(
+            arch=arch,
+            seed=0,
+            exact=exact,
+            steps=10,
+            heldout_accuracy=1.0 if exact else 0.5,
+            weights={},
+        )
 
-    big, small = Architecture(3), Architecture(2, 2, 8)
+    big, small = Architecture(3), Architecture(2, hidden_depth=2, hidden_width=8)
     assert smallest_exact([cand(big, True), cand(small, True)]).arch == small
     assert smallest_exact([cand(big, True), cand(small, False)]).arch == big
     assert smallest_exact([cand(small, False)]) is None
@@ -56,7 +63,16 @@ def test_search_ranked_keeps_each_familys_smallest_exact_network(monkeypatch, ru
         for h, seed in zip(sizes, seeds, strict=True):
             a = replace(arch, hidden=h)
             exact = h == (2 if arch.hidden_width == 64 else 3)
-            out.append(CandidateResult(a, seed, exact, 10, 1.0 if exact else 0.5, _zeros(a)))
+            out.append(
+                CandidateResult(
+                    arch=a,
+                    seed=seed,
+                    exact=exact,
+                    steps=10,
+                    heldout_accuracy=1.0 if exact else 0.5,
+                    weights=_zeros(a),
+                )
+            )
         return out
 
     monkeypatch.setattr(families_module, "pack_rounds", lambda *a: iter([fake_pack(*a)]))
@@ -74,9 +90,23 @@ def test_near_exact_networks_are_returned_when_none_is_exact(monkeypatch, runnin
         # Nothing is exact; the wide family's candidate is right on 99% of the sequences.
         share = 0.99 if arch.hidden_width > 16 else 0.9
         one = Architecture(
-            1, arch.hidden_depth, arch.hidden_width, arch.output_depth, arch.output_width
+            1,
+            hidden_depth=arch.hidden_depth,
+            hidden_width=arch.hidden_width,
+            output_depth=arch.output_depth,
+            output_width=arch.output_width,
         )
-        return [CandidateResult(one, 0, False, 9, 0.5, _zeros(one), share)]
+        return [
+            CandidateResult(
+                arch=one,
+                seed=0,
+                exact=False,
+                steps=9,
+                heldout_accuracy=0.5,
+                weights=_zeros(one),
+                sequence_accuracy=share,
+            )
+        ]
 
     monkeypatch.setattr(families_module, "pack_rounds", lambda *a: iter([pack(*a)]))
     monkeypatch.setattr(families_module, "realize", lambda *a, **k: None)
@@ -104,7 +134,15 @@ def test_each_smaller_exact_network_is_a_round_before_anything_trains_on(
     def candidate(arch: Architecture, h: int, exact: bool) -> CandidateResult:
         a = replace(arch, hidden=h)
         share = 0.5 + 0.5 * exact
-        return CandidateResult(a, h, exact, 10 * h, 1.0 if exact else 0.5, _zeros(a), share)
+        return CandidateResult(
+            arch=a,
+            seed=h,
+            exact=exact,
+            steps=10 * h,
+            heldout_accuracy=1.0 if exact else 0.5,
+            weights=_zeros(a),
+            sequence_accuracy=share,
+        )
 
     def rounds(train, test, arch, sizes, bias, seeds, config, pack_seed, progress=None):
         log.append(f"{arch.hidden_width} h<={arch.hidden}")
@@ -141,8 +179,12 @@ class _Sized:
         self.caps.append(task.cap)
         if self.exact_at <= task.cap:
             arch = Architecture(self.exact_at)
-            report = TrainingReport(self.name, True, 10, 1.0, 1.0)
-            yield Candidate(TrainedNetwork(arch, 1, 1, _zeros(arch), report=report))
+            report = TrainingReport(
+                family=self.name, exact=True, steps=10, sequence_accuracy=1.0, heldout_accuracy=1.0
+            )
+            yield Candidate(
+                TrainedNetwork(arch=arch, d_in=1, d_out=1, weights=_zeros(arch), report=report)
+            )
 
 
 def test_the_search_runs_the_families_registered_under_the_configs_names(

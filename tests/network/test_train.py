@@ -30,7 +30,7 @@ def test_training_stops_when_exact_on_held_out_and_train(running_sum):
     assert exact, "a linear RNN learns a running sum"
     for r in exact:
         assert r.steps < 3000 and r.heldout_accuracy == 1.0
-        net = TrainedNetwork(r.arch, 1, 1, r.weights)
+        net = TrainedNetwork(arch=r.arch, d_in=1, d_out=1, weights=r.weights)
         assert np.array_equal(net.predict(running_sum.x), running_sum.y)
 
 
@@ -38,7 +38,14 @@ def test_candidates_keep_their_own_size_seed_and_bias(running_sum):
     train, test = head(running_sum, 200)
     cfg = TrainConfig(steps=20, eval_every=10)
     results = train_pack(
-        train, test, Architecture(3, 2, 4), [1, 3, 2], [False, True, False], [7, 8, 9], cfg, 0
+        train,
+        test,
+        Architecture(3, hidden_depth=2, hidden_width=4),
+        [1, 3, 2],
+        [False, True, False],
+        [7, 8, 9],
+        cfg,
+        0,
     )
     assert [(r.arch.hidden, r.arch.hidden_bias, r.seed) for r in results] == [
         (1, False, 7),
@@ -47,7 +54,9 @@ def test_candidates_keep_their_own_size_seed_and_bias(running_sum):
     ]
     for r in results:
         assert (r.arch.hidden_depth, r.arch.hidden_width) == (2, 4)
-        net = TrainedNetwork(r.arch, 1, 1, r.weights)  # shapes match the candidate's own size
+        net = TrainedNetwork(
+            arch=r.arch, d_in=1, d_out=1, weights=r.weights
+        )  # shapes match the candidate's own size
         if not r.arch.hidden_bias:
             assert np.all(net.weights["f.1.bias"] == 0)
 
@@ -113,7 +122,9 @@ def test_finetune_moves_only_free_weights_and_repairs_a_perturbed_network(
 
 
 def test_finetune_with_every_weight_frozen_changes_nothing(running_sum, random_network):
-    net = random_network(Architecture(2, 2, 3, 2, 3), seed=2)
+    net = random_network(
+        Architecture(2, hidden_depth=2, hidden_width=3, output_depth=2, output_width=3), seed=2
+    )
     frozen = {k: np.ones(v.shape, dtype=bool) for k, v in net.weights.items()}
     tuned = finetune(net.weights, frozen, (2, 2), running_sum, steps=5, l1=1e-2)
     for k, v in net.weights.items():
@@ -131,7 +142,9 @@ def test_sparsify_keeps_exactness_with_fewer_active_weights(running_sum):
         "g.0.weight": np.array([[1.0]]),
         "g.0.bias": np.array([0.0]),
     }
-    net = TrainedNetwork(Architecture(1, 2, 3), 1, 1, w)
+    net = TrainedNetwork(
+        arch=Architecture(1, hidden_depth=2, hidden_width=3), d_in=1, d_out=1, weights=w
+    )
     data = SequenceData(running_sum.x[:300], running_sum.y[:300])
     assert np.array_equal(net.predict(data.x), data.y)
     sparse = sparsify(net, data, l1=1e-2, steps=300)
@@ -145,7 +158,7 @@ def test_masked_mean_counts_only_real_steps() -> None:
     from mips.network.train import masked_mean, step_mask
 
     x = np.ones((2, 3, 1), dtype=np.int64)
-    data = SequenceData(x, x, np.array([1, 3]))
+    data = SequenceData(x, x, lengths=np.array([1, 3]))
     loss = torch.arange(12, dtype=torch.float32).reshape(2, 2, 3, 1)  # (K, N, T, d_out)
     means = masked_mean(loss, step_mask(data))  # per candidate: steps (0,0), (1,0..2)
     assert means.tolist() == [(0 + 3 + 4 + 5) / 4, (6 + 9 + 10 + 11) / 4]
@@ -156,7 +169,7 @@ def test_a_pack_trains_on_sequences_of_different_lengths(running_sum) -> None:
     # Padding is masked out of the loss and the exactness check: a running sum on sequences
     # of 1..6 steps becomes exact like on full ones.
     lengths = np.arange(300) % 6 + 1
-    data = SequenceData(running_sum.x[:300], running_sum.y[:300], lengths)
+    data = SequenceData(running_sum.x[:300], running_sum.y[:300], lengths=lengths)
     train, test = data.split(0.2, 0)
     results = train_pack(
         train, test, Architecture(1), [1], [False], [0], TrainConfig(steps=1500), pack_seed=0
@@ -170,11 +183,18 @@ def test_an_inexact_candidate_comes_back_at_its_best_evaluation(parity):
     train, test = parity.split(0.2, 0)
     config = TrainConfig(steps=300, eval_every=25, plateau=300)
     results = train_pack(
-        train, test, Architecture(1, 2, 4), [1, 1], [True, True], [0, 1], config, 3
+        train,
+        test,
+        Architecture(1, hidden_depth=2, hidden_width=4),
+        [1, 1],
+        [True, True],
+        [0, 1],
+        config,
+        3,
     )
     for r in results:
         assert not r.exact and r.steps % 25 == 0
-        net = TrainedNetwork(r.arch, 1, 1, r.weights)
+        net = TrainedNetwork(arch=r.arch, d_in=1, d_out=1, weights=r.weights)
         right = (net.predict(test.x) == test.y).all(axis=(1, 2)).mean()
         assert right == pytest.approx(r.sequence_accuracy, abs=1e-9)
         assert (net.predict(test.x) == test.y).mean() == pytest.approx(r.heldout_accuracy, abs=1e-6)

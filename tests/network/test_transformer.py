@@ -61,7 +61,13 @@ def test_any_causal_model_plugs_in_as_two_functions(module) -> None:
     def vectors(x):
         return module.embed(torch.from_numpy(x))  # (N, T, 8): any per-position vectors
 
-    model = CausalModel(lambda x: module(torch.from_numpy(x)), vectors, 1, 6, "argmax")
+    model = CausalModel(
+        outputs=lambda x: module(torch.from_numpy(x)),
+        vectors=vectors,
+        d_in=1,
+        max_len=6,
+        output="argmax",
+    )
     x = np.random.default_rng(2).integers(0, 2, (3, 5, 1))
     out, states = model.run(x)
     assert model.hidden == 8 + 2 and model.d_out == 1

@@ -29,7 +29,13 @@ def machine() -> StateMachine:
     rows = np.array(ROWS)
     reading = Reading("finite", "given", n_states=2, complete=False)
     return StateMachine(
-        "finite", (0,), rows[:, :1], rows[:, 1:2], rows[:, 2:3], rows[:, 3:4], reading
+        kind="finite",
+        initial=(0,),
+        z_prev=rows[:, :1],
+        x=rows[:, 1:2],
+        z_next=rows[:, 2:3],
+        y=rows[:, 3:4],
+        reading=reading,
     )
 
 
@@ -93,7 +99,9 @@ def heldout(rows: list[list[tuple[int, int]]]) -> SequenceData:
         x[i, : len(r), 0] = [a for a, _ in r]
         y[i, : len(r), 0] = [b for _, b in r]
     lengths = np.array([len(r) for r in rows])
-    return SequenceData(x, y, lengths, (Vocabulary(IN),), (Vocabulary(OUT),))
+    return SequenceData(
+        x, y, lengths=lengths, x_vocab=(Vocabulary(IN),), y_vocab=(Vocabulary(OUT),)
+    )
 
 
 def test_held_out_traces_are_judged_up_to_their_first_unseen_step():
@@ -122,13 +130,13 @@ def test_each_unseen_step_comes_with_the_shortest_trace_that_would_test_it():
     rows = [r for r in ROWS if r[:2] != (1, 2)]  # and (after_OPEN, SEND)
     m = machine()
     lacking = StateMachine(
-        "finite",
-        (0,),
-        np.array(rows)[:, :1],
-        np.array(rows)[:, 1:2],
-        np.array(rows)[:, 2:3],
-        np.array(rows)[:, 3:4],
-        m.reading,
+        kind="finite",
+        initial=(0,),
+        z_prev=np.array(rows)[:, :1],
+        x=np.array(rows)[:, 1:2],
+        z_next=np.array(rows)[:, 2:3],
+        y=np.array(rows)[:, 3:4],
+        reading=m.reading,
     )
     found = unseen_steps(mealy_program(lacking, (IN,), (OUT,)))
     assert found[-1] == UnseenStep("after_OPEN", ("SEND",), (("OPEN",), ("SEND",)))

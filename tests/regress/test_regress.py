@@ -11,12 +11,12 @@ from mips.regress import RegressConfig, encodings, fit_formula, regress
 def machine(kind, initial, rows, n_vars, **reading) -> StateMachine:
     a = np.array(rows, dtype=np.int64)
     return StateMachine(
-        kind,
-        initial,
-        a[:, :n_vars],
-        a[:, n_vars : n_vars + 1],
-        a[:, n_vars + 1 : 2 * n_vars + 1],
-        a[:, 2 * n_vars + 1 :],
+        kind=kind,
+        initial=initial,
+        z_prev=a[:, :n_vars],
+        x=a[:, n_vars : n_vars + 1],
+        z_next=a[:, n_vars + 1 : 2 * n_vars + 1],
+        y=a[:, 2 * n_vars + 1 :],
         reading=Reading("test", "test", **reading),
     )
 

@@ -53,7 +53,7 @@ class ExplainError(ValueError):
     """The network and the data do not fit together (one line for the user)."""
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class ExplainConfig:
     """Settings of one explanation; ``seed`` seeds the split and every sample drawn."""
 
@@ -163,7 +163,7 @@ def explain(
         raise ExplainError(str(e)) from None
     check_fit(net, data)
     clock = Clock()
-    answers = SequenceData(data.x, net.predict(data.x), data.lengths, data.x_vocab)
+    answers = SequenceData(data.x, net.predict(data.x), lengths=data.lengths, x_vocab=data.x_vocab)
     train, heldout = answers.split(config.test_fraction, config.seed)
     reader, train = _within_positions(net, train, data.length)
     read = read_network(
@@ -247,7 +247,13 @@ def check_fit(net: Readable, data: SequenceData) -> None:
 def _cut(data: SequenceData, steps: int) -> SequenceData:
     """``data``'s sequences cut to their first ``steps`` steps."""
     lengths = None if data.lengths is None else np.minimum(data.lengths, steps)
-    return SequenceData(data.x[:, :steps], data.y[:, :steps], lengths, data.x_vocab, data.y_vocab)
+    return SequenceData(
+        data.x[:, :steps],
+        data.y[:, :steps],
+        lengths=lengths,
+        x_vocab=data.x_vocab,
+        y_vocab=data.y_vocab,
+    )
 
 
 def _label_misses(answers: SequenceData, data: SequenceData) -> tuple[LabelMiss, ...]:

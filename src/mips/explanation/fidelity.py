@@ -21,7 +21,7 @@ from mips.verify import paused_gc
 Run = Callable[[list[list[object]]], object]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class FidelityConfig:
     """How many sequences each check draws, and the size of the exhaustive check."""
 

@@ -37,16 +37,16 @@ def from_rows(
             if next_rule is not None:
                 modulus, out_rule = m, modular_rule(f, y, m)
     return StateMachine(
-        kind,
-        initial,
-        rows[:, :n],
-        rows[:, n : n + d_in],
-        z_next,
-        y,
-        reading,
-        next_rule,
-        out_rule,
-        modulus,
+        kind=kind,
+        initial=initial,
+        z_prev=rows[:, :n],
+        x=rows[:, n : n + d_in],
+        z_next=z_next,
+        y=y,
+        reading=reading,
+        next_rule=next_rule,
+        out_rule=out_rule,
+        modulus=modulus,
     )
 
 

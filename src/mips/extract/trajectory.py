@@ -10,7 +10,7 @@ from mips.extract.rules import from_rows
 from mips.machine import Reading, StateMachine
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class ExtractConfig:
     """Tolerances and limits of the state readers."""
 

@@ -8,7 +8,7 @@ Saved as safetensors (weights) plus JSON (everything else); never pickle.
 from __future__ import annotations
 
 import json
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import KW_ONLY, asdict, dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
@@ -29,6 +29,7 @@ class Architecture:
     """Sizes of one network; depth counts Linear layers, width is ignored at depth 1."""
 
     hidden: int
+    _: KW_ONLY
     hidden_depth: int = 1
     hidden_width: int = 0
     output_depth: int = 1
@@ -119,7 +120,7 @@ class Sparsity:
         return cls(**metrics["sparsified"], zero_weights=metrics["zero_weights"])
 
 
-@dataclass(frozen=True, eq=False)
+@dataclass(frozen=True, kw_only=True, eq=False)
 class TrainedNetwork:
     """An RNN h_t = f([h_{t-1}, x_t]), y_t = g(h_t), h_{-1} = 0, with weights as (in, out) matrices."""
 
@@ -236,11 +237,11 @@ class TrainedNetwork:
         meta = json.loads((d / META_FILE).read_text())
         metrics = meta.get("metrics", {})
         return cls(
-            Architecture(**meta["arch"]),
-            meta["d_in"],
-            meta["d_out"],
-            load_file(d / WEIGHTS_FILE),
-            meta.get("config", {}),
-            TrainingReport.from_dict(metrics),
-            Sparsity.from_dict(metrics),
+            arch=Architecture(**meta["arch"]),
+            d_in=meta["d_in"],
+            d_out=meta["d_out"],
+            weights=load_file(d / WEIGHTS_FILE),
+            config=meta.get("config", {}),
+            report=TrainingReport.from_dict(metrics),
+            sparsity=Sparsity.from_dict(metrics),
         )

@@ -34,7 +34,7 @@ log = logging.getLogger(__name__)
 AUTOMATON = "automaton"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class AutomatonConfig:
     """Numbers of states tried in order, seeds per size, and how each candidate trains."""
 
@@ -60,7 +60,7 @@ class AutomatonConfig:
             raise ValueError("sizes must be at least 2, seeds and steps positive")
 
 
-@dataclass(frozen=True, eq=False)
+@dataclass(frozen=True, kw_only=True, eq=False)
 class AutomatonNetwork:
     """The trained network as numpy arrays: ``transition`` (S, K, K) and ``emission`` (S, K, C)
     row-stochastic, for the S input rows ``symbols_in`` and the C output rows ``symbols_out``.
@@ -154,7 +154,7 @@ class AutomatonNetwork:
             meta = f.metadata()
             tensors = {k: f.get_tensor(k) for k in ("transition", "emission")}
         symbols = {k: tuple(map(tuple, json.loads(meta[k]))) for k in ("symbols_in", "symbols_out")}
-        return cls(tensors["transition"], tensors["emission"], **symbols)
+        return cls(transition=tensors["transition"], emission=tensors["emission"], **symbols)
 
 
 def _rows(a: np.ndarray) -> tuple[tuple[int, ...], ...]:
@@ -276,7 +276,9 @@ def _network(
     with torch.no_grad():
         transition = torch.softmax(t_logits, -1).double().numpy()
         emission = torch.softmax(e_logits, -1).double().numpy()
-    return AutomatonNetwork(transition, emission, symbols_in, symbols_out)
+    return AutomatonNetwork(
+        transition=transition, emission=emission, symbols_in=symbols_in, symbols_out=symbols_out
+    )
 
 
 class _Evaluations:

@@ -90,7 +90,7 @@ def answer(
     return np.stack(columns, axis=-1)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class CausalSpec:
     """A :class:`CausalModel`'s sizes, found by running it on one step."""
 
@@ -102,7 +102,7 @@ class CausalSpec:
     cell: str = "causal"
 
 
-@dataclass(frozen=True, eq=False)
+@dataclass(frozen=True, kw_only=True, eq=False)
 class CausalModel:
     """Any causal model as two functions of float inputs (N, T, d_in): ``outputs`` gives the
     head's outputs (N, T, d_out), ``vectors`` the internal vectors (N, T, H) the state after
@@ -143,7 +143,9 @@ class CausalModel:
 
     @property
     def spec(self) -> CausalSpec:
-        return CausalSpec(self.d_in, self._sizes[0], self.output, self.max_len)
+        return CausalSpec(
+            d_in=self.d_in, d_out=self._sizes[0], output=self.output, max_len=self.max_len
+        )
 
     @property
     def hidden(self) -> int:

@@ -63,7 +63,7 @@ class SearchWork:
         return replace(net, report=cost)
 
 
-@dataclass(frozen=True, eq=False)
+@dataclass(frozen=True, kw_only=True, eq=False)
 class FamilyTask:
     """What one family trains on and within: the two splits, the search's config, the family's
     place in ``config.families`` (from which its seed derives), the largest hidden size it may
@@ -128,11 +128,24 @@ class ClosedForm:
         net = realize(task.train, task.test, task.cap, task.config.train.max_label_errors)
         if task.progress is not None:
             task.progress(f"linear h<={task.cap} (closed form)", 1, 1)
-        found = [] if net is None else [CandidateResult(net.arch, 0, True, 0, 1.0, net.weights)]
+        found = (
+            []
+            if net is None
+            else [
+                CandidateResult(
+                    arch=net.arch,
+                    seed=0,
+                    exact=True,
+                    steps=0,
+                    heldout_accuracy=1.0,
+                    weights=net.weights,
+                )
+            ]
+        )
         yield from _smallest_first(task, self.name, None, [found])
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class Packed:
     """A trained family: every hidden size up to the cap, ``seeds_per_size`` candidates each,
     trained as one pack (:func:`~mips.network.train.pack_rounds`), so that the search order is
@@ -246,8 +259,13 @@ FAMILIES: dict[str, Family] = {
     family.name: family
     for family in (
         ClosedForm(),
-        Packed("relu", lambda h, w: Architecture(h, 2, w)),
-        Packed("relu-readout", lambda h, w: Architecture(h, 2, w, 2, w)),
+        Packed(name="relu", build=lambda h, w: Architecture(h, hidden_depth=2, hidden_width=w)),
+        Packed(
+            name="relu-readout",
+            build=lambda h, w: Architecture(
+                h, hidden_depth=2, hidden_width=w, output_depth=2, output_width=w
+            ),
+        ),
         # Inputs that must be cut into many pieces (a running sum mod m, a remainder of a
         # division) need many ReLU kinks at exact places: four times the width, a larger step,
         # three times the steps and six times the plateau. On sums mod 4 and remainders mod 3,
@@ -257,8 +275,10 @@ FAMILIES: dict[str, Family] = {
         # shrinks what the narrow families found, but not below a linear solution: a linear fit
         # is already the simplest reading.
         Packed(
-            "relu-wide",
-            lambda h, w: Architecture(h, 2, 4 * w, 2, 4 * w),
+            name="relu-wide",
+            build=lambda h, w: Architecture(
+                h, hidden_depth=2, hidden_width=4 * w, output_depth=2, output_width=4 * w
+            ),
             lr=1e-2,
             stretch=3,
             plateau_stretch=6,
@@ -317,13 +337,20 @@ def _network(
     """A packed candidate as a network, with what reproduces it: the family's pack seed (none
     for the closed form) and the candidate's place in the pack (``result.seed``)."""
     report = TrainingReport(
-        family,
-        result.exact,
-        result.steps,
-        result.sequence_accuracy,
-        result.heldout_accuracy,
+        family=family,
+        exact=result.exact,
+        steps=result.steps,
+        sequence_accuracy=result.sequence_accuracy,
+        heldout_accuracy=result.heldout_accuracy,
         pack_seed=pack_seed,
         place_in_pack=result.seed,
     )
     data, config = task.train, asdict(task.config)
-    return TrainedNetwork(result.arch, data.d_in, data.d_out, result.weights, config, report)
+    return TrainedNetwork(
+        arch=result.arch,
+        d_in=data.d_in,
+        d_out=data.d_out,
+        weights=result.weights,
+        config=config,
+        report=report,
+    )

@@ -34,7 +34,7 @@ class ForeignNetworkError(ValueError):
     """A network file or module that cannot be read as a recurrent network with a linear head."""
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class ForeignSpec:
     """The module's sizes: ``cell(d_in, hidden, layers)`` then ``Linear(hidden, d_out)``."""
 
@@ -326,13 +326,13 @@ def from_module(module: Any, output: str = "round") -> ForeignNetwork:
     if not rnn.batch_first or rnn.bidirectional or getattr(rnn, "proj_size", 0):
         raise ForeignNetworkError("the rnn must be batch_first, one-directional, no projection")
     spec = ForeignSpec(
-        cell,
-        rnn.input_size,
-        rnn.hidden_size,
-        rnn.num_layers,
-        head.out_features,
-        output,
-        getattr(rnn, "nonlinearity", "tanh"),
+        cell=cell,
+        d_in=rnn.input_size,
+        hidden=rnn.hidden_size,
+        layers=rnn.num_layers,
+        d_out=head.out_features,
+        output=output,
+        nonlinearity=getattr(rnn, "nonlinearity", "tanh"),
     )
     weights = {k: v.detach().cpu().double().numpy() for k, v in module.state_dict().items()}
     return ForeignNetwork(spec, weights)
@@ -377,7 +377,7 @@ def load_foreign(path: str | Path) -> Any:
         raise ForeignNetworkError(f"{path}: d_in, hidden, layers, d_out must be integers") from None
     try:
         spec = ForeignSpec(
-            meta["cell"].lower(),
+            cell=meta["cell"].lower(),
             **sizes,
             output=meta["output"].lower(),
             nonlinearity=meta.get("nonlinearity", "tanh").lower(),

@@ -126,7 +126,9 @@ def realize(
                 "g.0.weight": v.T,
                 "g.0.bias": d,
             }
-            net = TrainedNetwork(Architecture(order, hidden_bias=bias), d_in, d_out, weights)
+            net = TrainedNetwork(
+                arch=Architecture(order, hidden_bias=bias), d_in=d_in, d_out=d_out, weights=weights
+            )
             if all(net.is_exact(s, max_errors) for s in (test, train)):
                 return net
     return None

@@ -18,7 +18,7 @@ if TYPE_CHECKING:
 Net = TypeVar("Net")
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class TrainingReport:
     """How the search trained a network: its family, whether it is exact on both splits, after
     how many steps, and its shares right of held-out sequences and steps. The fields after
@@ -90,7 +90,16 @@ def mark(
     """``net`` (a frozen network with a ``report``) with its training report: exact on both
     splits or not, at which step, its share of held-out sequences right and of held-out steps
     right, whether training is over (``final``) and whether it fits the training split."""
-    report = TrainingReport(family, exact, step, share, accuracy, final, exact or fits, seed)
+    report = TrainingReport(
+        family=family,
+        exact=exact,
+        steps=step,
+        sequence_accuracy=share,
+        heldout_accuracy=accuracy,
+        final=final,
+        fits_training=exact or fits,
+        seed=seed,
+    )
     return replace(net, report=report)
 
 

@@ -37,7 +37,7 @@ log = logging.getLogger(__name__)
 SCALE_UP = "scale-up"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class ScaleUpConfig:
     """Sizes tried in order, seeds per size, and how each candidate trains."""
 
@@ -98,12 +98,12 @@ def scaled_spec(data: SequenceData, hidden: int, max_symbols: int) -> ForeignSpe
     one_hot = all(len(v) <= max_symbols for v in xs)
     classes = all(2 <= len(v) <= max_symbols for v in ys)
     return ForeignSpec(
-        "gru" if classes else "rnn",
-        sum(map(len, xs)) if one_hot else data.d_in,
-        hidden,
-        1,
-        sum(map(len, ys)) if classes else data.d_out,
-        "argmax" if classes else "round",
+        cell="gru" if classes else "rnn",
+        d_in=sum(map(len, xs)) if one_hot else data.d_in,
+        hidden=hidden,
+        layers=1,
+        d_out=sum(map(len, ys)) if classes else data.d_out,
+        output="argmax" if classes else "round",
         symbols_in=tuple(xs) if one_hot else (),
         nonlinearity="tanh" if classes else "relu",
         symbols_out=tuple(ys) if classes else (),

@@ -33,7 +33,7 @@ from mips.network.scaleup import SCALE_UP, ScaleUpConfig
 from mips.network.train import TrainConfig
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class SearchConfig:
     """What to search over and how hard; every field is a choice a user may want to change."""
 
@@ -150,7 +150,16 @@ def search_rounds(
         if cap < 1:
             continue
         shrinking = found.best is not None
-        task = FamilyTask(train, test, config, place, cap, shrinking, found.work, progress)
+        task = FamilyTask(
+            train=train,
+            test=test,
+            config=config,
+            place=place,
+            cap=cap,
+            shrinking=shrinking,
+            work=found.work,
+            progress=progress,
+        )
         yield from found.rounds(family, task)
         if found.ending is not None:
             break

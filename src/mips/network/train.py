@@ -17,7 +17,7 @@ from mips.network.artifact import Architecture, Sparsity, TrainedNetwork
 from mips.network.model import PackedRNN
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class TrainConfig:
     """Optimisation settings shared by every pack."""
 
@@ -48,7 +48,7 @@ class TrainConfig:
             raise ValueError(f"max_label_errors must lie in [0, 0.5), got {self.max_label_errors}")
 
 
-@dataclass(frozen=True, eq=False)
+@dataclass(frozen=True, kw_only=True, eq=False)
 class CandidateResult:
     """One trained candidate: its size, seed, whether and when it became exact, and its weights."""
 
@@ -284,9 +284,24 @@ class _Pack:
     def result(self, i: int, arch: Architecture, seed: int, step: int) -> CandidateResult:
         """Candidate i: as it became exact, else at its best evaluation, else as it ended."""
         if self.exact_at[i] >= 0:
-            return CandidateResult(arch, seed, True, self.exact_at[i], 1.0, self.snapshots[i])
+            return CandidateResult(
+                arch=arch,
+                seed=seed,
+                exact=True,
+                steps=self.exact_at[i],
+                heldout_accuracy=1.0,
+                weights=self.snapshots[i],
+            )
         at, accuracy, weights = self.closest[i]  # every pack ends with an evaluation
-        return CandidateResult(arch, seed, False, at, accuracy, weights, self.sequence_accuracy[i])
+        return CandidateResult(
+            arch=arch,
+            seed=seed,
+            exact=False,
+            steps=at,
+            heldout_accuracy=accuracy,
+            weights=weights,
+            sequence_accuracy=self.sequence_accuracy[i],
+        )
 
     def _keep_closest(
         self, step: int, pred: torch.Tensor, yt: torch.Tensor, mt: torch.Tensor | None

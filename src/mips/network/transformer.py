@@ -72,7 +72,7 @@ class CausalTransformer(nn.Module):
         return self.head(self.encoder(h, mask=mask, is_causal=True))  # (B, T, d_out)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class TransformerSpec:
     """The module's sizes, as :class:`CausalTransformer` takes them, and how it answers."""
 
@@ -297,16 +297,16 @@ def from_transformer(
         )
     activation = getattr(first.activation, "__name__", type(first.activation).__name__).lower()
     spec = TransformerSpec(
-        embed.in_features,
-        embed.out_features,
-        first.self_attn.num_heads,
-        len(encoder.layers),
-        first.linear1.out_features,
-        pos.num_embeddings,
-        head.out_features,
-        output,
-        activation,
-        tuple(tuple(int(v) for v in column) for column in symbols_in),
+        d_in=embed.in_features,
+        d_model=embed.out_features,
+        heads=first.self_attn.num_heads,
+        layers=len(encoder.layers),
+        ff=first.linear1.out_features,
+        max_len=pos.num_embeddings,
+        d_out=head.out_features,
+        output=output,
+        activation=activation,
+        symbols_in=tuple(tuple(int(v) for v in column) for column in symbols_in),
     )
     weights = {k: v.detach().cpu().double().numpy() for k, v in module.state_dict().items()}
     return TransformerNetwork(spec, weights)

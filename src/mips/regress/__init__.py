@@ -20,7 +20,7 @@ from mips.regress.integer import IntegerRegressor
 __all__ = ["RegressConfig", "encodings", "fit_formula", "regress"]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class RegressConfig:
     """Search budget of the integer regressor, per formula, and the share of steps it may miss.
 
@@ -176,4 +176,4 @@ def _program(
     outputs = tuple(
         fit(name, out_features, x_out, machine.y[:, j]) for j, name in enumerate(_names("y", d_out))
     )
-    return Program(inputs, state, initial, updates, outputs)
+    return Program(inputs=inputs, state=state, initial=initial, updates=updates, outputs=outputs)

@@ -72,13 +72,13 @@ def mealy_program(
         for j, name in enumerate(outputs)
     )
     return Program(
-        inputs,
-        ("state",),
-        (0,),
-        (update,),
-        outs,
-        words_in,
-        words_out,
+        inputs=inputs,
+        state=("state",),
+        initial=(0,),
+        updates=(update,),
+        outputs=outs,
+        words_in=words_in,
+        words_out=words_out,
         state_names=tuple(names[z] for z in ordered),
         unseen=unseen,
     )

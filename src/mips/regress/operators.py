@@ -23,7 +23,7 @@ COMPARE = 5
 OPERAND_KINDS = ("any", "divisor", "predicate")
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class Operator:
     """An integer operator: a vectorised numpy kernel and the Python text that computes the same."""
 
@@ -78,7 +78,16 @@ def make_operator(
             raise ValueError(f"operator {name!r}: Python fails on {text}: {err}") from err
         if type(want) is not int or want != got or (predicate and got not in (0, 1)):
             raise ValueError(f"operator {name!r}: numpy gives {got} but Python {text} = {want}")
-    return Operator(name, arity, function, template, precedence, commutative, predicate, operands)
+    return Operator(
+        name=name,
+        arity=arity,
+        function=function,
+        template=template,
+        precedence=precedence,
+        commutative=commutative,
+        predicate=predicate,
+        operands=operands,
+    )
 
 
 def _check_signature(
