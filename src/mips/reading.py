@@ -229,45 +229,64 @@ def _programs(
     longer = _longer_inputs(net, data, plan.seed)
     for machine in machines:
         start = time.perf_counter()
-        if any(a.verification.verified and a.program.form == "formula" for a in attempts):
+        if any(_verified_formula(a) for a in attempts) and machine.kind != "lattice" and not every:
             # A verified formula that its network contradicts past the data: only an unbounded
             # reading may still generalise where it does not.
-            if machine.kind != "lattice" and not every:
-                continue
+            continue
         if data.all_words and machine.kind == "finite":
             attempts.append(mealy_attempt(net, machine, plan, data, heldout))
             log.info(f"program: {attempts[-1].describe()} ({time.perf_counter() - start:.1f} s)")
             if attempts[-1].verification.verified and not every:
                 break
             continue
-        programs = [(regress(machine, plan.regress), False)]
-        if tolerance:
-            tolerant = replace(plan.regress, tolerance=tolerance)
-            programs.append((regress(machine, tolerant, machine.row_counts(data)), True))
-        done = False
-        for program, departs in programs:
-            program = _with_words(program, data)
-            source = emit_python(program, header(net, machine, program, plan.seed, plan.digest))
-            if departs and source == attempts[-1].source:
-                continue
-            report = verify(source, program, machine, heldout, tolerance, departs)
-            formula = report.verified and program.form == "formula"
-            beyond = _beyond(net, program, longer) if formula else None
-            attempts.append(
-                Attempt(
-                    network=net,
-                    machine=machine,
-                    program=program,
-                    source=source,
-                    verification=report,
-                    beyond=beyond,
-                )
-            )
-            log.info(f"program: {attempts[-1].describe()} ({time.perf_counter() - start:.1f} s)")
-            done = done or (formula and attempts[-1].generalises)
-        if done and not every:
+        found = _formulas(net, machine, plan, tolerance, data, heldout, longer)
+        attempts += found
+        if not every and any(a.generalises and _verified_formula(a) for a in found):
             break
     return attempts
+
+
+def _formulas(
+    net: Recurrent,
+    machine: StateMachine,
+    plan: ReadingPlan,
+    tolerance: float,
+    data: SequenceData,
+    heldout: SequenceData,
+    longer: np.ndarray | None,
+) -> list[Attempt]:
+    """``machine``'s program, and with a ``tolerance`` its tolerant program when that differs,
+    each emitted, verified on ``heldout`` and, when a verified formula, run beside ``net`` on the
+    ``longer`` inputs."""
+    start = time.perf_counter()
+    programs = [(regress(machine, plan.regress), False)]
+    if tolerance:
+        tolerant = replace(plan.regress, tolerance=tolerance)
+        programs.append((regress(machine, tolerant, machine.row_counts(data)), True))
+    attempts: list[Attempt] = []
+    for program, departs in programs:
+        program = _with_words(program, data)
+        source = emit_python(program, header(net, machine, program, plan.seed, plan.digest))
+        if departs and source == attempts[-1].source:
+            continue
+        report = verify(source, program, machine, heldout, tolerance, departs)
+        formula = report.verified and program.form == "formula"
+        attempts.append(
+            Attempt(
+                network=net,
+                machine=machine,
+                program=program,
+                source=source,
+                verification=report,
+                beyond=_beyond(net, program, longer) if formula else None,
+            )
+        )
+        log.info(f"program: {attempts[-1].describe()} ({time.perf_counter() - start:.1f} s)")
+    return attempts
+
+
+def _verified_formula(attempt: Attempt) -> bool:
+    return attempt.verification.verified and attempt.program.form == "formula"
 
 
 def _longer_inputs(net: Readable, data: SequenceData, seed: int) -> np.ndarray | None:

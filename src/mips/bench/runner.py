@@ -90,8 +90,7 @@ def run_job(
     start = time.perf_counter()
     task = get_task(task_name)
     altered = _generate(task, n, seed, variant)
-    data = altered.data
-    generated = time.perf_counter()
+    data, generated = altered.data, time.perf_counter()
     config = _config(seed, variant)
     synthesis = synthesize(data, config)  # sees the data only, never the task
     summary = synthesis.record()
@@ -105,10 +104,8 @@ def run_job(
             program_file = program_path(task_name, seed)
             write_atomic(Path(out) / program_file, synthesis.source.encode())
         judged_by = judge_seed(seed)
-        clock = time.perf_counter()
-        # The data the synthesizer saw: a word machine is judged as far as they exercised it.
-        judgement = task.judge(synthesis.program, judged_by, data)
-        stages.append(("judge", round(time.perf_counter() - clock, 3)))
+        judgement, seconds = _judge(task, synthesis, judged_by, data)
+        stages.append(("judge", seconds))
         if not judgement.correct:
             failed_stage, reason = "judge", judgement.summary()
     return BenchRecord.from_summary(
@@ -130,6 +127,16 @@ def run_job(
         version=__version__,
         code=code_identity(),
     )
+
+
+def _judge(
+    task: SuiteTask, synthesis: Synthesis, judged_by: int, data: SequenceData
+) -> tuple[Any, float]:
+    """The judgement of ``synthesis``'s program, and the seconds it took. The judge is given
+    the data the synthesizer saw: a word machine is judged as far as they exercised it."""
+    clock = time.perf_counter()
+    judgement = task.judge(synthesis.program, judged_by, data)
+    return judgement, round(time.perf_counter() - clock, 3)
 
 
 def _generate(task: SuiteTask, n: int, seed: int, variant: str | None) -> Altered:
@@ -214,17 +221,9 @@ def run_bench(
     ``variant=variant`` too, and every record says so; a results file of another variant (or of
     the plain benchmark) is refused with a ValueError.
     """
+    _check_arguments(tasks, backend, variant, seeds, jobs, timeout, n)
     if variant is not None:
-        get_variant(variant)  # an unknown name fails here, before anything runs
         job = partial(job, variant=variant)
-    if backend not in BACKENDS:
-        raise ValueError(f"backend must be one of {', '.join(BACKENDS)}, got {backend!r}")
-    if seeds < 1 or jobs < 1 or timeout <= 0 or n < 1:
-        raise ValueError("seeds, jobs, timeout and n must be positive")
-    from mips.tasks import get_task
-
-    for name in tasks:
-        get_task(name)  # unknown names fail here, before anything runs
     # Job seeds are fixed before dispatch, so results never depend on backend or worker count.
     wanted = [(task, seed) for task in dict.fromkeys(tasks) for seed in range(seeds)]
     out = Path(out)
@@ -242,6 +241,21 @@ def run_bench(
         run = _run_local if backend == "local" else _run_ray
         run(pending, job, n, jobs, timeout, finish, address)
     return [done[key] for key in wanted]
+
+
+def _check_arguments(tasks: list[str], backend: str, variant: str | None, *counts: float) -> None:
+    """Refuse unknown tasks, backends and variants and counts that are not positive, before
+    anything runs."""
+    if variant is not None:
+        get_variant(variant)
+    if backend not in BACKENDS:
+        raise ValueError(f"backend must be one of {', '.join(BACKENDS)}, got {backend!r}")
+    if min(counts) <= 0:
+        raise ValueError("seeds, jobs, timeout and n must be positive")
+    from mips.tasks import get_task
+
+    for name in tasks:
+        get_task(name)
 
 
 def _finisher(
