@@ -20,7 +20,7 @@ import json
 import os
 import zipfile
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import KW_ONLY, dataclass
 from pathlib import Path
 
 import numpy as np
@@ -79,6 +79,7 @@ class SequenceData:
 
     x: np.ndarray
     y: np.ndarray
+    _: KW_ONLY
     lengths: np.ndarray | None = None
     x_vocab: Vocabularies | None = None
     y_vocab: Vocabularies | None = None

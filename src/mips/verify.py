@@ -174,7 +174,7 @@ def _replay(
     )
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class IndependentCheck:
     """The chosen program replayed on sequences no stage saw (``where``: the data held back
     before training, or a file the user gave): passed when it contradicts none of their labels

@@ -247,7 +247,9 @@ def test_report_counts_the_programs_the_held_back_check_refused(tmp_path):
 
 def _held_back(wrong, passed=None):
     """A record's held-back check with ``wrong`` wrong sequences; ``passed`` as recorded."""
-    check = IndependentCheck("400 sequences held back", 400, wrong, 4000, wrong)
+    check = IndependentCheck(
+        where="400 sequences held back", sequences=400, wrong=wrong, steps=4000, wrong_steps=wrong
+    )
     verdict = IndependentVerdict.of(check)
     return [(verdict if passed is None else replace(verdict, passed=passed)).to_dict()]
 

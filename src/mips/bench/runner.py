@@ -100,9 +100,7 @@ def run_job(
     program_file = judged_by = judgement = None
     failed_stage, reason = summary["failed_stage"], summary["reason"]
     if synthesis.ok:
-        if out is not None:
-            program_file = program_path(task_name, seed)
-            write_atomic(Path(out) / program_file, synthesis.source.encode())
+        program_file = _write_program(synthesis, out, task_name, seed)
         judged_by = judge_seed(seed)
         judgement, seconds = _judge(task, synthesis, judged_by, data)
         stages.append(("judge", seconds))
@@ -127,6 +125,14 @@ def run_job(
         version=__version__,
         code=code_identity(),
     )
+
+
+def _write_program(synthesis: Synthesis, out: Path | None, task: str, seed: int) -> str | None:
+    """Where the program was written, relative to ``out``; None without ``out``."""
+    if out is None:
+        return None
+    write_atomic(Path(out) / program_path(task, seed), synthesis.source.encode())
+    return program_path(task, seed)
 
 
 def _judge(

@@ -56,7 +56,9 @@ def cut(data: SequenceData, seed: int) -> Altered:
     longer than it was)."""
     rng = np.random.default_rng([seed, 16])
     lengths = np.minimum(rng.integers(SHORTEST, LONGEST + 1, data.n), data.seq_lengths)
-    short = SequenceData(data.x, data.y, lengths, data.x_vocab, data.y_vocab)
+    short = SequenceData(
+        data.x, data.y, lengths=lengths, x_vocab=data.x_vocab, y_vocab=data.y_vocab
+    )
     if short.x_vocab is None and short.y_vocab is None:
         return Altered(short)
     # Word columns hold the sorted words that occur, as a reader codes a log file: words that
@@ -96,7 +98,10 @@ def mislabel(data: SequenceData, seed: int) -> Altered:
         choices = [v for v in range(int(lo[j]), int(hi[j]) + 1) if v != old][:1000]
         y[i, t, j] = int(rng.choice(choices)) if choices else old + 1
     changed = frozenset(divmod(c, data.length) for c in cells.tolist())
-    return Altered(SequenceData(data.x, y, data.lengths, data.x_vocab, data.y_vocab), changed)
+    return Altered(
+        SequenceData(data.x, y, lengths=data.lengths, x_vocab=data.x_vocab, y_vocab=data.y_vocab),
+        changed,
+    )
 
 
 RAGGED = Variant(

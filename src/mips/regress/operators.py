@@ -37,6 +37,21 @@ class Operator:
     operands: tuple[str, ...]
 
 
+def _check_python(
+    name: str, template: str, predicate: bool, rows: list[tuple[int, ...]], numpy_out: list[int]
+) -> None:
+    """Refuse an operator whose Python text disagrees with its numpy kernel on ``rows``."""
+    scope = {"__builtins__": {}, "abs": abs, "min": min, "max": max, "int": int}
+    for args, got in zip(rows, numpy_out, strict=True):
+        text = template.format(*(f"({a})" for a in args))
+        try:
+            want = eval(f"int({text})" if predicate else text, scope)  # noqa: S307 - our template
+        except Exception as err:  # e.g. ZeroDivisionError: Python cannot take these operands
+            raise ValueError(f"operator {name!r}: Python fails on {text}: {err}") from err
+        if type(want) is not int or want != got or (predicate and got not in (0, 1)):
+            raise ValueError(f"operator {name!r}: numpy gives {got} but Python {text} = {want}")
+
+
 def make_operator(
     name: str,
     arity: int,
@@ -69,15 +84,7 @@ def make_operator(
         raise ValueError(f"operator {name!r} fails on {arity} int64 arrays: {err}") from err
     if out.shape != (len(rows),) or out.dtype != np.int64:
         raise ValueError(f"operator {name!r} is not closed over int64 arrays (got {out.dtype})")
-    scope = {"__builtins__": {}, "abs": abs, "min": min, "max": max, "int": int}
-    for args, got in zip(rows, out.tolist(), strict=True):
-        text = template.format(*(f"({a})" for a in args))
-        try:
-            want = eval(f"int({text})" if predicate else text, scope)  # noqa: S307 - our template
-        except Exception as err:  # e.g. ZeroDivisionError: Python cannot take these operands
-            raise ValueError(f"operator {name!r}: Python fails on {text}: {err}") from err
-        if type(want) is not int or want != got or (predicate and got not in (0, 1)):
-            raise ValueError(f"operator {name!r}: numpy gives {got} but Python {text} = {want}")
+    _check_python(name, template, predicate, rows, out.tolist())
     return Operator(
         name=name,
         arity=arity,
