@@ -1,6 +1,7 @@
 """The generality suite: worked examples, causality, ranges, families and the suite registry."""
 
 import json
+import math
 
 import numpy as np
 import pytest
@@ -14,10 +15,11 @@ from mips.tasks.generality import FAMILIES
 GENERALITY = suite_tasks("generality")
 
 
-def test_suite_is_at_least_40_tasks_over_at_least_7_families():
-    assert len(GENERALITY) >= 40
+def test_suite_is_at_least_66_tasks_over_at_least_12_families():
+    assert len(GENERALITY) >= 66
     families = {t.family for t in GENERALITY}
-    assert families == set(FAMILIES) and len(families) >= 7
+    assert families == set(FAMILIES) and len(families) >= 12
+    assert {"history", "paired", "sets", "product"} <= families
     for family in families:
         assert sum(t.family == family for t in GENERALITY) >= 4, family
     assert all(t.family is None for t in all_tasks())
@@ -135,3 +137,82 @@ def test_report_of_a_generality_run_has_families_and_no_peers(tmp_path):
     assert [r.split(" | ")[1] for r in rows] == ["G_Sum_Mod_9", "G_Clock_Mod_3", "G_Tomita_1"]
     assert all(r.split(" | ")[10:12] == ["-", "-"] for r in rows)
     assert "G_Tomita_1" in html_path.read_text()
+
+
+# Slow, obviously correct per-sequence loops for the families added for issue 31: each takes one
+# sequence (a list of ints) and returns its outputs (ints, or tuples when d_out = 2).
+
+
+def _since_zero_and_twos(xs):
+    out = []
+    for t in range(len(xs)):
+        last_zero = max([i for i in range(t + 1) if xs[i] == 0], default=-1)
+        out.append((t - last_zero, xs[last_zero + 1 : t + 1].count(2)))
+    return out
+
+
+def _clamped_depth_max(xs):
+    depth, depths = 0, []
+    for v in xs:
+        depth = max(depth + (1 if v == 1 else -1), 0)
+        depths.append(depth)
+    return [(d, max(depths[: t + 1])) for t, d in enumerate(depths)]
+
+
+def _anbn(prefix):
+    k = len(prefix) - len("".join(map(str, prefix)).lstrip("0"))
+    rest = prefix[k:]
+    return int(all(v == 1 for v in rest) and len(rest) <= k)
+
+
+def _last_different(xs, t):
+    padded = [0] + xs  # x before the start is 0, which differs from every symbol 1..4
+    return next(padded[j] for j in range(t, -1, -1) if padded[j] != xs[t])
+
+
+PREFIX_RULES = {  # name -> function of the prefix x_0..x_t alone
+    "G_Min_Of_Last3": lambda p: min(p[-3:]),
+    "G_Median_Of_Last3": lambda p: sorted(([0, 0] + p)[-3:])[1],
+    "G_Prev_And_Running_Min": lambda p: (p[-2] if len(p) > 1 else 0, min(p)),
+    "G_Second_Largest": lambda p: sorted(p)[-2] if len(p) > 1 else 0,
+    "G_AnBn_Prefix": _anbn,
+    "G_Max_Of_Running_Sum": lambda p: max(sum(v - 1 for v in p[: i + 1]) for i in range(len(p))),
+    "G_Seen_All_Three": lambda p: int({0, 1, 2} <= set(p)),
+    "G_Distinct_Of_4": lambda p: len(set(p)),
+    "G_Seen_Before": lambda p: int(p[-1] in p[:-1]),
+    "G_Smallest_Unseen": lambda p: min(set(range(5)) - set(p)),
+    "G_Binary_Mod_7": lambda p: int("".join(map(str, p)), 2) % 7,
+    "G_Phase_Weighted_Sum": lambda p: sum(v * (i % 3) for i, v in enumerate(p)),
+    "G_Sign_Flip_Sum": lambda p: sum(v * (-1) ** p[: i + 1].count(0) for i, v in enumerate(p)),
+    "G_Product_Mod_7": lambda p: math.prod(p) % 7,
+}
+SEQUENCE_RULES = {  # name -> function of the whole sequence
+    "G_Last_Different": lambda xs: [_last_different(xs, t) for t in range(len(xs))],
+    "G_Clamped_Depth_Max": _clamped_depth_max,
+    "G_Since_Zero_And_Twos": _since_zero_and_twos,
+}
+
+
+def _slow(name, xs):
+    if name in SEQUENCE_RULES:
+        return SEQUENCE_RULES[name](xs)
+    return [PREFIX_RULES[name](xs[: t + 1]) for t in range(len(xs))]
+
+
+@pytest.mark.parametrize("name", [*PREFIX_RULES, *SEQUENCE_RULES])
+def test_new_families_match_a_slow_loop(name):
+    """The vectorised rule equals a per-sequence Python loop, on random and on sorted inputs (the
+    sorted rows reach what random rows seldom do: a^k b^j, long runs, every symbol late)."""
+    task = get_task(name)
+    assert task.family in {"history", "paired", "sets", "product"}
+    x = task.generate(12, seed=7, length=25).x
+    x = np.concatenate([x, np.sort(x, axis=1), np.sort(x, axis=1)[:, ::-1]])
+    y = task.reference(x)
+    for row, out in zip(x[..., 0].tolist(), y.tolist(), strict=True):
+        want = [list(v) if isinstance(v, tuple) else [v] for v in _slow(name, row)]
+        assert out == want, (row, out, want)
+
+
+def test_every_task_of_the_new_families_has_a_slow_loop():
+    new = {t.name for t in GENERALITY if t.family in {"history", "paired", "sets", "product"}}
+    assert new == set(PREFIX_RULES) | set(SEQUENCE_RULES)

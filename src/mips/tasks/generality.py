@@ -1,10 +1,13 @@
-"""The generality suite: 54 tasks of our own, outside the paper's 62, to judge readers and defaults.
+"""The generality suite: 71 tasks of our own, outside the paper's 62, to judge readers and defaults.
 
 Every new reader or default is tried here as well as on the benchmark, never tuned on one task.
 The tasks come in families (:data:`FAMILIES`), each task a short program over small alphabets:
 modular sums and counters, sums gated by time or by a flag input, thresholds of running values,
 counters with resets, several inputs and outputs, small regular languages (Tomita's among them),
-linear recurrences of order 2-3 driven by the input, and a few easy controls. Rules are vectorised
+linear recurrences of order 2-3 driven by the input, a few easy controls, and four families whose
+state the readers do not name yet: functions of the input history other than a window, pairs of
+integers where one follows the other's path, sets of seen symbols, and products of state
+variables with each other or with the input. Rules are vectorised
 over sequences and loop over time only; positions before t = 0 count as 0 unless a summary says
 otherwise. Outputs stay small (|y| < 2,000) even at 5x the length, where the judge checks them.
 """
@@ -26,6 +29,10 @@ FAMILIES: dict[str, str] = {
     "regular": "small regular languages, as membership of the prefix read so far",
     "recurrence": "linear recurrences of order 2-3 driven by the input",
     "control": "easy controls: windows and delays",
+    "history": "functions of the input history other than a window: order statistics, last change",
+    "paired": "pairs of integers where one is a function of the other's path",
+    "sets": "sets of seen symbols, read as bits: coverage, distinct count, seen before",
+    "product": "products of state variables, or of state and input, often modular",
 }
 SOURCE = "mips generality suite (mips.tasks.generality)"
 
@@ -134,6 +141,72 @@ def _tomita_2(x: np.ndarray) -> np.ndarray:
     return (t % 2 == 1) & (_ever(x != 1 - t % 2) == 0)
 
 
+def _min_of_last3(x: np.ndarray) -> np.ndarray:
+    """min(x_(t-2), x_(t-1), x_t) over the steps that exist (fewer for t < 2)."""
+    t = _time(x)
+    return np.minimum.reduce(
+        [x, np.where(t >= 1, _shift(x, 1), x), np.where(t >= 2, _shift(x, 2), x)]
+    )
+
+
+def _median3(x: np.ndarray) -> np.ndarray:
+    return np.sort(np.stack([x, _shift(x, 1), _shift(x, 2)]), axis=0)[1]
+
+
+def _second_largest(x, top, second):
+    second = np.where(x >= top, top, np.maximum(second, x))
+    top = np.maximum(top, x)
+    return (top, second), second
+
+
+def _last_different(x, previous, other):
+    other = np.where(x != previous, previous, other)
+    return (x, other), other
+
+
+def _clamped_depth(x, depth, top):
+    depth = np.maximum(depth + 2 * x - 1, 0)
+    top = np.maximum(top, depth)
+    return (depth, top), np.stack([depth, top], axis=1)
+
+
+def _anbn(x, a, b, dead):
+    dead = dead | ((x == 0) & (b > 0))
+    a, b = a + (x == 0), b + (x == 1)
+    dead = dead | (b > a)
+    return (a, b, dead), 1 - dead
+
+
+def _since_zero_and_twos(x, steps, twos):
+    steps = np.where(x == 0, 0, steps + 1)
+    twos = np.where(x == 0, 0, twos + (x == 2))
+    return (steps, twos), np.stack([steps, twos], axis=1)
+
+
+def _seen(x: np.ndarray, symbols: int) -> np.ndarray:
+    """(symbols, N, T): 1 from the first step where each symbol occurs on."""
+    return np.stack([_ever(x == v) for v in range(symbols)])
+
+
+def _seen_before(x: np.ndarray) -> np.ndarray:
+    seen = _seen(x, int(x.max(initial=0)) + 1)
+    return np.take_along_axis(_shift(seen.transpose(1, 2, 0), 1), x[..., None], axis=2)[..., 0]
+
+
+def _binary_mod_7(x, value):
+    value = (2 * value + x) % 7
+    return (value,), value
+
+
+def _product_mod_7(x, value):
+    value = value * x % 7
+    return (value,), value
+
+
+def _sign_flip_sum(x: np.ndarray) -> np.ndarray:
+    return _cum(x * (1 - 2 * (_cum(x == 0) % 2)))
+
+
 # --- declarations ---------------------------------------------------------------------------------
 
 
@@ -181,6 +254,22 @@ def _recur(name, low, high, coefficients, mod, summary, ex_x, ex_y) -> Task:
 
 def _control(name, low, high, rule, summary, ex_x, ex_y) -> Task:
     return _task("control", name, low, high, rule, summary, ex_x, ex_y)
+
+
+def _history(name, low, high, rule, summary, ex_x, ex_y, **kw) -> Task:
+    return _task("history", name, low, high, rule, summary, ex_x, ex_y, **kw)
+
+
+def _paired(name, low, high, rule, summary, ex_x, ex_y, **kw) -> Task:
+    return _task("paired", name, low, high, rule, summary, ex_x, ex_y, **kw)
+
+
+def _sets(name, low, high, rule, summary, ex_x, ex_y) -> Task:
+    return _task("sets", name, low, high, rule, summary, ex_x, ex_y)
+
+
+def _product(name, low, high, rule, summary, ex_x, ex_y) -> Task:
+    return _task("product", name, low, high, rule, summary, ex_x, ex_y)
 
 
 # fmt: off
@@ -341,5 +430,66 @@ TASKS: tuple[Task, ...] = (
              [3, 5, 5, 1, 9], [3, -1, -2, -4, 12]),
     _control("G_Max_Of_Last2", 0, 9, lambda x: np.maximum(x, _shift(x, 1)),
              "y_t = max(x_(t-1), x_t), x_(-1) = 0", [3, 8, 2, 2, 6, 1], [3, 8, 8, 2, 6, 6]),
+    # history: functions of the input history other than a window
+    _history("G_Min_Of_Last3", 0, 9, _min_of_last3,
+             "y_t = min(x_(t-2), x_(t-1), x_t), over the steps that exist when t < 2",
+             [7, 4, 8, 9, 6, 2, 5, 3], [7, 4, 4, 4, 6, 2, 2, 2]),
+    _history("G_Median_Of_Last3", 0, 9, _median3,
+             "y_t = median(x_(t-2), x_(t-1), x_t), x before the start = 0",
+             [7, 4, 8, 9, 6, 2, 5, 3], [0, 4, 7, 8, 8, 6, 5, 3]),
+    _history("G_Prev_And_Running_Min", 0, 9,
+             lambda x: np.stack([_shift(x, 1), np.minimum.accumulate(x, 1)], axis=2),
+             "y_t = (x_(t-1), min(x_0..x_t)), x_(-1) = 0",
+             [6, 8, 3, 5, 1, 4], [(0, 6), (6, 6), (8, 3), (3, 3), (5, 1), (1, 1)], d_out=2),
+    _history("G_Second_Largest", 0, 9, _scan(_second_largest, 0, 0),
+             "y_t = the second-largest of x_0..x_t, repeats counted (y_0 = 0)",
+             [3, 1, 5, 5, 2, 9, 6], [0, 1, 3, 5, 5, 5, 6]),
+    _history("G_Last_Different", 1, 4, _scan(_last_different, 0, 0),
+             "y_t = the last x_j, j < t, that differs from x_t; x before the start = 0",
+             [2, 2, 3, 3, 2, 1, 1, 4], [0, 0, 2, 2, 3, 2, 2, 1]),
+    # paired: pairs of integers where one is a function of the other's path
+    _paired("G_Clamped_Depth_Max", 0, 1, _scan(_clamped_depth, 0, 0),
+            "1 opens and 0 closes: depth d_t = max(d_(t-1) + 2 x_t - 1, 0), d_(-1) = 0; "
+            "y_t = (d_t, max(d_0..d_t))",
+            [1, 1, 0, 0, 0, 1, 1, 1], [(1, 1), (2, 2), (1, 2), (0, 2), (0, 2), (1, 2), (2, 2),
+                                       (3, 3)], d_out=2),
+    _paired("G_AnBn_Prefix", 0, 1, _scan(_anbn, 0, 0, 0),
+            "y_t = 1 iff x_0..x_t reads a^k b^j with j <= k (a = 0, b = 1): some 0s, then at "
+            "most as many 1s",
+            [0, 0, 1, 1, 1, 0], [1, 1, 1, 1, 0, 0]),
+    _paired("G_Since_Zero_And_Twos", 0, 2, _scan(_since_zero_and_twos, 0, 0),
+            "y_t = (steps since the last 0, number of 2s since the last 0); both 0 at a 0 and "
+            "counted from the start before the first 0",
+            [2, 1, 2, 0, 1, 2, 2, 0], [(1, 1), (2, 1), (3, 2), (0, 0), (1, 0), (2, 1), (3, 2),
+                                       (0, 0)], d_out=2),
+    _paired("G_Max_Of_Running_Sum", 0, 2, lambda x: np.maximum.accumulate(_cum(x - 1), 1),
+            "S_t = (x_0 - 1) + ... + (x_t - 1), steps of -1, 0, +1; y_t = max(S_0..S_t)",
+            [0, 0, 2, 2, 2, 1, 0, 2], [-1, -1, -1, 0, 1, 1, 1, 1]),
+    # sets: sets of seen symbols, as bit variables
+    _sets("G_Seen_All_Three", 0, 2, lambda x: _seen(x, 3).min(axis=0),
+          "y_t = 1 iff each of 0, 1 and 2 occurs in x_0..x_t",
+          [1, 1, 0, 1, 2, 0], [0, 0, 0, 0, 1, 1]),
+    _sets("G_Distinct_Of_4", 0, 3, lambda x: _seen(x, 4).sum(axis=0),
+          "y_t = number of distinct symbols in x_0..x_t (1..4)",
+          [2, 2, 0, 2, 3, 0, 1], [1, 1, 2, 2, 3, 3, 4]),
+    _sets("G_Seen_Before", 0, 4, _seen_before, "y_t = 1 iff x_t occurs in x_0..x_(t-1)",
+          [3, 1, 3, 4, 0, 1, 2], [0, 0, 1, 0, 0, 1, 0]),
+    _sets("G_Smallest_Unseen", 0, 3, lambda x: np.cumprod(_seen(x, 4), axis=0).sum(axis=0),
+          "y_t = the smallest of 0..4 that does not occur in x_0..x_t",
+          [1, 0, 0, 3, 2, 1], [0, 2, 2, 2, 4, 4]),
+    # product: products of state variables, or of state and input
+    _product("G_Binary_Mod_7", 0, 1, _scan(_binary_mod_7, 0),
+             "x_0..x_t read as a binary number, most significant bit first, mod 7: "
+             "y_t = (2 y_(t-1) + x_t) mod 7, y_(-1) = 0",
+             [1, 1, 0, 1, 1, 0], [1, 3, 6, 6, 6, 5]),
+    _product("G_Phase_Weighted_Sum", 0, 3, lambda x: _cum(x * (_time(x) % 3)),
+             "y_t = sum over i <= t of x_i * (i mod 3)",
+             [3, 2, 1, 3, 2, 2], [0, 2, 4, 4, 6, 10]),
+    _product("G_Sign_Flip_Sum", 0, 3, _sign_flip_sum,
+             "s_t = s_(t-1) + p_t x_t where the sign p_t = +1 at the start flips at every 0; "
+             "y_t = s_t", [2, 3, 0, 1, 2, 0, 3], [2, 5, 5, 4, 2, 2, 5]),
+    _product("G_Product_Mod_7", 1, 6, _scan(_product_mod_7, 1),
+             "y_t = (x_0 * x_1 * ... * x_t) mod 7, inputs 1..6 (never 0 mod 7)",
+             [3, 5, 2, 6, 4], [3, 1, 2, 5, 6]),
 )
 # fmt: on
