@@ -237,6 +237,8 @@ def test_synth_end_to_end_bitwise_not(tmp_path: Path) -> None:
     assert "CORRECT" in result.stdout
     # The summary says how the states were read: a stateless machine, named by no input.
     assert "named by the last 0 inputs), 2 transitions" in result.stdout
+    # And how the formula compares with its network past the data's length.
+    assert "agrees with its network on 256 sequences of" in result.stdout
     namespace: dict = {}
     exec(compile(out.read_text(), str(out), "exec"), namespace)
     assert namespace["program"]([[0], [1], [1]]) == [[1], [0], [0]]

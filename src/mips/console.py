@@ -158,6 +158,7 @@ def print_summary(
         ("state vars", (", ".join(program.state) or "none") if program else "-"),
         ("verified", result.verification.summary() if result.verification else "-"),
         *(("independent", c.summary()) for c in result.independent),
+        *_beyond_rows(result),
         ("seconds", _seconds(result.seconds)),
     ]
     if out is not None:
@@ -167,6 +168,23 @@ def print_summary(
     if pictures:
         rows.append(("pictures", ", ".join(map(str, pictures))))
     _print_rows(rows)
+
+
+def _beyond_rows(result: Synthesis) -> list[tuple[str, str]]:
+    """How the chosen formula compares with its network past the data's length, and the
+    verified formulas passed over because the network contradicts them there."""
+    chosen = result.chosen
+    if chosen is None or chosen.beyond is None:
+        return []
+    passed = [
+        a
+        for a in result.attempts
+        if a.verification.verified and a.program.form == "formula" and not a.generalises
+    ]
+    text = chosen.beyond.describe()
+    if passed and chosen.generalises:
+        text += f"; chosen over {len(passed)} verified formula(s) it contradicts there"
+    return [("longer", text)]
 
 
 def print_unseen(program: Program | None, path: Path | None) -> None:
