@@ -19,7 +19,8 @@ demo: $(STAMP)
 test: $(STAMP)
 	$(BIN)/ruff check src tests benchmarks
 	$(BIN)/ruff format --check src tests benchmarks
-	$(BIN)/pytest
+	# Two workers: the suite is many small CPU-bound tests, and the machines it runs on have two cores.
+	$(BIN)/pytest -n 2
 
 # The slow tests, and every property test with fresh Hypothesis draws (the default run's are fixed).
 test-slow: $(STAMP)
