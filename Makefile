@@ -16,10 +16,10 @@ install: $(STAMP)
 demo: $(STAMP)
 	$(BIN)/mips synth --task Parity_Last3 --out demo_program.py
 
+# The suite on two workers: it is many small CPU-bound tests, and its machines have two cores.
 test: $(STAMP)
 	$(BIN)/ruff check src tests benchmarks
 	$(BIN)/ruff format --check src tests benchmarks
-	# Two workers: the suite is many small CPU-bound tests, and the machines it runs on have two cores.
 	$(BIN)/pytest -n 2
 
 # The slow tests, and every property test with fresh Hypothesis draws (the default run's are fixed).
