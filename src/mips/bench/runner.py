@@ -79,19 +79,15 @@ def run_job(
     variant: str | None = None,
 ) -> BenchRecord:
     """Generate ``n`` sequences of the task, alter them as ``variant`` does (if any), synthesize
-    from the data alone, judge the program.
-
-    Writes the program to ``out/programs/<task>__<seed>.py`` when ``out`` is given and a program
-    was found.
-    """
+    from the data alone, judge the program (written to ``out/programs/<task>__<seed>.py`` with
+    an ``out``)."""
     from mips.pipeline import synthesize
     from mips.tasks import get_task
 
     start = time.perf_counter()
     task = get_task(task_name)
-    altered = _generate(task, n, seed, variant)
+    altered, config = _generate(task, n, seed, variant), _config(seed, variant)
     data, generated = altered.data, time.perf_counter()
-    config = _config(seed, variant)
     synthesis = synthesize(data, config)  # sees the data only, never the task
     summary = synthesis.record()
     stages = [("generate", round(generated - start, 3)), *summary["seconds"].items()]
