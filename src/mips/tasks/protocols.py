@@ -550,6 +550,10 @@ def _show_ticket(state: TicketState) -> str:
 
 
 def _protocols() -> tuple[MealyTask, ...]:
+    return (*_network_protocols(), *_device_protocols())
+
+
+def _network_protocols() -> tuple[MealyTask, ...]:
     return (
         _explore(
             "P_TCP_Connection",
@@ -580,6 +584,11 @@ def _protocols() -> tuple[MealyTask, ...]:
             _tls,
             (*TLS_ORDER_EXAMPLE, "APPLICATION_DATA", "CLOSE_NOTIFY"),
         ),
+    )
+
+
+def _device_protocols() -> tuple[MealyTask, ...]:
+    return (
         _explore(
             "P_MESI_Cache",
             "a MESI cache-coherence controller for one line, with the transient states of a "
