@@ -39,7 +39,7 @@ def main() -> None:
     parser.add_argument("--jobs", type=int, default=1, help="tasks trained at once")
     args = parser.parse_args()
     tasks = [get_task(t) for t in args.tasks] if args.tasks else all_tasks()
-    peers = load_peers()["tasks"]
+    peers = load_peers().tasks
     config = SearchConfig(seed=args.seed, train=TrainConfig(device=args.device))
     times, no_larger, exact = [], 0, 0
     print(f"{'task':26} {'ours':>4} {'authors':>7}  {'architecture':28} {'seconds':>8}")
@@ -49,7 +49,7 @@ def main() -> None:
         for task, run in zip(tasks, runs, strict=True):
             hidden, arch, seconds = run.result()
             times.append(seconds)
-            theirs = peers[task.name]["authors_hidden"]
+            theirs = peers[task.name].authors_hidden
             no_larger += hidden is not None and hidden <= theirs
             exact += hidden is not None
             print(
