@@ -12,7 +12,7 @@ import statistics
 import time
 from concurrent.futures import ProcessPoolExecutor
 
-from mips.bench.report import load_peers
+from mips.bench.peers import load_peers
 from mips.network.search import NoExactNetwork, SearchConfig, search
 from mips.network.train import TrainConfig
 from mips.tasks import all_tasks, get_task

@@ -15,8 +15,9 @@ import pytest
 
 from mips.bench import runner
 from mips.bench.judge import Judgement
+from mips.bench.peers import load_peers
 from mips.bench.record import BenchRecord, IndependentVerdict
-from mips.bench.report import Solved, load_peers, summarise, write_report
+from mips.bench.report import Solved, summarise, write_report
 from mips.bench.runner import read_results, run_bench
 from mips.provenance import CodeIdentity, code_identity
 from mips.tasks import all_tasks

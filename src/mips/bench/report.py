@@ -14,77 +14,20 @@ from __future__ import annotations
 import base64
 import html
 import io
-import json
 from collections.abc import Iterable
 from dataclasses import dataclass
-from functools import cache
-from importlib import resources
 from pathlib import Path
 from typing import TypeVar
 
+from mips.bench.peers import PeerComparison, Peers, PeerTask, load_peers
 from mips.bench.record import BenchRecord, NoisyLabels
 from mips.bench.runner import RESULTS, picture_path, program_path, read_results
 from mips.bench.variants import VARIANTS
 from mips.tasks import SUITES, get_task, suite_tasks
 
-__all__ = [
-    "PeerComparison",
-    "PeerTask",
-    "PeerTotals",
-    "Peers",
-    "ReportTotals",
-    "Solved",
-    "TaskRow",
-    "load_peers",
-    "summarise",
-    "write_report",
-]
+__all__ = ["ReportTotals", "Solved", "TaskRow", "summarise", "write_report"]
 
 _Key = TypeVar("_Key", int, str)
-
-
-@dataclass(frozen=True)
-class PeerTask:
-    """One task as the peers ran it (see ``sources`` in peers.json for where each comes from)."""
-
-    gpt4_solved: bool
-    authors_mips: bool  # the authors' Jan-22 reconstruction passed it
-    authors_hidden: int
-    authors_program: str
-
-
-@dataclass(frozen=True, kw_only=True)
-class PeerTotals:
-    """The peers' published counts over all their tasks."""
-
-    tasks: int
-    gpt4: int
-    authors_mips_paper: int
-    authors_mips_reconstruction: int
-    authors_mips_only_paper: int  # solved by the authors' MIPS and not by GPT-4, per the paper
-
-
-@dataclass(frozen=True)
-class Peers:
-    """The peers' figures: per task, in their row order, their totals, and their sources."""
-
-    description: str
-    sources: dict[str, str]
-    totals: PeerTotals
-    tasks: dict[str, PeerTask]
-
-
-@cache
-def load_peers() -> Peers:
-    """The peers' figures shipped in peers.json."""
-    text = resources.files("mips.bench").joinpath("peers.json").read_text(encoding="utf-8")
-    d = json.loads(text)
-    return Peers(
-        description=d["description"],
-        sources=d["sources"],
-        totals=PeerTotals(**d["totals"]),
-        tasks={name: PeerTask(**task) for name, task in d["tasks"].items()},
-    )
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -115,20 +58,6 @@ class Solved:
     def __post_init__(self) -> None:
         if not 0 <= self.solved <= self.run:
             raise ValueError(f"solved {self.solved} of {self.run}")
-
-
-@dataclass(frozen=True, kw_only=True)
-class PeerComparison:
-    """This run beside the peers, over the ``tasks_here`` tasks of it they ran."""
-
-    tasks_here: int
-    all_tasks: bool  # the run holds every task the peers ran
-    gpt4_solved: int  # of the tasks here
-    authors_solved: int  # by the authors' reconstruction, of the tasks here
-    solved_not_gpt4: int  # solved in this run and not by GPT-4
-    solved_by_no_peer: tuple[str, ...]
-    authors_solved_not_here: tuple[str, ...]
-    totals: PeerTotals
 
 
 @dataclass(frozen=True, kw_only=True)
