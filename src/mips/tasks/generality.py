@@ -15,6 +15,7 @@ otherwise. Outputs stay small (|y| < 2,000) even at 5x the length, where the jud
 from __future__ import annotations
 
 from collections.abc import Callable
+from functools import partial
 
 import numpy as np
 
@@ -223,24 +224,14 @@ def _sum_mod(m: int, ex_x, ex_y) -> Task:
     )  # fmt: skip
 
 
-def _mod(name, low, high, rule, summary, ex_x, ex_y, **kw) -> Task:
-    return _task("modular", name, low, high, rule, summary, ex_x, ex_y, **kw)
-
-
-def _gated(name, low, high, rule, summary, ex_x, ex_y, **kw) -> Task:
-    return _task("gated", name, low, high, rule, summary, ex_x, ex_y, **kw)
-
-
-def _threshold(name, low, high, rule, summary, ex_x, ex_y, **kw) -> Task:
-    return _task("threshold", name, low, high, rule, summary, ex_x, ex_y, **kw)
-
-
-def _reset(name, low, high, rule, summary, ex_x, ex_y, **kw) -> Task:
-    return _task("reset", name, low, high, rule, summary, ex_x, ex_y, **kw)
-
-
-def _multi(name, low, high, rule, summary, ex_x, ex_y, **kw) -> Task:
-    return _task("multi", name, low, high, rule, summary, ex_x, ex_y, **kw)
+# One declaration helper per family: _task with the family filled in.
+_mod, _gated, _threshold, _reset, _multi, _control = (
+    partial(_task, family)
+    for family in ("modular", "gated", "threshold", "reset", "multi", "control")
+)
+_history, _paired, _sets, _product = (
+    partial(_task, family) for family in ("history", "paired", "sets", "product")
+)
 
 
 def _regular(name, rule, summary, ex_x, ex_y) -> Task:
@@ -250,26 +241,6 @@ def _regular(name, rule, summary, ex_x, ex_y) -> Task:
 def _recur(name, low, high, coefficients, mod, summary, ex_x, ex_y) -> Task:
     rule = _recurrence(coefficients, mod)
     return _task("recurrence", name, low, high, rule, summary, ex_x, ex_y)
-
-
-def _control(name, low, high, rule, summary, ex_x, ex_y) -> Task:
-    return _task("control", name, low, high, rule, summary, ex_x, ex_y)
-
-
-def _history(name, low, high, rule, summary, ex_x, ex_y, **kw) -> Task:
-    return _task("history", name, low, high, rule, summary, ex_x, ex_y, **kw)
-
-
-def _paired(name, low, high, rule, summary, ex_x, ex_y, **kw) -> Task:
-    return _task("paired", name, low, high, rule, summary, ex_x, ex_y, **kw)
-
-
-def _sets(name, low, high, rule, summary, ex_x, ex_y) -> Task:
-    return _task("sets", name, low, high, rule, summary, ex_x, ex_y)
-
-
-def _product(name, low, high, rule, summary, ex_x, ex_y) -> Task:
-    return _task("product", name, low, high, rule, summary, ex_x, ex_y)
 
 
 # fmt: off
