@@ -176,11 +176,7 @@ def _beyond_rows(result: Synthesis) -> list[tuple[str, str]]:
     chosen = result.chosen
     if chosen is None or chosen.beyond is None:
         return []
-    passed = [
-        a
-        for a in result.attempts
-        if a.verification.verified and a.program.form == "formula" and not a.generalises
-    ]
+    passed = [a for a in result.attempts if a.verified_formula and not a.generalises]
     text = chosen.beyond.describe()
     if passed and chosen.generalises:
         text += f"; chosen over {len(passed)} verified formula(s) it contradicts there"

@@ -86,6 +86,10 @@ class Attempt:
     beyond: Beyond | None = None
 
     @property
+    def verified_formula(self) -> bool:
+        return self.verification.verified and self.program.form == "formula"
+
+    @property
     def generalises(self) -> bool:
         """Not shown to differ from its network on sequences longer than the data."""
         return self.beyond is None or self.beyond.agrees
@@ -105,7 +109,7 @@ def best_attempt(attempts: list[Attempt]) -> Attempt | None:
     readings that both replay the data (a finite copy of a count the data's length bounds, and
     the count) part on longer sequences, where the network shows which one it holds."""
     verified = [a for a in attempts if a.verification.verified]
-    formulas = [a for a in verified if a.program.form == "formula"]
+    formulas = [a for a in attempts if a.verified_formula]
     held = [a for a in formulas if a.generalises]
     return (held or formulas or verified or [None])[0]
 
@@ -143,10 +147,9 @@ class ReadingPlan:
     def satisfied(self, attempts: list[Attempt]) -> bool:
         """Whether ``attempts`` hold a verified program of the kind that ends the reading (a
         formula only where it does not differ from its network past the data's length)."""
-        verified = [a for a in attempts if a.verification.verified]
         if self.enough == "program":
-            return bool(verified)
-        return any(a.program.form == "formula" and a.generalises for a in verified)
+            return any(a.verification.verified for a in attempts)
+        return any(a.verified_formula and a.generalises for a in attempts)
 
 
 @dataclass(frozen=True, eq=False)
@@ -193,6 +196,7 @@ def read_network(
     reasons: list[str] = []
     first: StateMachine | None = None
     every = False
+    longer = _longer_inputs(net, data, plan.seed)
     for index, step in enumerate(plan.passes):
         if index and not every and plan.satisfied(attempts):
             break
@@ -206,7 +210,7 @@ def read_network(
         competing = plan.compete and all(m.kind == "finite" for m in machines)
         with clock("regress+verify"):
             attempts += _programs(
-                net, machines, plan, step.tolerance, data, heldout, every or competing
+                net, machines, plan, step.tolerance, data, heldout, longer, every or competing
             )
         every = competing
     return NetworkReading(net, tuple(attempts), first, tuple(reasons))
@@ -219,17 +223,18 @@ def _programs(
     tolerance: float,
     data: SequenceData,
     heldout: SequenceData,
+    longer: np.ndarray | None,
     every: bool,
 ) -> list[Attempt]:
     """Regress, emit and verify each machine in turn, up to the first verified formula (or
     ``every`` machine). With a ``tolerance``, each machine also gets a tolerant program, whose
     formulas may miss the machine's rarest rows (taken up to that share of ``data``'s steps): a
-    network that fits a few wrong labels may learn them as rows of its own."""
+    network that fits a few wrong labels may learn them as rows of its own. Verified formulas
+    are run beside ``net`` on the ``longer`` inputs."""
     attempts: list[Attempt] = []
-    longer = _longer_inputs(net, data, plan.seed)
     for machine in machines:
         start = time.perf_counter()
-        if any(_verified_formula(a) for a in attempts) and machine.kind != "lattice" and not every:
+        if any(a.verified_formula for a in attempts) and machine.kind != "lattice" and not every:
             # A verified formula that its network contradicts past the data: only an unbounded
             # reading may still generalise where it does not.
             continue
@@ -241,7 +246,7 @@ def _programs(
             continue
         found = _formulas(net, machine, plan, tolerance, data, heldout, longer)
         attempts += found
-        if not every and any(a.generalises and _verified_formula(a) for a in found):
+        if not every and any(a.verified_formula and a.generalises for a in found):
             break
     return attempts
 
@@ -283,10 +288,6 @@ def _formulas(
         )
         log.info(f"program: {attempts[-1].describe()} ({time.perf_counter() - start:.1f} s)")
     return attempts
-
-
-def _verified_formula(attempt: Attempt) -> bool:
-    return attempt.verification.verified and attempt.program.form == "formula"
 
 
 def _longer_inputs(net: Readable, data: SequenceData, seed: int) -> np.ndarray | None:
