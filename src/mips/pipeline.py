@@ -55,7 +55,7 @@ def synthesize(
         return Synthesis(
             config=config, seconds=clock.seconds, failed_stage="data", reason=clash.describe(data)
         )
-    usable = config.held_back(data)[0]
+    usable, held = config.held_back(data)
     train, heldout = usable.split(stage.search.split_fraction(usable), stage.search.seed)
     readings: list[NetworkReading] = []
     try:
@@ -70,9 +70,8 @@ def synthesize(
             config=config, seconds=clock.seconds, failed_stage="network", reason=str(e)
         )
     attempts = with_table_of_every_trace(readings, usable, heldout, stage, plan, clock)
-    return checked_independently(
-        _result(config, clock, attempts, readings, data), data, verify_data
-    )
+    result = _result(config, clock, attempts, readings, usable, data)
+    return checked_independently(result, held, verify_data)
 
 
 def _networks(
@@ -118,15 +117,16 @@ def _result(
     clock: Clock,
     attempts: list[Attempt],
     readings: list[NetworkReading],
+    usable: SequenceData,
     data: SequenceData,
 ) -> Synthesis:
     """The best verified attempt (with ``max_label_errors``, the one of its form contradicting
-    fewest labels of the sequences every stage may use, with the suspects named in all of
-    ``data``); else the stage that failed (no machine read: extract; none verified: verify)."""
+    fewest labels of the ``usable`` sequences every stage may use, with the suspects named in
+    all of ``data``); else the stage that failed (no machine read: extract; none verified: verify)."""
     chosen = best_attempt(attempts)
     done = {"config": config, "seconds": clock.seconds, "attempts": tuple(attempts)}
     if chosen is not None and config.max_label_errors:
-        chosen = fewest_contradictions(attempts, chosen.program.form, config.held_back(data)[0])
+        chosen = fewest_contradictions(attempts, chosen.program.form, usable)
         found = suspects(chosen.network, contradicted_steps(chosen.program, data), data)
         return Synthesis(**done, chosen=chosen, suspects=found)
     if chosen is not None:

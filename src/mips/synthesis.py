@@ -194,14 +194,13 @@ class Synthesis(ReadResult):
 
 
 def checked_independently(
-    synthesis: Synthesis, all_data: SequenceData, verify_data: SequenceData | None
+    synthesis: Synthesis, held_back: SequenceData | None, verify_data: SequenceData | None
 ) -> Synthesis:
-    """``synthesis`` with its program replayed on the sequences held back from every stage
+    """``synthesis`` with its program replayed on the sequences ``held_back`` from every stage
     and on ``verify_data``; failed at ``independent check`` when either contradicts it."""
     if not synthesis.ok:
         return synthesis
     assert synthesis.chosen is not None
-    held_back = synthesis.config.held_back(all_data)[1]
     parts = [] if held_back is None else [(f"{held_back.n} sequences held back", held_back)]
     if verify_data is not None:
         parts.append(("--verify-data", verify_data))
