@@ -104,7 +104,8 @@ def test_one_step_probes_lump_the_subscriptions_and_the_data_split_them(session)
     symbols = np.arange(len(IN), dtype=float)[:, None]
     classes = probe_classes(net, flat, symbols, 1, 50_000).reshape(traj.hidden.shape[:2])
     assert len(np.unique(classes)) < 5  # one and two subscriptions answer alike
-    labels = refined_labels(traj, classes)
+    assert refined_labels(traj, classes, max_states=2) is None
+    labels = refined_labels(traj, classes, max_states=64)
     assert labels is not None
     # Every (state, input) the data show leads to one state, and the states are the machine's.
     truth = np.zeros_like(labels)

@@ -7,8 +7,12 @@ from mips.data import SequenceData, Vocabulary
 from mips.network.automaton import (
     AutomatonConfig,
     AutomatonNetwork,
+    _codes,
+    _network,
+    _split_states,
     _wrong,
     automaton_candidates,
+    distinct_states,
 )
 from mips.network.search import AUTOMATON, SCALE_UP, SearchConfig, _order
 
@@ -98,3 +102,39 @@ def test_an_automaton_needs_matching_shapes():
             symbols_in=((0,),),
             symbols_out=((0,), (1,)),
         )
+
+
+def test_the_data_only_state_bound_never_exceeds_the_machine():
+    from mips.tasks.protocols import random_mealy
+
+    assert distinct_states(door_data(200, 0)) == 2
+    for states, inputs, outputs, seed in [(5, 3, 2, 1), (12, 4, 3, 2), (30, 6, 2, 3)]:
+        task = random_mealy(states, inputs, outputs, seed)
+        bound = distinct_states(task.generate(400, seed))
+        assert 1 <= bound <= states
+
+
+def test_a_merged_state_is_split_off_where_a_trace_is_first_answered_wrong():
+    import torch
+
+    # OPEN from shut stays shut: the open state is merged into the shut one.
+    net = door_network(4)
+    merged = net.transition.copy()
+    merged[1, 0] = [1.0, 0.0, 0.0, 0.0]
+    net = AutomatonNetwork(
+        transition=merged,
+        emission=net.emission,
+        symbols_in=net.symbols_in,
+        symbols_out=net.symbols_out,
+    )
+    data = door_data(100, 3)
+    wrong = _wrong(net, data)
+    assert wrong.any()
+    t_logits = torch.log(torch.tensor(net.transition) + 1e-6)
+    e_logits = torch.log(torch.tensor(net.emission) + 1e-6)
+    x, y = _codes(data.x, net.symbols_in), _codes(data.y, net.symbols_out)
+    assert _split_states(net, t_logits, e_logits, x, y, data.mask, wrong) == 1
+    split = _network(t_logits, e_logits, net.symbols_in, net.symbols_out)
+    spare = int(split.transition[1, 0].argmax())
+    assert spare in (1, 2, 3)  # a state the shut door never visits
+    assert _wrong(split, data).sum() < wrong.sum()

@@ -210,7 +210,7 @@ def _refined(ctx: Context, found: list[StateMachine]) -> list[StateMachine]:
     if ctx.classes is None:
         ctx.refused(Refusal("no refined probe classes: too many states or symbols to probe"))
         return []
-    labels = refined_labels(ctx.traj, ctx.classes)
+    labels = refined_labels(ctx.traj, ctx.classes, ctx.config.max_states)
     reading = Reading("finite", "probed states, refined by the data's transitions")
     read = None if labels is None else finite_from_labels(labels, ctx.traj, ctx.config, reading)
     if not isinstance(read, FiniteReading):

@@ -26,11 +26,13 @@ MERGE_EVERY = 64
 
 
 def refined_labels(
-    traj: Trajectory, classes: np.ndarray, max_rounds: int = 10_000
+    traj: Trajectory, classes: np.ndarray, max_states: int, max_rounds: int = 10_000
 ) -> np.ndarray | None:
     """State labels (N, T + 1) that refine ``classes`` (N, T + 1) until every (label, input)
     seen in ``traj`` leads to one label; None when the labels do not settle within
-    ``max_rounds`` rounds of splits."""
+    ``max_rounds`` rounds of splits, or when more than ``max_states`` states stay apart after
+    a merge (hidden states that drift along the traces split without end, and each merge
+    costs the square of the states)."""
     n, t1, h = traj.hidden.shape
     flat = traj.hidden.reshape(-1, h)
     # One node per distinct hidden vector (to the probes' precision): the network steps a
@@ -55,7 +57,8 @@ def refined_labels(
     for _ in range(max_rounds):
         conflicts = _conflicts(edges, block)
         if not conflicts:
-            return _merged(block[node], classes, traj, x_ids)
+            merged = _merged(block[node], classes, traj, x_ids)
+            return merged if len(np.unique(merged)) <= max_states else None
         for b, a in conflicts:  # one input per block, so no split undoes another
             block = _split(block, b, a, edges, points)
         splits += len(conflicts)
@@ -64,6 +67,8 @@ def refined_labels(
             # merging what the data cannot tell apart stops the cascade early.
             splits = 0
             merged = _merged(block[node], classes, traj, x_ids)
+            if len(np.unique(merged)) > max_states:
+                return None
             block[node.reshape(-1)] = merged.reshape(-1)
     return None
 

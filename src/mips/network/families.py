@@ -228,7 +228,9 @@ class Automaton:
             task.train, task.test, config.automaton, config.seed, task.progress
         )
         for net in nets:
-            yield Candidate(net, read_now=net.report.fits_training)
+            report = net.report
+            ready = report.fits_training or report.sequence_accuracy >= config.near_exact
+            yield Candidate(net, read_now=ready, kept=report.final)
 
 
 @dataclass(frozen=True)
