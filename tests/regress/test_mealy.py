@@ -47,6 +47,22 @@ def test_states_are_named_by_the_shortest_words_that_reach_them():
     assert program().state_names == ("start", "after_OPEN")
 
 
+def test_states_reached_by_words_that_join_alike_get_distinct_names():
+    # SYN then ACK, and SYN_ACK, both spell after_SYN_ACK.
+    rows = np.array([(0, 0, 1, 0), (0, 2, 2, 0), (1, 1, 3, 0), (2, 0, 0, 0), (3, 0, 0, 0)])
+    chain = StateMachine(
+        kind="finite",
+        initial=(0,),
+        z_prev=rows[:, :1],
+        x=rows[:, 1:2],
+        z_next=rows[:, 2:3],
+        y=rows[:, 3:4],
+        reading=Reading("finite", "given", n_states=4, complete=False),
+    )
+    names = mealy_program(chain, (("SYN", "ACK", "SYN_ACK"),), (("OK",),), "error").state_names
+    assert sorted(names) == ["after_SYN", "after_SYN_ACK", "after_SYN_ACK_2", "start"]
+
+
 def test_the_source_is_a_readable_table_of_words_and_runs_like_the_ir():
     ir = program()
     source = emit_python(ir)

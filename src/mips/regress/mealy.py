@@ -26,16 +26,25 @@ def state_names(machine: StateMachine, words_in: Words) -> dict[tuple[int, ...],
     for (z, x), (z_next, _) in sorted(table.items()):
         by_state.setdefault(z, []).append((x, z_next))
     names = {machine.initial: START}
+
+    def name(z: tuple[int, ...], base: str) -> None:
+        # Words may hold the separator (SYN then ACK, and SYN_ACK): a taken name gets a count.
+        taken, given, k = set(names.values()), base, 2
+        while given in taken:
+            given, k = f"{base}_{k}", k + 1
+        names[z] = given
+
     queue = deque([(machine.initial, ())])
     while queue:
         z, path = queue.popleft()
         for x, z_next in by_state.get(z, []):
             if z_next not in names:
                 step = "+".join(_word(v, w) for v, w in zip(x, words_in, strict=True))
-                names[z_next] = "after_" + "_".join((*path, step))
+                name(z_next, "after_" + "_".join((*path, step)))
                 queue.append((z_next, (*path, step)))
-    for z in {z for z, _ in table} | {v[0] for v in table.values()}:
-        names.setdefault(z, f"state_{'_'.join(map(str, z))}")
+    for z in sorted({z for z, _ in table} | {v[0] for v in table.values()}):
+        if z not in names:
+            name(z, f"state_{'_'.join(map(str, z))}")
     return names
 
 
