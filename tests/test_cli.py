@@ -395,6 +395,7 @@ def test_synth_reads_word_logs_as_a_named_mealy_table_and_logs_its_stages(tmp_pa
     # Not a terminal: each stage event is one plain line with its time.
     assert re.search(r"^\[ *\d+\.\d s\] network: .* fits|exact", result.stderr, re.M)
     assert re.search(r"^\[ *\d+\.\d s\] program: finite/.*verified", result.stderr, re.M)
+    assert "━" not in result.stderr  # the bars are for terminals
     dot = out.with_suffix(".dot").read_text()
     assert 's0 [label="start"];' in dot and 'label="OPEN/OK"' in dot
 

@@ -69,6 +69,8 @@ def progress_bars(activity: str | None = None) -> Iterator[Progress]:
             Count(),
             TimeElapsedColumn(),
             console=stderr,
+            # Off a terminal the stage events say what happened; a bar's last frame adds nothing.
+            disable=not stderr.is_terminal,
         ) as display,
     ):
         pulse = None if activity is None else display.add_task(activity, total=None)
