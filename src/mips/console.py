@@ -274,9 +274,8 @@ def job_bar(description: str) -> Iterator[Callable[[int, int, BenchRecord], None
     from rich.progress import BarColumn, MofNCompleteColumn, TimeElapsedColumn
     from rich.progress import Progress as Bars
 
-    with Bars(
-        "{task.description}", BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), console=stderr
-    ) as display:
+    columns = ("{task.description}", BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
+    with Bars(*columns, console=stderr, disable=not stderr.is_terminal) as display:
         bar = display.add_task(description, total=None)
 
         def progress(done: int, total: int, record: BenchRecord) -> None:
