@@ -43,7 +43,7 @@ class AutomatonConfig:
     # 128, and not with 64). Too many let the network keep copies of a state that answer
     # unseen words their own way: on an 8-state machine over 9 words, 64 states fitted every
     # trace and answered 3 of 1,000 fresh traces wrong, where 16 answered all of them right.
-    # So sizes come smallest first, from the first with half again as many states as the data
+    # So sizes come smallest first, from the first with twice as many states as the data
     # show (``distinct_states``). A step costs about K^2 per trace (0.02-0.03 s at K = 128 for
     # 128 traces of 20 words over 10-20 words). More states do not help where the traces are
     # too few for the machine: a random 75-state machine over 20 words stays at 14% of its
@@ -193,7 +193,7 @@ def automaton_candidates(
     seeds = np.random.SeedSequence([seed, 0xA7]).generate_state(len(config.sizes) * config.seeds)
     # Spare states let the optimiser out of poor splits: a size with too few of them over
     # what the data already show is skipped (the largest is always tried).
-    fewest = 1.5 * distinct_states(train, test)
+    fewest = 2 * distinct_states(train, test)
     sizes = [k for k in config.sizes[:-1] if k >= fewest] + [config.sizes[-1]]
     for i, k in enumerate(s for s in sizes for _ in range(config.seeds)):
         for net in _training(
