@@ -43,8 +43,10 @@ class AutomatonConfig:
     # 128, and not with 64). Too many let the network keep copies of a state that answer
     # unseen words their own way: on an 8-state machine over 9 words, 64 states fitted every
     # trace and answered 3 of 1,000 fresh traces wrong, where 16 answered all of them right.
-    # So sizes come smallest first, from the first with twice as many states as the data
-    # show (``distinct_states``). A step costs about K^2 per trace (0.02-0.03 s at K = 128 for
+    # So sizes come smallest first, from the first with half again as many states as the data
+    # show (``distinct_states``), and at least 8 more: a 10-state machine gave up at 16
+    # states after 50 s and fitted at 64 in 10 s, and a 40-state one timed out at 128 where 64
+    # fitted in 25 s. A step costs about K^2 per trace (0.02-0.03 s at K = 128 for
     # 128 traces of 20 words over 10-20 words). More states do not help where the traces are
     # too few for the machine: a random 75-state machine over 20 words stays at 14% of its
     # held-out traces right from 3,000 traces with 80, 128 or 256 states (and 97% from 12,000).
@@ -193,7 +195,8 @@ def automaton_candidates(
     seeds = np.random.SeedSequence([seed, 0xA7]).generate_state(len(config.sizes) * config.seeds)
     # Spare states let the optimiser out of poor splits: a size with too few of them over
     # what the data already show is skipped (the largest is always tried).
-    fewest = 2 * distinct_states(train, test)
+    bound = distinct_states(train, test)
+    fewest = max(1.5 * bound, bound + 8)
     sizes = [k for k in config.sizes[:-1] if k >= fewest] + [config.sizes[-1]]
     for i, k in enumerate(s for s in sizes for _ in range(config.seeds)):
         for net in _training(
