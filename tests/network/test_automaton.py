@@ -9,12 +9,11 @@ from mips.network.automaton import (
     AutomatonNetwork,
     _codes,
     _network,
-    _split_states,
     _wrong,
     automaton_candidates,
-    distinct_states,
 )
 from mips.network.search import AUTOMATON, SCALE_UP, SearchConfig, _order
+from mips.network.states import distinct_states, split_states
 
 # A door: CLOSE, OPEN, SEND; OPEN/OK opens it, SEND/OK while open, CLOSE/OK shuts it, the rest
 # ERR (0) with no change. States 0 shut, 1 open.
@@ -133,7 +132,7 @@ def test_a_merged_state_is_split_off_where_a_trace_is_first_answered_wrong():
     t_logits = torch.log(torch.tensor(net.transition) + 1e-6)
     e_logits = torch.log(torch.tensor(net.emission) + 1e-6)
     x, y = _codes(data.x, net.symbols_in), _codes(data.y, net.symbols_out)
-    assert _split_states(net, t_logits, e_logits, x, y, data.mask, wrong) == 1
+    assert split_states(net, t_logits, e_logits, x, y, data.mask, wrong) == 1
     split = _network(t_logits, e_logits, net.symbols_in, net.symbols_out)
     spare = int(split.transition[1, 0].argmax())
     assert spare in (1, 2, 3)  # a state the shut door never visits

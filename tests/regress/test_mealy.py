@@ -25,16 +25,17 @@ ROWS = [
 ]
 
 
-def machine() -> StateMachine:
-    rows = np.array(ROWS)
-    reading = Reading("finite", "given", n_states=2, complete=False)
+def machine(rows: list[tuple[int, int, int, int]] = ROWS, n_states: int = 2) -> StateMachine:
+    """The finite machine of ``rows`` (state, input, next state, output) from state 0."""
+    table = np.array(rows)
+    reading = Reading("finite", "given", n_states=n_states, complete=False)
     return StateMachine(
         kind="finite",
         initial=(0,),
-        z_prev=rows[:, :1],
-        x=rows[:, 1:2],
-        z_next=rows[:, 2:3],
-        y=rows[:, 3:4],
+        z_prev=table[:, :1],
+        x=table[:, 1:2],
+        z_next=table[:, 2:3],
+        y=table[:, 3:4],
         reading=reading,
     )
 
@@ -49,16 +50,7 @@ def test_states_are_named_by_the_shortest_words_that_reach_them():
 
 def test_states_reached_by_words_that_join_alike_get_distinct_names():
     # SYN then ACK, and SYN_ACK, both spell after_SYN_ACK.
-    rows = np.array([(0, 0, 1, 0), (0, 2, 2, 0), (1, 1, 3, 0), (2, 0, 0, 0), (3, 0, 0, 0)])
-    chain = StateMachine(
-        kind="finite",
-        initial=(0,),
-        z_prev=rows[:, :1],
-        x=rows[:, 1:2],
-        z_next=rows[:, 2:3],
-        y=rows[:, 3:4],
-        reading=Reading("finite", "given", n_states=4, complete=False),
-    )
+    chain = machine([(0, 0, 1, 0), (0, 2, 2, 0), (1, 1, 3, 0), (2, 0, 0, 0), (3, 0, 0, 0)], 4)
     names = mealy_program(chain, (("SYN", "ACK", "SYN_ACK"),), (("OK",),), "error").state_names
     assert sorted(names) == ["after_SYN", "after_SYN_ACK", "after_SYN_ACK_2", "start"]
 

@@ -209,8 +209,8 @@ class Packed:
 @dataclass(frozen=True)
 class Automaton:
     """The automaton family (:mod:`mips.network.automaton`), for data that are all words (logs of
-    a system) with no wrong labels allowed; a candidate that fits its training traces is read
-    at once."""
+    a system) with no wrong labels allowed; read and kept as the scale-up family's candidates
+    are."""
 
     name: str = AUTOMATON
     last_resort: bool = True
@@ -228,9 +228,7 @@ class Automaton:
             task.train, task.test, config.automaton, config.seed, task.progress
         )
         for net in nets:
-            report = net.report
-            ready = report.fits_training or report.sequence_accuracy >= config.near_exact
-            yield Candidate(net, read_now=ready, kept=report.final)
+            yield _read_when_near(net, config.near_exact)
 
 
 @dataclass(frozen=True)
@@ -252,9 +250,16 @@ class ScaleUp:
         args = (config.scale_up, config.seed, config.train.max_label_errors, task.progress)
         nets = scaled_candidates(task.train, task.test, *args, near_exact=config.near_exact)
         for net in nets:
-            report = net.report
-            ready = report.fits_training or report.sequence_accuracy >= config.near_exact
-            yield Candidate(net, read_now=ready, kept=report.final)
+            yield _read_when_near(net, config.near_exact)
+
+
+def _read_when_near(net: Recurrent, near_exact: float) -> Candidate:
+    """``net`` as a candidate read at once when it fits its training split or reaches
+    ``near_exact`` of held-out sequences, and kept for when nothing is exact once its training
+    is over."""
+    report = net.report
+    ready = report.fits_training or report.sequence_accuracy >= near_exact
+    return Candidate(net, read_now=ready, kept=report.final)
 
 
 FAMILIES: dict[str, Family] = {

@@ -138,8 +138,8 @@ def search_rounds(
       after it (the rest of its pack, the families after it) only looks for a smaller one, and
       reading it takes seconds where that takes up to a minute;
     - each candidate a family marks to read at once (a scale-up candidate that reaches
-      ``config.near_exact`` or fits its training split, an automaton that fits its training
-      traces), once per candidate, however it trains on;
+      ``config.near_exact`` or fits its training split, an automaton likewise), once per
+      candidate, however it trains on;
     - last, a last-resort family's exact network, which ends the search, or when nothing is
       exact, the near-exact networks not given yet."""
     config = config or SearchConfig()
