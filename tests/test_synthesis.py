@@ -32,6 +32,6 @@ def test_a_synthesis_either_succeeds_or_names_a_failed_stage():
     failed = Synthesis(
         config=SynthConfig(), seconds={"network": 1.0}, failed_stage="network", reason="none"
     )
-    assert not failed.ok and failed.source is None and failed.record()["failed_stage"] == "network"
+    assert not failed.ok and failed.source is None and failed.failed_stage == "network"
     with pytest.raises(RuntimeError, match="network failed: none"):
         failed.program  # noqa: B018

@@ -171,27 +171,6 @@ class Synthesis(ReadResult):
             raise RuntimeError(f"no program: {self.failed_stage} failed: {self.reason}")
         return load_program(self.chosen.source)
 
-    def record(self) -> dict[str, Any]:
-        """Flat JSON-ready summary."""
-        net, program = self.network, self.program_ir
-        return {
-            "ok": self.ok,
-            "form": self.form,
-            "hidden": net.hidden if net else None,
-            "architecture": net.describe() if net else None,
-            "network_exact": (net.report is None or net.report.exact) if net else None,
-            "state_vars": len(program.state) if program else None,
-            "machine": self.machine.kind if self.machine else None,
-            "reading": self.machine.reading.to_dict() if self.machine else None,
-            "program_lines": len(self.source.splitlines()) if self.source else None,
-            "seconds": self.seconds,
-            "failed_stage": self.failed_stage,
-            "reason": self.reason,
-            "verification": self.verification.to_dict() if self.verification else None,
-            "independent": [asdict(c) | {"passed": c.passed} for c in self.independent],
-            "attempts": [a.describe() for a in self.attempts],
-        }
-
 
 def checked_independently(
     synthesis: Synthesis, held_back: SequenceData | None, verify_data: SequenceData | None

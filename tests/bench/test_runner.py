@@ -381,6 +381,7 @@ def test_a_real_job_names_the_same_code_and_config_in_its_record_and_program(tmp
     assert header == f"{code_identity().describe()}; seed 0, config {record.config_digest}."
     assert isinstance(record.judgement, Judgement) and record.judge_seed is not None
     assert record.verification.verified and all(c.passed for c in record.independent)
+    assert record.form == "formula" and record.program_lines and record.state_vars is not None
     stages = [name for name, _ in record.seconds.stages]
     assert stages[0] == "generate" and stages[-1] == "judge" and "network" in stages
     line = json.dumps(record.to_dict())

@@ -9,12 +9,15 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass, fields
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from mips.bench.judge import Judgement
 from mips.bench.trace_judge import TraceJudgement
 from mips.provenance import CodeIdentity
 from mips.verify import IndependentCheck, Verification
+
+if TYPE_CHECKING:
+    from mips.synthesis import Synthesis
 
 __all__ = [
     "BenchRecord",
@@ -179,20 +182,39 @@ class BenchRecord:
         unknown = set(d) - {f.name for f in fields(cls)}
         if unknown:
             raise ValueError(f"unknown record fields {sorted(unknown)}")
-        return cls.from_summary(d)
-
-    @classmethod
-    def from_summary(cls, summary: Mapping[str, Any], **typed: Any) -> BenchRecord:
-        """The record of ``summary`` (JSON values, as ``to_dict`` writes them: a synthesis's
-        ``record()``, say) and of ``typed`` fields, which take precedence."""
-        parsed = {k: v for k, v in summary.items() if k not in typed}
+        parsed = dict(d)
         for name, parse in _PARSERS.items():
             if parsed.get(name) is not None:
                 parsed[name] = _parsed(name, parse, parsed[name])
         try:
-            return cls(**parsed, **typed)
+            return cls(**parsed)
         except TypeError as e:  # a required field missing
             raise ValueError(f"not a record: {e}") from None
+
+    @classmethod
+    def of_synthesis(cls, synthesis: Synthesis, **job: Any) -> BenchRecord:
+        """The record of what ``synthesis`` gave and of the ``job``'s own fields (task, seed,
+        judgement, seconds with the judge's...), which take precedence."""
+        net, program, machine = synthesis.network, synthesis.program_ir, synthesis.machine
+        verification, source = synthesis.verification, synthesis.source
+        own = {
+            "ok": synthesis.ok,
+            "form": synthesis.form,
+            "hidden": None if net is None else net.hidden,
+            "architecture": None if net is None else net.describe(),
+            "network_exact": None if net is None else net.report is None or net.report.exact,
+            "state_vars": None if program is None else len(program.state),
+            "machine": None if machine is None else machine.kind,
+            "reading": None if machine is None else machine.reading.to_dict(),
+            "program_lines": None if source is None else len(source.splitlines()),
+            "seconds": StageSeconds(tuple(synthesis.seconds.items())),
+            "failed_stage": synthesis.failed_stage,
+            "reason": synthesis.reason,
+            "verification": None if verification is None else VerificationVerdict.of(verification),
+            "independent": tuple(IndependentVerdict.of(c) for c in synthesis.independent),
+            "attempts": tuple(a.describe() for a in synthesis.attempts),
+        }
+        return cls(**(own | job))
 
 
 def _parsed(name: str, parse: Callable[[Any], Any], value: Any) -> Any:

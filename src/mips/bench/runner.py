@@ -84,12 +84,11 @@ def run_job(
     altered, config = _generate(task, n, seed, variant), _config(seed, variant)
     data, generated = altered.data, time.perf_counter()
     synthesis = synthesize(data, config)  # sees the data only, never the task
-    summary = synthesis.record()
-    stages = [("generate", round(generated - start, 3)), *summary["seconds"].items()]
+    stages = [("generate", round(generated - start, 3)), *synthesis.seconds.items()]
     if out is not None and synthesis.network is not None:
         _draw_states(synthesis, data, Path(out) / picture_path(task_name, seed))
     program_file = judged_by = judgement = None
-    failed_stage, reason = summary["failed_stage"], summary["reason"]
+    failed_stage, reason = synthesis.failed_stage, synthesis.reason
     if synthesis.ok:
         program_file = _write_program(synthesis, out, task_name, seed)
         judged_by = judge_seed(seed)
@@ -97,8 +96,8 @@ def run_job(
         stages.append(("judge", seconds))
         if not judgement.correct:
             failed_stage, reason = "judge", judgement.summary()
-    return BenchRecord.from_summary(
-        summary,
+    return BenchRecord.of_synthesis(
+        synthesis,
         task=task_name,
         seed=seed,
         n=n,
