@@ -149,6 +149,16 @@ class CountsAndOutput(Counts):
         return ", named by a count of inputs since a reset and the last output"
 
 
+class SeenSets(Counts):
+    """States as the set of inputs seen so far: one bit per symbol of ``symbols``, set by the
+    first time it is read (``weights`` the identity)."""
+
+    encoding: ClassVar[str] = "seen"
+
+    def named(self) -> str:
+        return ", named by the set of inputs seen so far"
+
+
 # Each encoding's name, as records write it, and the type that reads it back.
 NAMINGS: dict[str, type[Naming]] = {
     n.encoding: n
@@ -162,6 +172,7 @@ NAMINGS: dict[str, type[Naming]] = {
         PhaseOutput,
         Counts,
         CountsAndOutput,
+        SeenSets,
     )
 }
 ENCODINGS = tuple(NAMINGS)

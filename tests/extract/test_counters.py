@@ -146,3 +146,34 @@ def test_a_count_since_a_reset_beside_the_last_output_is_read():
     longer = rng.integers(0, 2, (200, 40))
     want = longest_run(longer)[1]
     assert [[o[0] for o in program.run(seq[:, None].tolist())] for seq in longer] == want.tolist()
+
+
+def test_a_set_of_seen_symbols_is_read_as_bits_before_the_counts_that_refine_it():
+    # Number of distinct symbols of 0..3 seen so far, with hidden states that hold the count of
+    # each symbol: the counts determine the state, but what the network does next only tells
+    # the sets of seen symbols apart, so the set is the reading (finite, unlike the counts).
+    rng = np.random.default_rng(4)
+    x = rng.integers(0, 4, (1500, 8))
+    counts = np.concatenate(
+        [np.zeros((1500, 1, 4)), np.cumsum(np.eye(4)[x], axis=1)], axis=1
+    ).astype(np.int64)
+    seen = np.minimum(counts, 1)
+    hidden = np.tanh(counts / 3) + rng.normal(0, 1e-4, counts.shape)
+    traj = Trajectory(x[..., None], seen[:, 1:].sum(-1, keepdims=True), hidden)
+    labels = seen @ np.array([1, 2, 4, 8])
+    machines = count_machines(traj, [labels], min_distinguished=0.0)
+    assert len(machines) == 1
+    reading = machines[0].reading
+    assert reading.encoding == "seen"
+    assert reading.describe().endswith("named by the set of inputs seen so far")
+    assert set(np.unique(machines[0].z_next).tolist()) == {0, 1}
+    program = regress(machines[0])
+    assert program.form == "formula" and len(program.state) == 4
+    longer = rng.integers(0, 4, (200, 30))
+
+    def distinct(seq: np.ndarray) -> list[int]:
+        return [len(set(seq[: t + 1].tolist())) for t in range(len(seq))]
+
+    assert [[o[0] for o in program.run(s[:, None].tolist())] for s in longer] == [
+        distinct(s) for s in longer
+    ]

@@ -8,8 +8,8 @@ the regression stage, most plausible first:
   treats alike on every input;
 - **finite**: a complete minimised Mealy machine over those states;
 - **counts**, then **horizon** (only when nothing above nor a lattice reads the states):
-  integer-weighted counts of the inputs checked against each time step's clusters (saturating
-  counters), or states told apart by k-step probes kept inside the training length;
+  integer-weighted counts of the inputs or the set of symbols seen, checked against each time
+  step's clusters (saturating counters), or states told apart by k-step probes kept inside the training length;
 - **lattice**: hidden states as integer points of a lattice (LLL), then cluster centres as one
   (counters that look finite only because training sequences are short);
 - an **incomplete** finite machine;

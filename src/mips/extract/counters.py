@@ -13,7 +13,10 @@ import numpy as np
 
 from mips.extract.finite import cluster
 from mips.extract.trajectory import Trajectory, agreement, machine_from_labels, row_ids
-from mips.machine import Counts, CountsAndOutput, Reading, StateMachine
+from mips.machine import Counts, CountsAndOutput, Reading, SeenSets, StateMachine
+
+# A set of seen symbols is one bit per symbol: 2^8 states at most.
+MAX_SEEN_SYMBOLS = 8
 
 
 def time_clusters(traj: Trajectory) -> list[np.ndarray]:
@@ -134,32 +137,45 @@ def _hypotheses(
     start: np.ndarray | None,
     source: str,
 ) -> Iterator[tuple[np.ndarray, Reading]]:
-    """Candidate states (N, T + 1, r) and their readings, simplest first: weighted counts (with
-    a sink), then counts since a reset symbol, alone and beside the last output."""
+    """Candidate states (N, T + 1, r) and their readings, simplest first: one weighted count
+    (with a sink), the set of symbols seen, several counts, then counts since a reset symbol,
+    alone and beside the last output."""
     n = sym_id.shape[0]
     onehot = np.eye(len(symbols), dtype=np.int64)[sym_id]
     counts = np.concatenate(
         [np.zeros((n, 1, len(symbols)), dtype=np.int64), np.cumsum(onehot, axis=1)], axis=1
     )
-    for weights in _count_weights(symbols):
-        for z, sink in _sink_variants(counts @ weights):
-            yield (
-                z,
-                Reading(
-                    "counts", source, naming=Counts(symbols=symbols, weights=weights, sink=sink)
-                ),
-            )
+    weights = _count_weights(symbols)
+    yield from _weighted(counts, symbols, [w for w in weights if w.shape[1] == 1], source)
+    # A set of symbols seen is finite where counts are not: tried before several counts, so
+    # that a state that remembers only which symbols came is not read as the counts that
+    # refine it.
+    if 2 <= len(symbols) <= MAX_SEEN_SYMBOLS:
+        eye = np.eye(len(symbols), dtype=np.int64)
+        naming = SeenSets(symbols=symbols, weights=eye)
+        yield np.minimum(counts, 1), Reading("counts", source, naming=naming)
+    yield from _weighted(counts, symbols, [w for w in weights if w.shape[1] > 1], source)
     last = None
     if start is not None:
         last = np.concatenate([np.broadcast_to(start, (n, 1, len(start))), traj.y], axis=1)
     for resets in _reset_sets(len(symbols)):
         run = _count_since(np.isin(sym_id, resets))
-        weights = np.isin(np.arange(len(symbols)), resets, invert=True)[:, None].astype(np.int64)
-        fields = {"symbols": symbols, "weights": weights, "resets": resets}
+        kept = np.isin(np.arange(len(symbols)), resets, invert=True)[:, None].astype(np.int64)
+        fields = {"symbols": symbols, "weights": kept, "resets": resets}
         yield run, Reading("counts", source, naming=Counts(**fields))
         if last is not None:
             both = np.concatenate([run, last], axis=2)
             yield both, Reading("counts", source, naming=CountsAndOutput(**fields))
+
+
+def _weighted(
+    counts: np.ndarray, symbols: np.ndarray, weights: list[np.ndarray], source: str
+) -> Iterator[tuple[np.ndarray, Reading]]:
+    """The counts (N, T + 1, S) of each symbol weighted by each of ``weights``, with sinks."""
+    for w in weights:
+        for z, sink in _sink_variants(counts @ w):
+            naming = Counts(symbols=symbols, weights=w, sink=sink)
+            yield z, Reading("counts", source, naming=naming)
 
 
 def _reset_sets(n_symbols: int) -> list[tuple[int, ...]]:
