@@ -11,15 +11,21 @@ equivalence oracle). Both are then compared with the network on the same sequenc
 sequence of length 12 (so every prefix up to 12; with more symbols, the longest length with at
 most 4,096 sequences) and 10,000 random ones of length 50.
 
-Usage: python benchmarks/explain.py [NAME ...] [--seed 0] [--no-lstar]
+One JSON record per network is appended to results/explain/<date>-<commit>.jsonl as it is read.
+
+Usage: python benchmarks/explain.py [NAME ...] [--seed 0] [--no-lstar] [--out FILE]
        (L* needs the optional dependency: pip install 'mips[peer]')
 """
 
 from __future__ import annotations
 
 import argparse
+import datetime
 import itertools
+import json
+import subprocess
 import time
+from pathlib import Path
 
 import numpy as np
 import torch
@@ -211,12 +217,25 @@ def one(name: str, seed: int, with_lstar: bool) -> dict:
     return row
 
 
+def results_file(suite: str) -> Path:
+    """results/<suite>/<date>-<commit>.jsonl beside this script's repository."""
+    root = Path(__file__).resolve().parent.parent
+    commit = subprocess.run(
+        ["git", "rev-parse", "--short=7", "HEAD"], cwd=root, capture_output=True, text=True
+    ).stdout.strip()
+    day = datetime.date.today().isoformat()
+    return root / "results" / suite / f"{day}-{commit or 'unknown'}.jsonl"
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("names", nargs="*", help="Tomita_K_CELL or task names (default: all)")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--no-lstar", action="store_true", help="skip AALpy's L*")
+    parser.add_argument("--out", type=Path, help="results file (default: results/...)")
     args = parser.parse_args()
+    out = args.out or results_file("explain")
+    out.parent.mkdir(parents=True, exist_ok=True)
     names = args.names or [
         f"Tomita_{k}_{cell}" for k in TOMITA for cell in ("gru", "lstm", "rnn")
     ] + list(TASKS)
@@ -227,8 +246,10 @@ def main() -> None:
     print(head)
     rows = []
     for name in names:
-        r = one(name, args.seed, not args.no_lstar)
+        r = one(name, args.seed, not args.no_lstar) | {"seed": args.seed}
         rows.append(r)
+        with out.open("a") as f:
+            f.write(json.dumps(r) + "\n")
         minimal = ""
         if name.startswith("Tomita"):
             minimal = f" (min {MINIMAL[int(name.split('_')[1])]})"
@@ -248,7 +269,8 @@ def main() -> None:
     print(
         f"Tomita: minimal machine read from {minimal_read}/{len(tomita)} networks; "
         f"tasks: a formula for {sum(r['mips_form'] == 'formula' for r in tasks)}/{len(tasks)}; "
-        f"mips {np.mean([r['mips_s'] for r in rows]):.1f} s per network on average"
+        f"mips {np.mean([r['mips_s'] for r in rows]):.1f} s per network on average; "
+        f"results: {out}"
     )
 
 

@@ -25,16 +25,14 @@ Usage: OMP_NUM_THREADS=1 python benchmarks/explain_transformers.py [NAME ...] [-
 from __future__ import annotations
 
 import argparse
-import datetime
 import itertools
 import json
-import subprocess
 import time
 from pathlib import Path
 
 import numpy as np
 import torch
-from explain import MINIMAL, TOMITA, fit, tomita_data
+from explain import MINIMAL, TOMITA, fit, results_file, tomita_data
 
 from mips.data import SequenceData
 from mips.explanation import ExplainError, explain
@@ -212,16 +210,6 @@ def one(name: str, index: int, seed: int, with_lstar: bool, read_all: bool) -> d
     return row
 
 
-def results_file() -> Path:
-    """results/explain_transformers/<date>-<commit>.jsonl beside this script's repository."""
-    root = Path(__file__).resolve().parent.parent
-    commit = subprocess.run(
-        ["git", "rev-parse", "--short=7", "HEAD"], cwd=root, capture_output=True, text=True
-    ).stdout.strip()
-    day = datetime.date.today().isoformat()
-    return root / "results" / "explain_transformers" / f"{day}-{commit or 'unknown'}.jsonl"
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("names", nargs="*", help="Tomita_K or task names (default: all)")
@@ -241,7 +229,7 @@ def main() -> None:
             print("AALpy is not installed: L* is left out (pip install 'mips[peer]')")
             with_lstar = False
     names = args.names or [f"Tomita_{k}" for k in TOMITA] + list(TASKS)
-    out = args.out or results_file()
+    out = args.out or results_file("explain_transformers")
     out.parent.mkdir(parents=True, exist_ok=True)
     print(
         f"{'model':<24} {'shape':<30} {'acc':>6} | {'states':>6} {'form':<8} {'fresh':>7} "

@@ -78,7 +78,8 @@ SECTIONS = (
     Section(
         "explain",
         "Explain (mips explain against AALpy's L\\*)",
-        ".venv/bin/python benchmarks/explain.py",
+        "OMP_NUM_THREADS=1 .venv/bin/python benchmarks/explain.py",
+        summarised_in="[explain.md](explain.md#against-aalpys-l)",
     ),
     Section(
         "explain_transformers",
