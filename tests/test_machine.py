@@ -10,12 +10,14 @@ from mips.extract.rules import from_rows
 from mips.machine import (
     Counts,
     CountsAndOutput,
+    History,
     LatticeCoordinates,
     Numbered,
     Output,
     Outputs,
     PhaseOutput,
     Reading,
+    SeenSets,
     StateMachine,
     Window,
     WindowOutput,
@@ -100,6 +102,8 @@ NAMINGS = [
     PhaseOutput(2),
     Counts(symbols=[[0], [1]], weights=[[1], [-1]], sink=-1),
     CountsAndOutput(symbols=[[0], [1]], weights=[[0], [1]], resets=[0]),
+    SeenSets(symbols=[[0], [1], [2]], weights=np.eye(3, dtype=int)),
+    History(features=("the previous input", "the lowest input so far")),
 ]
 
 
@@ -107,9 +111,10 @@ NAMINGS = [
 def test_every_encoding_writes_one_flat_record_and_reads_it_back(naming):
     reading = Reading("r", "s", naming=naming, n_states=3)
     record = reading.to_dict()
+    own = ["features"] if naming.encoding == "history" else []
     assert list(record) == [
         "reader", "source", "encoding", "n_states", "complete", "radius", "window", "basis",
-        "symbols", "weights", "sink", "probed", "period", "history", "resets",
+        "symbols", "weights", "sink", "probed", "period", "history", "resets", *own,
     ]  # fmt: skip
     assert record["encoding"] == naming.encoding
     assert Reading.from_dict(json.loads(json.dumps(record))) == reading

@@ -159,6 +159,26 @@ class SeenSets(Counts):
         return ", named by the set of inputs seen so far"
 
 
+@dataclass(frozen=True)
+class History(Naming):
+    """States as functions of the input history (``features``, in words: the lowest input so
+    far, a count and the highest it reached); a count weights the ``symbols`` (S, d_in) by
+    ``weights`` (S, 1). Its record adds ``features`` to the fields every encoding writes."""
+
+    features: tuple[str, ...] = ()
+    symbols: tuple[tuple[int, ...], ...] = ()
+    weights: tuple[tuple[int, ...], ...] = ()
+    encoding: ClassVar[str] = "history"
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "features", tuple(self.features))
+        object.__setattr__(self, "symbols", _rows(self.symbols))
+        object.__setattr__(self, "weights", _rows(self.weights))
+
+    def named(self) -> str:
+        return ", named by " + " and ".join(self.features)
+
+
 # Each encoding's name, as records write it, and the type that reads it back.
 NAMINGS: dict[str, type[Naming]] = {
     n.encoding: n
@@ -173,6 +193,7 @@ NAMINGS: dict[str, type[Naming]] = {
         Counts,
         CountsAndOutput,
         SeenSets,
+        History,
     )
 }
 ENCODINGS = tuple(NAMINGS)

@@ -7,9 +7,11 @@ the regression stage, most plausible first:
   output they emit, from clusters of hidden states or, failing that, from states the network
   treats alike on every input;
 - **finite**: a complete minimised Mealy machine over those states;
-- **counts**, then **horizon** (only when nothing above nor a lattice reads the states):
-  integer-weighted counts of the inputs or the set of symbols seen, checked against each time
-  step's clusters (saturating counters), or states told apart by k-step probes kept inside the training length;
+- **counts**, **histories**, then **horizon** (only when nothing above nor a lattice reads the
+  states): integer-weighted counts of the inputs or the set of symbols seen, checked against
+  each time step's clusters (saturating counters); functions of the input history that reach
+  back to the start (the lowest input so far beside the previous one, a count beside the
+  highest it reached); or states told apart by k-step probes kept inside the training length;
 - **lattice**: hidden states as integer points of a lattice (LLL), then cluster centres as one
   (counters that look finite only because training sequences are short);
 - an **incomplete** finite machine;
@@ -44,6 +46,7 @@ import numpy as np
 from mips.data import SequenceData
 from mips.extract.counters import count_machines, time_clusters
 from mips.extract.finite import Clusters, FiniteReading, finite_from_labels, finite_machine
+from mips.extract.history import history_machines
 from mips.extract.lattice import find_lattice, lattice_machine
 from mips.extract.majority import majority_labels
 from mips.extract.observables import named_machines, readout_at_start
@@ -173,6 +176,23 @@ def _counts(ctx: Context, found: list[StateMachine]) -> list[StateMachine]:
     return counted
 
 
+def _histories(ctx: Context, found: list[StateMachine]) -> list[StateMachine]:
+    if found or ctx.lattice is not None:
+        return []
+    tolerance = ctx.config.majority_tolerance
+    read = history_machines(ctx.traj, time_clusters(ctx.traj), tolerance=tolerance)
+    if not read and ctx.classes is not None:
+        # As for counts: what the network does next may merge histories it treats alike.
+        read = history_machines(
+            ctx.traj,
+            [ctx.classes],
+            min_distinguished=0.0,
+            source="probed states",
+            tolerance=tolerance,
+        )
+    return read
+
+
 def _horizon(ctx: Context, found: list[StateMachine]) -> list[StateMachine]:
     if found or ctx.lattice is not None:
         return []
@@ -260,6 +280,7 @@ READERS: tuple[Reader, ...] = (
     Reader("named probe classes", _named_by_probes),
     Reader("complete finite", _complete_finite),
     Reader("counts", _counts),
+    Reader("histories", _histories),
     Reader("horizon probes", _horizon),
     Reader("lattice", _lattice),
     Reader("lattice of cluster centres", _centres),

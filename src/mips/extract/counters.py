@@ -57,6 +57,11 @@ def _count_weights(symbols: np.ndarray) -> list[np.ndarray]:
     return one + by_value + [w for w in by_symbol if w.shape[1] > 1]
 
 
+def one_count_weights(symbols: np.ndarray) -> list[np.ndarray]:
+    """The weight matrices (symbols, 1) of one count of the distinct input rows ``symbols``."""
+    return [w for w in _count_weights(symbols) if w.shape[1] == 1]
+
+
 def _value_weights(symbols: np.ndarray) -> list[np.ndarray]:
     """One count weighting each symbol by an integer combination of its input values, smallest
     first: a running sum, or a difference of two columns' sums, where per-symbol weights are
@@ -105,15 +110,35 @@ def count_machines(
     Counters the network stores nonlinearly, which no lattice in hidden space can read, are
     read this way; their formulas then hold for sequences longer than any the network saw.
     """
+    flat_x = traj.x.reshape(-1, traj.x.shape[-1])
+    symbols, sym_id = np.unique(flat_x, axis=0, return_inverse=True)
+    sym_id = sym_id.reshape(traj.x.shape[:2])
+    return checked_machines(
+        traj,
+        label_sets,
+        _hypotheses(traj, symbols, sym_id, start, source),
+        min_distinguished=min_distinguished,
+        tolerance=tolerance,
+    )
+
+
+def checked_machines(
+    traj: Trajectory,
+    label_sets: list[np.ndarray],
+    candidates: Iterator[tuple[np.ndarray, Reading]],
+    *,
+    min_distinguished: float,
+    tolerance: float,
+) -> list[StateMachine]:
+    """The machine over the first of ``candidates`` (states (N, T + 1, r) computed from the
+    inputs, and their reading) that determines one of ``label_sets`` at every time step, is
+    told apart by it at ``min_distinguished`` of the states, and steps deterministically."""
     if not label_sets:
         return []
     n, t1 = label_sets[0].shape
-    flat_x = traj.x.reshape(-1, traj.x.shape[-1])
-    symbols, sym_id = np.unique(flat_x, axis=0, return_inverse=True)
-    sym_id = sym_id.reshape(n, t1 - 1)
     time = np.broadcast_to(np.arange(t1)[None, :, None], (n, t1, 1))
     label_ids = [row_ids(traj.state_rows(lab.reshape(-1))) for lab in label_sets]
-    for z, reading in _hypotheses(traj, symbols, sym_id, start, source):
+    for z, reading in candidates:
         keys = np.concatenate([time, z], axis=2).reshape(n * t1, -1)
         key_ids = row_ids(traj.state_rows(keys))
         if not any(
@@ -146,7 +171,7 @@ def _hypotheses(
         [np.zeros((n, 1, len(symbols)), dtype=np.int64), np.cumsum(onehot, axis=1)], axis=1
     )
     weights = _count_weights(symbols)
-    yield from _weighted(counts, symbols, [w for w in weights if w.shape[1] == 1], source)
+    yield from _weighted(counts, symbols, one_count_weights(symbols), source)
     # A set of symbols seen is finite where counts are not: tried before several counts, so
     # that a state that remembers only which symbols came is not read as the counts that
     # refine it.

@@ -1,0 +1,160 @@
+"""History reader: states as functions of the input history that are neither a window nor a count.
+
+A network that keeps the lowest input so far, the previous input beside it, the two highest
+inputs, or a count beside the highest value the count reached, holds integer state that no
+window of inputs names (it reaches back to the start) and no weighted count of the inputs names
+(it depends on their order). Each such function is a hypothesis computed from the inputs alone;
+like the counts (:mod:`~mips.extract.counters`), it is kept when it determines what the network
+does at every time step and the machine over it is deterministic on the data. Its formulas then
+hold for sequences longer than any the network saw.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+
+import numpy as np
+
+from mips.extract.counters import checked_machines, one_count_weights
+from mips.extract.trajectory import Trajectory
+from mips.machine import History, Reading, StateMachine
+
+# A scan of one value stream (N, T) into one state variable (N, T + 1), from its value before
+# any input.
+Feature = Callable[[np.ndarray], np.ndarray]
+
+
+def history_machines(
+    traj: Trajectory,
+    label_sets: list[np.ndarray],
+    *,
+    min_distinguished: float = 0.9,
+    source: str = "time-step clusters",
+    tolerance: float = 0.0,
+) -> list[StateMachine]:
+    """The first machine whose state is one of :func:`_hypotheses`, checked against the labels
+    of each time step as :func:`~mips.extract.counters.count_machines` checks counts."""
+    return checked_machines(
+        traj,
+        label_sets,
+        _hypotheses(traj, source),
+        min_distinguished=min_distinguished,
+        tolerance=tolerance,
+    )
+
+
+def _hypotheses(traj: Trajectory, source: str) -> Iterator[tuple[np.ndarray, Reading]]:
+    """Candidate states (N, T + 1, r), fewest variables first: of the input values (one input
+    column of integers), then of a weighted count of the symbols."""
+    if traj.x.shape[-1] == 1:
+        v = np.rint(traj.x[..., 0]).astype(np.int64)
+        yield from _of_values(v, int(v.min()), int(v.max()), source)
+    flat = traj.x.reshape(-1, traj.x.shape[-1])
+    symbols, sym_id = np.unique(flat, axis=0, return_inverse=True)
+    yield from _of_counts(symbols, sym_id.reshape(traj.x.shape[:2]), source)
+
+
+def _of_counts(
+    symbols: np.ndarray, sym_id: np.ndarray, source: str
+) -> Iterator[tuple[np.ndarray, Reading]]:
+    """Candidate states of one weighted count of the symbols (``sym_id`` (N, T) the symbol of
+    each step): the count beside the highest or the lowest it reached, and the count kept from
+    going below 0 (either sign: a floor is not symmetric), alone and beside its highest."""
+    for w in one_count_weights(symbols):
+        step = w[:, 0][sym_id]
+        count = np.concatenate([np.zeros((len(step), 1), dtype=np.int64), np.cumsum(step, 1)], 1)
+        # The highest it reached counting its 0 at the start, or only after the first input
+        # (from the lowest first step, which the first count cannot be below).
+        after = count.copy()
+        after[:, 0] = min(int(w.min()), 0)
+        highest = [np.maximum.accumulate(c, 1) for c in (count, after)]
+        after[:, 0] = max(int(w.max()), 0)
+        lowest = [np.minimum.accumulate(c, 1) for c in (count, after)]
+        what = _count_name(w)
+        for names, z in (
+            *(((what, "the highest it reached"), [count, h]) for h in highest),
+            *(((what, "the lowest it reached"), [count, low]) for low in lowest),
+        ):
+            naming = History(features=names, symbols=symbols, weights=w)
+            yield np.stack(z, axis=-1), Reading("history", source, naming=naming)
+        for signed in (w, -w):
+            floor = _floored(signed[:, 0][sym_id])
+            what = _count_name(signed) + ", never below 0"
+            for names, z in (
+                ((what,), [floor]),
+                ((what, "the highest it reached"), [floor, np.maximum.accumulate(floor, 1)]),
+            ):
+                naming = History(features=names, symbols=symbols, weights=signed)
+                yield np.stack(z, axis=-1), Reading("history", source, naming=naming)
+
+
+def _count_name(w: np.ndarray) -> str:
+    return f"a count weighting the symbols {tuple(int(a) for a in w[:, 0])}"
+
+
+def _of_values(
+    v: np.ndarray, lo: int, hi: int, source: str
+) -> Iterator[tuple[np.ndarray, Reading]]:
+    """Candidate states of the input values ``v`` (N, T) in ``lo``..``hi``. An input before
+    the start counts as ``lo`` beside the highest inputs and as ``hi`` beside the lowest, so
+    that it is never the extreme the state keeps."""
+    previous = {lo: _shifted(v, lo, 1), hi: _shifted(v, hi, 1)}
+    top, second = _two_extremes(v, lo, highest=True)
+    low, second_low = _two_extremes(v, hi, highest=False)
+    prev = "the previous input"
+    for names, z in (
+        (("the lowest input so far",), [low]),
+        (("the highest input so far",), [top]),
+        ((prev, "the lowest input so far"), [previous[hi], low]),
+        ((prev, "the highest input so far"), [previous[lo], top]),
+        (
+            (prev, "the lowest of the last 2 inputs"),
+            [previous[hi], np.minimum(previous[hi], _shifted(v, hi, 2))],
+        ),
+        (
+            (prev, "the highest of the last 2 inputs"),
+            [previous[lo], np.maximum(previous[lo], _shifted(v, lo, 2))],
+        ),
+        (
+            ("the lowest of the last 2 inputs", "the highest of the last 2 inputs"),
+            [
+                np.minimum(previous[lo], _shifted(v, lo, 2)),
+                np.maximum(previous[lo], _shifted(v, lo, 2)),
+            ],
+        ),
+        (("the highest input so far", "the second highest"), [top, second]),
+        (("the lowest input so far", "the second lowest"), [low, second_low]),
+    ):
+        yield np.stack(z, axis=-1), Reading("history", source, naming=History(features=names))
+
+
+def _shifted(v: np.ndarray, before: int, k: int) -> np.ndarray:
+    """(N, T + 1): the input k steps before each step's next one, ``before`` before the start."""
+    n = len(v)
+    padded = np.concatenate([np.full((n, k), before, dtype=np.int64), v], axis=1)
+    return padded[:, : v.shape[1] + 1]
+
+
+def _two_extremes(v: np.ndarray, before: int, highest: bool) -> tuple[np.ndarray, np.ndarray]:
+    """(N, T + 1) each: the highest (lowest) input so far and the second (repeats counted),
+    both ``before`` before the start."""
+    sign = 1 if highest else -1
+    n, t_len = v.shape
+    first = np.full((n, t_len + 1), sign * before, dtype=np.int64)
+    second = first.copy()
+    for t in range(t_len):
+        x = sign * v[:, t]
+        a, b = first[:, t], second[:, t]
+        first[:, t + 1] = np.maximum(a, x)
+        second[:, t + 1] = np.maximum(b, np.minimum(a, x))
+    return sign * first, sign * second
+
+
+def _floored(step: np.ndarray) -> np.ndarray:
+    """(N, T + 1): a running sum of ``step`` (N, T) that never goes below 0 (a depth that an
+    extra close leaves at 0)."""
+    n, t_len = step.shape
+    out = np.zeros((n, t_len + 1), dtype=np.int64)
+    for t in range(t_len):
+        out[:, t + 1] = np.maximum(out[:, t] + step[:, t], 0)
+    return out

@@ -1,0 +1,114 @@
+"""The history reader: functions of the input history that reach back to the start, checked
+against the network, and formulas that hold past the data's length."""
+
+import numpy as np
+
+from mips.extract.counters import time_clusters
+from mips.extract.history import history_machines
+from mips.extract.trajectory import Trajectory
+from mips.regress import regress
+
+
+def loop(seqs: np.ndarray, step, state) -> list[list[int]]:
+    """Each sequence's outputs by a plain loop: ``step(state, x) -> (state, y)``."""
+    out = []
+    for seq in seqs.tolist():
+        s, ys = state, []
+        for x in seq:
+            s, y = step(s, x)
+            ys.append(y)
+        out.append(ys)
+    return out
+
+
+def run(program, seqs: np.ndarray) -> list[list[int]]:
+    return [[o[0] for o in program.run(seq[:, None].tolist())] for seq in seqs]
+
+
+def trajectory(x: np.ndarray, y: np.ndarray, state: np.ndarray, seed: int) -> Trajectory:
+    """Hidden states that hold ``state`` (N, T + 1, r) in a saturating code, with noise."""
+    noise = np.random.default_rng(seed).normal(0, 1e-4, state.shape)
+    return Trajectory(x[..., None], y[..., None], np.tanh(state / 4) + noise)
+
+
+def min_of_last3(state, x):
+    prev, low = state
+    return (x, min(prev, x)), min(low, x)
+
+
+def test_the_previous_input_beside_the_lowest_of_the_last_two_is_read():
+    # The minimum of the last three inputs (of those that exist): its state is the previous
+    # input and the lowest of the two before, not a window, and no count.
+    rng = np.random.default_rng(0)
+    x = rng.integers(0, 10, (1500, 10))
+    states = np.zeros((1500, 11, 2), dtype=np.int64)
+    states[:, 0] = 9
+    y = np.zeros_like(x)
+    for t in range(10):
+        (p, low), y[:, t] = (
+            (x[:, t], np.minimum(states[:, t, 0], x[:, t])),
+            np.minimum(states[:, t, 1], x[:, t]),
+        )
+        states[:, t + 1] = np.stack([p, low], axis=1)
+    traj = trajectory(x, y, states, 0)
+    machines = history_machines(traj, [states[..., 0] * 10 + states[..., 1]], min_distinguished=0)
+    assert len(machines) == 1
+    reading = machines[0].reading
+    assert reading.encoding == "history"
+    assert reading.naming.features == ("the previous input", "the lowest of the last 2 inputs")
+    program = regress(machines[0])
+    assert program.form == "formula" and len(program.state) == 2
+    longer = rng.integers(0, 10, (200, 40))
+    assert run(program, longer) == loop(longer, min_of_last3, (9, 9))
+
+
+def test_a_count_beside_the_highest_it_reached_after_the_first_input_is_read():
+    # The highest running sum of steps -1, 0, +1 (inputs 0, 1, 2), over the sums after each
+    # input: from the start it is the first sum, which may be -1, not the 0 before any input.
+    rng = np.random.default_rng(1)
+    x = rng.integers(0, 3, (2000, 10))
+    sums = np.cumsum(x - 1, axis=1)
+    y = np.maximum.accumulate(sums, axis=1)
+    state = np.concatenate([np.zeros((2000, 1, 2)), np.stack([sums, y], axis=-1)], axis=1)
+    traj = trajectory(x, y, state, 1)
+    machines = history_machines(traj, time_clusters(traj))
+    assert len(machines) == 1
+    assert machines[0].reading.naming.features[1] in (
+        "the highest it reached",
+        "the lowest it reached",  # of the count weighted the other way
+    )
+    program = regress(machines[0])
+    assert program.form == "formula"
+    longer = rng.integers(0, 3, (200, 50))
+    want = np.maximum.accumulate(np.cumsum(longer - 1, axis=1), axis=1)
+    assert run(program, longer) == want.tolist()
+
+
+def test_a_depth_that_never_goes_below_zero_is_read():
+    # 1 opens, 0 closes, and a close at depth 0 leaves it at 0.
+    rng = np.random.default_rng(2)
+    x = rng.integers(0, 2, (1500, 10))
+    depth = np.zeros((1500, 11), dtype=np.int64)
+    for t in range(10):
+        depth[:, t + 1] = np.maximum(depth[:, t] + 2 * x[:, t] - 1, 0)
+    traj = trajectory(x, depth[:, 1:], depth[..., None], 2)
+    machines = history_machines(traj, time_clusters(traj))
+    assert len(machines) == 1
+    assert machines[0].reading.naming.features[0].endswith("never below 0")
+    program = regress(machines[0])
+    longer = rng.integers(0, 2, (200, 60))
+
+    def step(d, a):
+        d = max(d + 2 * a - 1, 0)
+        return d, d
+
+    assert run(program, longer) == loop(longer, step, 0)
+
+
+def test_a_state_no_history_function_names_gives_nothing():
+    # The input three steps back: a window, which none of these functions is.
+    rng = np.random.default_rng(3)
+    x = rng.integers(0, 4, (1500, 10))
+    back = np.concatenate([np.zeros((1500, 3), dtype=np.int64), x], axis=1)[:, :11]
+    traj = trajectory(x, back[:, :-1], back[..., None], 3)
+    assert history_machines(traj, time_clusters(traj)) == []
