@@ -95,36 +95,32 @@ def _count_name(w: np.ndarray) -> str:
 def _of_values(
     v: np.ndarray, lo: int, hi: int, source: str
 ) -> Iterator[tuple[np.ndarray, Reading]]:
-    """Candidate states of the input values ``v`` (N, T) in ``lo``..``hi``. An input before
-    the start counts as ``lo`` beside the highest inputs and as ``hi`` beside the lowest, so
-    that it is never the extreme the state keeps."""
-    previous = {lo: _shifted(v, lo, 1), hi: _shifted(v, hi, 1)}
+    """Candidate states of the input values ``v`` (N, T) in ``lo``..``hi``. The lowest so far
+    starts at ``hi`` and the highest at ``lo``, so that the first input replaces them; an input
+    before the start is taken as ``lo``, then as ``hi`` (an absent input that is never the
+    lowest of a window)."""
     top, second = _two_extremes(v, lo, highest=True)
     low, second_low = _two_extremes(v, hi, highest=False)
+    candidates = [(("the lowest input so far",), [low]), (("the highest input so far",), [top])]
     prev = "the previous input"
-    for names, z in (
-        (("the lowest input so far",), [low]),
-        (("the highest input so far",), [top]),
-        ((prev, "the lowest input so far"), [previous[hi], low]),
-        ((prev, "the highest input so far"), [previous[lo], top]),
-        (
-            (prev, "the lowest of the last 2 inputs"),
-            [previous[hi], np.minimum(previous[hi], _shifted(v, hi, 2))],
-        ),
-        (
-            (prev, "the highest of the last 2 inputs"),
-            [previous[lo], np.maximum(previous[lo], _shifted(v, lo, 2))],
-        ),
-        (
-            ("the lowest of the last 2 inputs", "the highest of the last 2 inputs"),
-            [
-                np.minimum(previous[lo], _shifted(v, lo, 2)),
-                np.maximum(previous[lo], _shifted(v, lo, 2)),
-            ],
-        ),
+    for before in (lo, hi):
+        last, earlier = _shifted(v, before, 1), _shifted(v, before, 2)
+        low2, high2 = np.minimum(last, earlier), np.maximum(last, earlier)
+        candidates += [
+            ((prev, "the lowest input so far"), [last, low]),
+            ((prev, "the highest input so far"), [last, top]),
+            ((prev, "the lowest of the last 2 inputs"), [last, low2]),
+            ((prev, "the highest of the last 2 inputs"), [last, high2]),
+            (
+                ("the lowest of the last 2 inputs", "the highest of the last 2 inputs"),
+                [low2, high2],
+            ),
+        ]
+    candidates += [
         (("the highest input so far", "the second highest"), [top, second]),
         (("the lowest input so far", "the second lowest"), [low, second_low]),
-    ):
+    ]
+    for names, z in candidates:
         yield np.stack(z, axis=-1), Reading("history", source, naming=History(features=names))
 
 
