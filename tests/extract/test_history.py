@@ -112,3 +112,48 @@ def test_a_state_no_history_function_names_gives_nothing():
     back = np.concatenate([np.zeros((1500, 3), dtype=np.int64), x], axis=1)[:, :11]
     traj = trajectory(x, back[:, :-1], back[..., None], 3)
     assert history_machines(traj, time_clusters(traj)) == []
+
+
+def test_a_phase_of_the_time_beside_the_previous_input_is_read():
+    # x_t + x_(t-1) at even steps, x_t - x_(t-1) at odd ones: the state is the phase and the
+    # previous input, a product of a clock and a window that neither names alone.
+    rng = np.random.default_rng(4)
+    x = rng.integers(0, 10, (1500, 10))
+    prev = np.concatenate([np.zeros((1500, 1), dtype=np.int64), x], axis=1)
+    phase = np.broadcast_to(np.arange(11) % 2, (1500, 11))
+    y = np.where(phase[:, :-1] == 0, x + prev[:, :-1], x - prev[:, :-1])
+    traj = trajectory(x, y, np.stack([phase, prev], axis=-1).astype(float), 4)
+    machines = history_machines(traj, [phase * 10 + prev], min_distinguished=0)
+    assert len(machines) == 1
+    assert machines[0].reading.naming.features == ("the time mod 2", "the previous input")
+    program = regress(machines[0])
+    assert program.form == "formula"
+    longer = rng.integers(0, 10, (200, 45))
+
+    def step(state, a):
+        t, p = state
+        return (t + 1, a), a + p if t % 2 == 0 else a - p
+
+    assert run(program, longer) == loop(longer, step, (0, 0))
+
+
+def test_the_lowest_and_highest_inputs_so_far_are_read_together():
+    # Whether the range of the inputs so far passes 3.
+    rng = np.random.default_rng(5)
+    x = rng.integers(0, 10, (1500, 10))
+    low = np.minimum.accumulate(np.concatenate([np.full((1500, 1), 9), x], axis=1), axis=1)
+    high = np.maximum.accumulate(np.concatenate([np.zeros((1500, 1), dtype=int), x], axis=1), 1)
+    y = (high[:, 1:] - low[:, 1:] > 3).astype(np.int64)
+    traj = trajectory(x, y, np.stack([low, high], axis=-1).astype(float), 5)
+    machines = history_machines(traj, [low * 10 + high], min_distinguished=0)
+    assert len(machines) == 1
+    features = machines[0].reading.naming.features
+    assert features == ("the lowest input so far", "the highest input so far")
+    program = regress(machines[0])
+    longer = rng.integers(0, 10, (200, 40))
+
+    def step(state, a):
+        lo, hi = min(state[0], a), max(state[1], a)
+        return (lo, hi), int(hi - lo > 3)
+
+    assert run(program, longer) == loop(longer, step, (9, 0))

@@ -101,7 +101,11 @@ def _of_values(
     lowest of a window)."""
     top, second = _two_extremes(v, lo, highest=True)
     low, second_low = _two_extremes(v, hi, highest=False)
-    candidates = [(("the lowest input so far",), [low]), (("the highest input so far",), [top])]
+    candidates = [
+        (("the lowest input so far",), [low]),
+        (("the highest input so far",), [top]),
+        (("the lowest input so far", "the highest input so far"), [low, top]),
+    ]
     prev = "the previous input"
     for before in (lo, hi):
         last, earlier = _shifted(v, before, 1), _shifted(v, before, 2)
@@ -116,6 +120,11 @@ def _of_values(
                 [low2, high2],
             ),
         ]
+    # A phase of the time beside the previous input: a rule that alternates between steps.
+    n, t1 = v.shape[0], v.shape[1] + 1
+    for period in (2, 3):
+        phase = np.broadcast_to(np.arange(t1) % period, (n, t1))
+        candidates.append(((f"the time mod {period}", prev), [phase, _shifted(v, lo, 1)]))
     candidates += [
         (("the highest input so far", "the second highest"), [top, second]),
         (("the lowest input so far", "the second lowest"), [low, second_low]),
