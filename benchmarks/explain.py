@@ -58,6 +58,7 @@ CELLS = {"gru": torch.nn.GRU, "lstm": torch.nn.LSTM, "rnn": torch.nn.RNN}
 SHAPES = (("gru", 32, 1), ("lstm", 64, 1), ("rnn", 16, 2))
 LENGTH, N = 16, 2000
 CHECK_LENGTH, RANDOM, RANDOM_LENGTH = 12, 10_000, 50
+LSTAR_SECONDS = 60
 
 
 class Net(torch.nn.Module):
@@ -147,7 +148,9 @@ def checks(net: ForeignNetwork, symbols: np.ndarray, run, rng) -> tuple[float, f
 
 
 def lstar(net: ForeignNetwork, symbols: np.ndarray, seed: int):
-    """AALpy's L* with the network as its system under learning: (states, runner, seconds)."""
+    """AALpy's L* with the network as its system under learning: (states, runner, seconds). A
+    network whose states drift can keep L* adding states for many minutes: it stops after
+    LSTAR_SECONDS, and (None, None, seconds) says so."""
     from aalpy.base import SUL
     from aalpy.learning_algs import run_Lstar
     from aalpy.oracles import RandomWMethodEqOracle
@@ -160,6 +163,8 @@ def lstar(net: ForeignNetwork, symbols: np.ndarray, seed: int):
             pass
 
         def step(self, letter):
+            if time.perf_counter() > deadline:
+                raise TimeoutError
             self.h = net.step(self.h, np.array([symbols[letter]], dtype=np.float64))
             return tuple(np.rint(net.readout(self.h))[0].astype(int).tolist())
 
@@ -170,7 +175,11 @@ def lstar(net: ForeignNetwork, symbols: np.ndarray, seed: int):
     alphabet = list(range(len(symbols)))
     oracle = RandomWMethodEqOracle(alphabet, sul, walks_per_state=20, walk_len=12)
     t0 = time.perf_counter()
-    model = run_Lstar(alphabet, sul, oracle, "mealy", max_learning_rounds=25, print_level=0)
+    deadline = t0 + LSTAR_SECONDS
+    try:
+        model = run_Lstar(alphabet, sul, oracle, "mealy", max_learning_rounds=25, print_level=0)
+    except TimeoutError:
+        return None, None, time.perf_counter() - t0
     seconds = time.perf_counter() - t0
     index = {tuple(s): i for i, s in enumerate(symbols.tolist())}
 
@@ -213,7 +222,10 @@ def one(name: str, seed: int, with_lstar: bool) -> dict:
     if with_lstar:
         states, run, seconds = lstar(net, symbols, seed)
         row["lstar_states"], row["lstar_s"] = states, seconds
-        row["lstar_every"], row["lstar_random"] = checks(net, symbols, run, rng)
+        if run is None:
+            row["lstar_states"] = f"none in {LSTAR_SECONDS} s"
+        else:
+            row["lstar_every"], row["lstar_random"] = checks(net, symbols, run, rng)
     return row
 
 
