@@ -11,17 +11,13 @@ hold for sequences longer than any the network saw.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 
 import numpy as np
 
 from mips.extract.counters import checked_machines, one_count_weights
 from mips.extract.trajectory import Trajectory
 from mips.machine import History, Reading, StateMachine
-
-# A scan of one value stream (N, T) into one state variable (N, T + 1), from its value before
-# any input.
-Feature = Callable[[np.ndarray], np.ndarray]
 
 
 def history_machines(
