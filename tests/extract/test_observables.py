@@ -201,3 +201,28 @@ def test_states_named_by_their_last_two_outputs_give_a_formula():
     assert program.form == "formula" and len(program.state) == 2
     longer = np.random.default_rng(2).integers(0, 5, (50, 40, 1))
     assert [program.run(s.tolist()) for s in longer] == pell_mod_5(longer).tolist()
+
+
+def test_states_named_by_the_symbols_seen_give_a_formula_for_a_count_of_distinct_symbols():
+    # Sixteen finite states, one per set of the symbols 0..3 seen so far, which no window or
+    # output names: named by one bit per symbol, the output is their sum.
+    from mips.extract.observables import seen_machines
+    from mips.extract.trajectory import Trajectory
+
+    rng = np.random.default_rng(6)
+    x = rng.integers(0, 4, (1200, 8))
+    seen = np.concatenate([np.zeros((1200, 1, 4), dtype=int), np.eye(4, dtype=int)[x]], axis=1)
+    seen = np.maximum.accumulate(seen, axis=1)
+    labels = seen @ np.array([1, 2, 4, 8])
+    traj = Trajectory(x[..., None], seen[:, 1:].sum(-1, keepdims=True), labels[..., None] * 1.0)
+    machines = seen_machines(traj, labels, "clusters")
+    assert len(machines) == 1
+    assert machines[0].reading.describe() == "clusters, named by the set of inputs seen so far"
+    program = regress(machines[0])
+    assert program.form == "formula" and len(program.state) == 4
+    longer = rng.integers(0, 4, (200, 30))
+    got = [[o[0] for o in program.run(seq[:, None].tolist())] for seq in longer]
+    assert got == [[len(set(seq[: t + 1].tolist())) for t in range(30)] for seq in longer]
+    # States that are not the sets (the last input) are not named by them.
+    last = np.concatenate([np.zeros((1200, 1), dtype=int), x], axis=1)
+    assert seen_machines(traj, last, "clusters") == []

@@ -8,6 +8,7 @@ from dataclasses import replace
 
 import numpy as np
 
+from mips.extract.counters import MAX_SEEN_SYMBOLS
 from mips.extract.rules import from_rows
 from mips.extract.trajectory import (
     ExtractConfig,
@@ -21,6 +22,7 @@ from mips.machine import (
     Outputs,
     PhaseOutput,
     Reading,
+    SeenSets,
     StateMachine,
     Window,
     WindowOutput,
@@ -98,6 +100,30 @@ def output_machines(
     return [] if m is None else [m]
 
 
+def seen_machines(traj: Trajectory, labels: np.ndarray, source: str) -> list[StateMachine]:
+    """The machine whose state is the set of symbols seen so far, one bit per symbol, if it and
+    the state labels (N, T + 1) name each other (a coverage, a count of distinct symbols)."""
+    n, t1 = labels.shape
+    flat = traj.x.reshape(-1, traj.x.shape[-1])
+    symbols, sym_id = np.unique(flat, axis=0, return_inverse=True)
+    if not 2 <= len(symbols) <= MAX_SEEN_SYMBOLS:
+        return []
+    onehot = np.eye(len(symbols), dtype=np.int64)[sym_id.reshape(n, t1 - 1)]
+    seen = np.concatenate([np.zeros((n, 1, len(symbols)), dtype=np.int64), onehot], axis=1)
+    seen = np.maximum.accumulate(seen, axis=1)
+    keys = row_ids(traj.state_rows(seen.reshape(n * t1, -1)))
+    named = row_ids(traj.state_rows(labels.reshape(-1)))
+    if min(agreement(keys, named), agreement(named, keys)) < 0.99:
+        return []
+    eye = np.eye(len(symbols), dtype=np.int64)
+    naming = SeenSets(symbols=symbols, weights=eye)
+    reading = Reading("seen", source, naming=naming, n_states=int(labels.max()) + 1)
+    s = len(symbols)
+    prev, nxt = seen[:, :-1].reshape(-1, s), seen[:, 1:].reshape(-1, s)
+    m = machine_from_labels("finite", prev, traj, nxt, reading)
+    return [] if m is None else [m]
+
+
 def named_machines(
     network: Readable,
     traj: Trajectory,
@@ -106,13 +132,14 @@ def named_machines(
     config: ExtractConfig,
 ) -> list[StateMachine]:
     """Machines whose states (labels (N, T + 1)) are named by observables: a window, an output,
-    or when neither names them, both together, or else the output and the time modulo a period,
-    or else the last few outputs.
+    or when neither names them, the set of symbols seen, or both together, or else the output
+    and the time modulo a period, or else the last few outputs.
 
     Each name makes the formulas the regressors look for.
     """
     found = window_machines(network, traj, labels, source, config)
     found += output_machines(network, traj, labels, source)
+    found = found or seen_machines(traj, labels, source)
     found = found or window_output_machines(network, traj, labels, source, config)
     found = found or phase_output_machines(network, traj, labels, source, config)
     return found or output_history_machines(network, traj, labels, source, config)
