@@ -38,7 +38,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from dataclasses import replace as dc_replace
-from functools import cached_property
+from functools import cached_property, partial
 from typing import Literal, TypeVar
 
 import numpy as np
@@ -124,6 +124,12 @@ class Context:
         return found.machine if isinstance(found, FiniteReading) else None
 
     @cached_property
+    def time_labels(self) -> list[np.ndarray]:
+        """Labels (N, T + 1) from clustering each time step's hidden states on their own, at a
+        few radii (:func:`~mips.extract.counters.time_clusters`)."""
+        return time_clusters(self.traj)
+
+    @cached_property
     def lattice(self) -> StateMachine | None:
         """The machine over lattice coordinates of the raw hidden states, or None."""
         points = np.unique(np.round(self.traj.hidden.reshape(-1, self.network.hidden), 9), axis=0)
@@ -157,40 +163,33 @@ def _complete_finite(ctx: Context, found: list[StateMachine]) -> list[StateMachi
 def _counts(ctx: Context, found: list[StateMachine]) -> list[StateMachine]:
     if found or ctx.lattice is not None:
         return []
-    tolerance = ctx.config.majority_tolerance
-    start = readout_at_start(ctx.network)
-    counted = count_machines(ctx.traj, time_clusters(ctx.traj), tolerance=tolerance, start=start)
-    if not counted and ctx.classes is not None:
-        # States that differ only where the network never looks again (the order of the inputs,
-        # when only their counts matter) split every cluster: read what it does instead.
-        # Behaviour merges counts the network treats alike within its horizon, so the simplest
-        # counts it determines are taken, and not required to be told apart.
-        counted = count_machines(
-            ctx.traj,
-            [ctx.classes],
-            min_distinguished=0.0,
-            source="probed states",
-            tolerance=tolerance,
-            start=start,
-        )
-    return counted
+    return _by_steps_then_behaviour(
+        ctx, partial(count_machines, start=readout_at_start(ctx.network))
+    )
 
 
 def _histories(ctx: Context, found: list[StateMachine]) -> list[StateMachine]:
     if found or ctx.lattice is not None:
         return []
+    return _by_steps_then_behaviour(ctx, history_machines)
+
+
+def _by_steps_then_behaviour(
+    ctx: Context, read: Callable[..., list[StateMachine]]
+) -> list[StateMachine]:
+    """The machines ``read`` (counts, histories) checks against each time step's clusters, else
+    against what the network does next."""
     tolerance = ctx.config.majority_tolerance
-    read = history_machines(ctx.traj, time_clusters(ctx.traj), tolerance=tolerance)
-    if not read and ctx.classes is not None:
-        # As for counts: what the network does next may merge histories it treats alike.
-        read = history_machines(
-            ctx.traj,
-            [ctx.classes],
-            min_distinguished=0.0,
-            source="probed states",
-            tolerance=tolerance,
-        )
-    return read
+    found = read(ctx.traj, ctx.time_labels, tolerance=tolerance)
+    if found or ctx.classes is None:
+        return found
+    # States that differ only where the network never looks again (the order of the inputs,
+    # when only their counts matter) split every cluster: read what it does instead.
+    # Behaviour merges states the network treats alike within its horizon, so the simplest
+    # hypothesis it determines is taken, and not required to be told apart.
+    return read(
+        ctx.traj, [ctx.classes], min_distinguished=0.0, source="probed states", tolerance=tolerance
+    )
 
 
 def _horizon(ctx: Context, found: list[StateMachine]) -> list[StateMachine]:

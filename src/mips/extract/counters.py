@@ -171,7 +171,7 @@ def _hypotheses(
         [np.zeros((n, 1, len(symbols)), dtype=np.int64), np.cumsum(onehot, axis=1)], axis=1
     )
     weights = _count_weights(symbols)
-    yield from _weighted(counts, symbols, one_count_weights(symbols), source)
+    yield from _weighted(counts, symbols, [w for w in weights if w.shape[1] == 1], source)
     # A set of symbols seen is finite where counts are not: tried before several counts, so
     # that a state that remembers only which symbols came is not read as the counts that
     # refine it.
