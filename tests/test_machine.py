@@ -7,7 +7,8 @@ import pytest
 
 from mips.data import SequenceData
 from mips.extract.rules import from_rows
-from mips.machine import (
+from mips.machine import Reading, StateMachine
+from mips.naming import (
     Counts,
     CountsAndOutput,
     History,
@@ -16,9 +17,7 @@ from mips.machine import (
     Output,
     Outputs,
     PhaseOutput,
-    Reading,
     SeenSets,
-    StateMachine,
     Window,
     WindowOutput,
 )

@@ -11,7 +11,8 @@ import numpy as np
 
 from mips.data import SequenceData
 from mips.io import write_atomic
-from mips.machine import LatticeCoordinates, StateMachine
+from mips.machine import StateMachine
+from mips.naming import LatticeCoordinates
 from mips.network.artifact import Recurrent
 from mips.program import Program
 

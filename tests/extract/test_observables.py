@@ -6,7 +6,7 @@ import pytest
 from mips.data import SequenceData
 from mips.emit import emit_python
 from mips.extract import extract
-from mips.machine import Window
+from mips.naming import Window
 from mips.network import Architecture, TrainedNetwork
 from mips.regress import regress
 from mips.verify import verify

@@ -4,7 +4,8 @@ import itertools
 
 import numpy as np
 
-from mips.machine import Output, Reading, StateMachine
+from mips.machine import Reading, StateMachine
+from mips.naming import Output
 from mips.regress import RegressConfig, encodings, fit_formula, regress
 
 

@@ -13,7 +13,8 @@ import numpy as np
 
 from mips.extract.finite import cluster
 from mips.extract.trajectory import Trajectory, agreement, machine_from_labels, row_ids
-from mips.machine import Counts, CountsAndOutput, Reading, SeenSets, StateMachine
+from mips.machine import Reading, StateMachine
+from mips.naming import Counts, CountsAndOutput, SeenSets
 
 # A set of seen symbols is one bit per symbol: 2^8 states at most.
 MAX_SEEN_SYMBOLS = 8

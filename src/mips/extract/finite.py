@@ -21,7 +21,8 @@ from mips.extract.trajectory import (
     determines,
     machine_from_labels,
 )
-from mips.machine import Numbered, Reading, StateMachine
+from mips.machine import Reading, StateMachine
+from mips.naming import Numbered
 
 
 def cluster(points: np.ndarray, radius: float, max_pairs: int = 2_000_000) -> np.ndarray | None:

@@ -17,7 +17,8 @@ import numpy as np
 
 from mips.extract.counters import checked_machines, one_count_weights
 from mips.extract.trajectory import Trajectory
-from mips.machine import History, Reading, StateMachine
+from mips.machine import Reading, StateMachine
+from mips.naming import History
 
 
 def history_machines(

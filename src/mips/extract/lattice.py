@@ -16,7 +16,8 @@ from mips.extract.trajectory import (
     ambiguity,
     machine_from_labels,
 )
-from mips.machine import LatticeCoordinates, Reading, StateMachine
+from mips.machine import Reading, StateMachine
+from mips.naming import LatticeCoordinates
 
 
 @dataclass(frozen=True)

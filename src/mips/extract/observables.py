@@ -17,16 +17,8 @@ from mips.extract.trajectory import (
     machine_from_labels,
     row_ids,
 )
-from mips.machine import (
-    Output,
-    Outputs,
-    PhaseOutput,
-    Reading,
-    SeenSets,
-    StateMachine,
-    Window,
-    WindowOutput,
-)
+from mips.machine import Reading, StateMachine
+from mips.naming import Output, Outputs, PhaseOutput, SeenSets, Window, WindowOutput
 from mips.network.causal import Readable, horizon_of
 
 
