@@ -57,3 +57,11 @@ def test_the_variant_sections_read_their_variants_runs(tmp_path):
     assert "mips report results/noisy/2026-03-01-ccccccc.jsonl" in text
     assert "- Variant: noisy (" in text
     assert "- Wrong labels found among the suspects: 3 of 4 (75%)" in text
+
+
+def test_each_suite_keeps_one_results_file_per_date():
+    # The page takes the last file by name, and names order runs only by date: a second run of
+    # one day must replace the first, or the page may show the older of the two.
+    for folder in (ROOT / "results").iterdir():
+        dates = [f.name[:10] for f in folder.glob("*.jsonl")]
+        assert len(dates) == len(set(dates)), folder.name
