@@ -157,3 +157,34 @@ def test_the_lowest_and_highest_inputs_so_far_are_read_together():
         return (lo, hi), int(hi - lo > 3)
 
     assert run(program, longer) == loop(longer, step, (9, 0))
+
+
+def anbn(state, x):
+    count, seen_b, a_after_b = state
+    seen_b, a_after_b = seen_b or x == 1, a_after_b or (x == 0 and seen_b)
+    count += 1 if x == 0 else -1
+    return (count, seen_b, a_after_b), int(count >= 0 and not a_after_b)
+
+
+def test_a_count_beside_the_order_of_its_symbols_is_read():
+    # Prefixes of a^k b^j with j <= k: a count of a's less b's beside two phase bits (a b seen,
+    # an a after it), which no count alone and no window names.
+    rng = np.random.default_rng(3)
+    # Runs of each symbol, so that long prefixes stay in the language.
+    x = (rng.random((2000, 12)) < np.linspace(0.1, 0.9, 12)).astype(np.int64)
+    state = np.zeros((2000, 13, 3), dtype=np.int64)
+    y = np.zeros_like(x)
+    for i, seq in enumerate(x.tolist()):
+        s = (0, False, False)
+        for t, a in enumerate(seq):
+            s, y[i, t] = anbn(s, a)
+            state[i, t + 1] = s
+    traj = trajectory(x, y, state, 3)
+    machines = history_machines(traj, time_clusters(traj))
+    assert len(machines) == 1
+    features = machines[0].reading.naming.features
+    assert features[1:] == ("whether the input 1 was seen", "whether the input 0 came after it")
+    program = regress(machines[0])
+    assert program.form == "formula"
+    longer = (rng.random((300, 50)) < np.linspace(0.1, 0.9, 50)).astype(np.int64)
+    assert run(program, longer) == loop(longer, anbn, (0, False, False))

@@ -83,6 +83,41 @@ def _of_counts(
             ):
                 naming = History(features=names, symbols=symbols, weights=signed)
                 yield np.stack(z, axis=-1), Reading("history", source, naming=naming)
+    yield from _count_beside_order(symbols, sym_id, source)
+
+
+def _count_beside_order(
+    symbols: np.ndarray, sym_id: np.ndarray, source: str
+) -> Iterator[tuple[np.ndarray, Reading]]:
+    """Candidate states of one weighted count beside two bits of the inputs' order: whether a
+    symbol ``v`` has been seen, and whether another ``u`` came after it (a language of phases,
+    some u then some v, whose words a count then measures). Alphabets of 2 or 3 symbols: the
+    pairs grow as the square of the alphabet, and each takes every count."""
+    if not 2 <= len(symbols) <= 3:
+        return
+    n = len(sym_id)
+    for v in range(len(symbols)):
+        seen = np.concatenate([np.zeros((n, 1), bool), np.cumsum(sym_id == v, 1) > 0], 1)
+        for u in range(len(symbols)):
+            if u == v:
+                continue
+            after = np.logical_or.accumulate(seen[:, :-1] & (sym_id == u), 1)
+            after = np.concatenate([np.zeros((n, 1), bool), after], 1)
+            bits = (
+                f"whether {_symbol_name(symbols[v])} was seen",
+                f"whether {_symbol_name(symbols[u])} came after it",
+            )
+            for w in one_count_weights(symbols):
+                count = np.concatenate(
+                    [np.zeros((n, 1), np.int64), np.cumsum(w[:, 0][sym_id], 1)], 1
+                )
+                z = [count, seen.astype(np.int64), after.astype(np.int64)]
+                naming = History(features=(_count_name(w), *bits), symbols=symbols, weights=w)
+                yield np.stack(z, axis=-1), Reading("history", source, naming=naming)
+
+
+def _symbol_name(row: np.ndarray) -> str:
+    return "the input " + ", ".join(str(int(a)) for a in row)
 
 
 def _count_name(w: np.ndarray) -> str:
