@@ -81,6 +81,13 @@ def test_a_finite_machine_is_also_tried_in_bits():
     assert [name for name, *_ in encodings(named)] == ["as read"]
 
 
+def test_a_large_numbered_machine_is_not_tried_in_bits():
+    # The numbering of many states is the order they were read in: its bits name nothing.
+    rows = [(s, x, (s + x + 1) % 40, s % 3) for s in range(40) for x in range(2)]
+    m = machine("finite", (0,), rows, 1, n_states=40)
+    assert [name for name, *_ in encodings(m)] == ["as read"]
+
+
 def test_a_random_machine_falls_back_to_tables_that_still_replay_it():
     rng = np.random.default_rng(5)
     nxt, out = rng.integers(0, 6, (6, 3)), rng.integers(0, 7, (6, 3))

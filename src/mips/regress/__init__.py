@@ -119,6 +119,13 @@ def _without_rarest(
     return [] if formula.expr is None else [(formula.size, formula.expr)]
 
 
+# A finite machine's states are numbered in the order they were read, so the bits of a large
+# numbering mean nothing: formulas over them are tables in disguise (a decision tree per bit), and
+# on a 511-state machine their search took 60 s a reading. Small machines are where bits name
+# something (a phase beside a flag).
+MAX_BITS_STATES = 16
+
+
 def encodings(machine: StateMachine) -> list[tuple[str, np.ndarray, np.ndarray, tuple[int, ...]]]:
     """(name, z_prev, z_next, initial) for each way of writing the machine's state as integers."""
     out = [("as read", machine.z_prev, machine.z_next, machine.initial)]
@@ -127,7 +134,7 @@ def encodings(machine: StateMachine) -> list[tuple[str, np.ndarray, np.ndarray, 
         if n_states == 1:
             empty = np.zeros((machine.n_rows, 0), dtype=np.int64)
             return [("stateless", empty, empty, ())]
-        if n_states > 2:
+        if 2 < n_states <= MAX_BITS_STATES:
             bits = int(np.ceil(np.log2(n_states)))
 
             def split(z: np.ndarray) -> np.ndarray:
