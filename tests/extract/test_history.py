@@ -188,3 +188,34 @@ def test_a_count_beside_the_order_of_its_symbols_is_read():
     assert program.form == "formula"
     longer = (rng.random((300, 50)) < np.linspace(0.1, 0.9, 50)).astype(np.int64)
     assert run(program, longer) == loop(longer, anbn, (0, False, False))
+
+
+def sign_flip_sum(state, x):
+    sign, total = state
+    sign = -sign if x == 0 else sign
+    return (sign, total + sign * x), total + sign * x
+
+
+def test_a_sum_whose_sign_flips_at_one_input_is_read_with_its_product():
+    # y = the running sum of the inputs, its sign flipped at every 0: the update multiplies
+    # two state variables, which no count and no lattice of fixed weights holds.
+    rng = np.random.default_rng(4)
+    x = rng.integers(0, 4, (2000, 10))
+    state = np.zeros((2000, 11, 2), dtype=np.int64)
+    state[:, 0, 0] = 1
+    y = np.zeros_like(x)
+    for i, seq in enumerate(x.tolist()):
+        s = (1, 0)
+        for t, a in enumerate(seq):
+            s, y[i, t] = sign_flip_sum(s, a)
+            state[i, t + 1] = s
+    # Sums reach 30: a saturating code would merge the largest, so the network holds them linearly.
+    noise = np.random.default_rng(4).normal(0, 1e-4, state.shape)
+    traj = Trajectory(x[..., None], y[..., None], state / 10 + noise)
+    machines = history_machines(traj, time_clusters(traj))
+    assert len(machines) == 1
+    assert machines[0].reading.naming.features[0] == "a sign flipped at each input 0"
+    program = regress(machines[0])
+    assert program.form == "formula"
+    longer = rng.integers(0, 4, (300, 50))
+    assert run(program, longer) == loop(longer, sign_flip_sum, (1, 0))

@@ -161,8 +161,30 @@ def _of_values(
         (("the highest input so far", "the second highest"), [top, second]),
         (("the lowest input so far", "the second lowest"), [low, second_low]),
     ]
+    candidates += _signed_sums(v, lo, hi)
     for names, z in candidates:
         yield np.stack(z, axis=-1), Reading("history", source, naming=History(features=names))
+
+
+def _signed_sums(v: np.ndarray, lo: int, hi: int) -> list[tuple[tuple[str, ...], list]]:
+    """Candidate states of a running sum whose sign flips: at every step, or at each input of
+    one value (of up to 10). The state is the sign in effect, +1 or -1 (the sign of the last
+    step, -1 before the start for the alternating one, so that the first step adds), beside the
+    sum, whose update then multiplies: ``s + p * x``."""
+    n, t_len = v.shape
+    flips = [("every step", np.ones_like(v, dtype=bool), -1)]
+    if hi - lo < 10:
+        flips += [(f"each input {a}", v == a, 1) for a in range(lo, hi + 1)]
+    out = []
+    for when, flip, start in flips:
+        sign = start * np.where(np.cumsum(flip, 1) % 2 == 1, -1, 1)
+        total = np.cumsum(sign * v, 1)
+        z = [
+            np.concatenate([np.full((n, 1), start), sign], 1),
+            np.concatenate([np.zeros((n, 1), np.int64), total], 1),
+        ]
+        out.append(((f"a sign flipped at {when}", "the sum of the inputs times the sign"), z))
+    return out
 
 
 def _shifted(v: np.ndarray, before: int, k: int) -> np.ndarray:
