@@ -219,3 +219,37 @@ def test_a_sum_whose_sign_flips_at_one_input_is_read_with_its_product():
     assert program.form == "formula"
     longer = rng.integers(0, 4, (300, 50))
     assert run(program, longer) == loop(longer, sign_flip_sum, (1, 0))
+
+
+def palindrome(state, x):
+    ahead, behind, power = state
+    ahead, behind = 2 * ahead + x, behind + x * power
+    return (ahead, behind, 2 * power), int(ahead == behind)
+
+
+def test_a_prefix_compared_with_its_reverse_is_read_as_two_numbers_and_a_power():
+    # Every prefix is its own state, and the reading that names it is the number both ways
+    # round: updates that multiply.
+    rng = np.random.default_rng(5)
+    x = rng.integers(0, 2, (3000, 10))
+    x[:1000, 5:] = x[:1000, 4::-1]  # some long palindromes
+    state = np.zeros((3000, 11, 3), dtype=np.int64)
+    state[:, 0, 2] = 1
+    y = np.zeros_like(x)
+    for i, seq in enumerate(x.tolist()):
+        s = (0, 0, 1)
+        for t, a in enumerate(seq):
+            s, y[i, t] = palindrome(s, a)
+            state[i, t + 1] = s
+    # A random vector for each prefix (its number and length).
+    prefix = state[..., 0] * 16 + np.arange(11)[None, :]
+    held = rng.normal(size=(int(prefix.max()) + 1, 6))[prefix]
+    traj = Trajectory(x[..., None], y[..., None], held)
+    machines = history_machines(traj, time_clusters(traj))
+    assert len(machines) == 1
+    assert machines[0].reading.naming.features[2] == "2 to the number of inputs"
+    program = regress(machines[0])
+    assert program.form == "formula"
+    longer = rng.integers(0, 2, (300, 40))
+    longer[:100, 20:] = longer[:100, 19::-1]
+    assert run(program, longer) == loop(longer, palindrome, (0, 0, 1))

@@ -162,6 +162,7 @@ def _of_values(
         (("the lowest input so far", "the second lowest"), [low, second_low]),
     ]
     candidates += _signed_sums(v, lo, hi)
+    candidates += _as_numbers(v, lo, hi)
     for names, z in candidates:
         yield np.stack(z, axis=-1), Reading("history", source, naming=History(features=names))
 
@@ -185,6 +186,29 @@ def _signed_sums(v: np.ndarray, lo: int, hi: int) -> list[tuple[tuple[str, ...],
         ]
         out.append(((f"a sign flipped at {when}", "the sum of the inputs times the sign"), z))
     return out
+
+
+def _as_numbers(v: np.ndarray, lo: int, hi: int) -> list[tuple[tuple[str, ...], list]]:
+    """Candidate states of the inputs read as the digits of a number in base ``hi + 1`` (inputs
+    0..hi), both ways, beside the base to the number of digits: what a check that compares the
+    prefix with its reverse holds (every prefix its own state), its updates products
+    (``b + x * p``). Only where the numbers of the data's lengths fit in 62 bits."""
+    base = hi + 1
+    n, t_len = v.shape
+    if lo != 0 or not 2 <= base <= 10 or t_len * np.log2(base) > 62:
+        return []
+    power = base ** np.arange(t_len + 1, dtype=np.int64)
+    ahead = np.zeros((n, t_len + 1), dtype=np.int64)
+    behind = ahead.copy()
+    for t in range(t_len):
+        ahead[:, t + 1] = ahead[:, t] * base + v[:, t]
+        behind[:, t + 1] = behind[:, t] + v[:, t] * power[t]
+    names = (
+        f"the inputs as a base-{base} number, the first input its leading digit",
+        "the same digits read the other way",
+        f"{base} to the number of inputs",
+    )
+    return [(names, [ahead, behind, np.broadcast_to(power, (n, t_len + 1))])]
 
 
 def _shifted(v: np.ndarray, before: int, k: int) -> np.ndarray:
