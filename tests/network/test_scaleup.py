@@ -88,6 +88,15 @@ def test_inexact_candidates_come_back_most_often_right_first(sum_mod_3):
     assert shares == sorted(shares, reverse=True)
 
 
+def test_a_larger_size_trains_only_after_a_smaller_one_came_near(sum_mod_3):
+    train, test = sum_mod_3.split(0.25, 0)
+    config = ScaleUpConfig(sizes=(2, 3), seeds=2, steps=20, eval_every=10)
+    far = [n.spec.hidden for n in scaled_candidates(train, test, config, 0)]
+    assert far == [2, 2]
+    near = replace(config, enlarge_above=0.0)
+    assert [n.spec.hidden for n in scaled_candidates(train, test, near, 0)] == [2, 2, 3, 3]
+
+
 def test_the_search_scales_up_only_when_no_small_network_is_exact(monkeypatch, sum_mod_3):
     calls = []
 
