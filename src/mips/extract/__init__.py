@@ -46,7 +46,7 @@ import numpy as np
 from mips.data import SequenceData
 from mips.extract.counters import count_machines, time_clusters
 from mips.extract.finite import Clusters, FiniteReading, finite_from_labels, finite_machine
-from mips.extract.history import history_machines
+from mips.extract.history import history_machines, number_machines
 from mips.extract.lattice import find_lattice, lattice_machine
 from mips.extract.majority import majority_labels
 from mips.extract.observables import named_machines, readout_at_start
@@ -192,6 +192,15 @@ def _by_steps_then_behaviour(
     )
 
 
+def _numbers(ctx: Context, found: list[StateMachine]) -> list[StateMachine]:
+    if found or ctx.lattice is not None:
+        return []
+    # A state that names every prefix apart passes any check against labels that split the
+    # states finely (states that drift) or coarsely (behaviour, which it determines): only
+    # the coarsest clusters of each step, which keep apart what the network holds apart.
+    return number_machines(ctx.traj, ctx.time_labels[:1])
+
+
 def _horizon(ctx: Context, found: list[StateMachine]) -> list[StateMachine]:
     if found or ctx.lattice is not None:
         return []
@@ -283,6 +292,7 @@ READERS: tuple[Reader, ...] = (
     Reader("horizon probes", _horizon),
     Reader("lattice", _lattice),
     Reader("lattice of cluster centres", _centres),
+    Reader("numbers", _numbers),
     Reader("incomplete finite", _incomplete_finite, "table"),
     Reader("majority of probe classes", _last_majority, "majority"),
 )

@@ -40,6 +40,31 @@ def history_machines(
     )
 
 
+def number_machines(
+    traj: Trajectory,
+    label_sets: list[np.ndarray],
+    *,
+    min_distinguished: float = 0.9,
+    source: str = "time-step clusters",
+    tolerance: float = 0.0,
+) -> list[StateMachine]:
+    """The machine whose state is the inputs read as a number both ways round
+    (:func:`_as_numbers`), checked as :func:`history_machines` checks its hypotheses. It names
+    every prefix apart, so a network whose states the clusters split finely passes its check
+    whatever it holds: it is read apart from the other histories, after the readers of finite
+    states (horizon probes), which read such a network as what it does."""
+    if traj.x.shape[-1] != 1:
+        return []
+    v = np.rint(traj.x[..., 0]).astype(np.int64)
+    candidates = (
+        (np.stack(z, axis=-1), Reading("history", source, naming=History(features=names)))
+        for names, z in _as_numbers(v, int(v.min()), int(v.max()))
+    )
+    return checked_machines(
+        traj, label_sets, candidates, min_distinguished=min_distinguished, tolerance=tolerance
+    )
+
+
 def _hypotheses(traj: Trajectory, source: str) -> Iterator[tuple[np.ndarray, Reading]]:
     """Candidate states (N, T + 1, r), fewest variables first: of the input values (one input
     column of integers), then of a weighted count of the symbols."""
@@ -162,7 +187,6 @@ def _of_values(
         (("the lowest input so far", "the second lowest"), [low, second_low]),
     ]
     candidates += _signed_sums(v, lo, hi)
-    candidates += _as_numbers(v, lo, hi)
     for names, z in candidates:
         yield np.stack(z, axis=-1), Reading("history", source, naming=History(features=names))
 
