@@ -9,8 +9,23 @@ from mips.extract.trajectory import Trajectory
 from mips.regress import regress
 
 
+def scan(seqs: np.ndarray, step, state) -> tuple[np.ndarray, np.ndarray]:
+    """The states (N, T + 1, r) a plain loop goes through, ``state`` first, and its outputs
+    (N, T): ``step(state, x) -> (state, y)``."""
+    states = np.zeros((*seqs.shape, len(state)), dtype=np.int64)
+    y = np.zeros_like(seqs)
+    for i, seq in enumerate(seqs.tolist()):
+        s = state
+        for t, x in enumerate(seq):
+            s, y[i, t] = step(s, x)
+            states[i, t] = s
+    start = np.broadcast_to(np.array(state, dtype=np.int64), (len(seqs), 1, len(state)))
+    return np.concatenate([start, states], axis=1), y
+
+
 def loop(seqs: np.ndarray, step, state) -> list[list[int]]:
-    """Each sequence's outputs by a plain loop: ``step(state, x) -> (state, y)``."""
+    """Each sequence's outputs by a plain loop: ``step(state, x) -> (state, y)``, whatever the
+    state is (a number, a tuple)."""
     out = []
     for seq in seqs.tolist():
         s, ys = state, []
@@ -172,13 +187,7 @@ def test_a_count_beside_the_order_of_its_symbols_is_read():
     rng = np.random.default_rng(3)
     # Runs of each symbol, so that long prefixes stay in the language.
     x = (rng.random((2000, 12)) < np.linspace(0.1, 0.9, 12)).astype(np.int64)
-    state = np.zeros((2000, 13, 3), dtype=np.int64)
-    y = np.zeros_like(x)
-    for i, seq in enumerate(x.tolist()):
-        s = (0, False, False)
-        for t, a in enumerate(seq):
-            s, y[i, t] = anbn(s, a)
-            state[i, t + 1] = s
+    state, y = scan(x, anbn, (0, False, False))
     traj = trajectory(x, y, state, 3)
     machines = history_machines(traj, time_clusters(traj))
     assert len(machines) == 1
@@ -201,14 +210,7 @@ def test_a_sum_whose_sign_flips_at_one_input_is_read_with_its_product():
     # two state variables, which no count and no lattice of fixed weights holds.
     rng = np.random.default_rng(4)
     x = rng.integers(0, 4, (2000, 10))
-    state = np.zeros((2000, 11, 2), dtype=np.int64)
-    state[:, 0, 0] = 1
-    y = np.zeros_like(x)
-    for i, seq in enumerate(x.tolist()):
-        s = (1, 0)
-        for t, a in enumerate(seq):
-            s, y[i, t] = sign_flip_sum(s, a)
-            state[i, t + 1] = s
+    state, y = scan(x, sign_flip_sum, (1, 0))
     # Sums reach 30: a saturating code would merge the largest, so the network holds them linearly.
     noise = np.random.default_rng(4).normal(0, 1e-4, state.shape)
     traj = Trajectory(x[..., None], y[..., None], state / 10 + noise)
@@ -233,14 +235,7 @@ def test_a_prefix_compared_with_its_reverse_is_read_as_two_numbers_and_a_power()
     rng = np.random.default_rng(5)
     x = rng.integers(0, 2, (3000, 10))
     x[:1000, 5:] = x[:1000, 4::-1]  # some long palindromes
-    state = np.zeros((3000, 11, 3), dtype=np.int64)
-    state[:, 0, 2] = 1
-    y = np.zeros_like(x)
-    for i, seq in enumerate(x.tolist()):
-        s = (0, 0, 1)
-        for t, a in enumerate(seq):
-            s, y[i, t] = palindrome(s, a)
-            state[i, t + 1] = s
+    state, y = scan(x, palindrome, (0, 0, 1))
     # A random vector for each prefix (its number and length).
     prefix = state[..., 0] * 16 + np.arange(11)[None, :]
     held = rng.normal(size=(int(prefix.max()) + 1, 6))[prefix]

@@ -40,14 +40,7 @@ def history_machines(
     )
 
 
-def number_machines(
-    traj: Trajectory,
-    label_sets: list[np.ndarray],
-    *,
-    min_distinguished: float = 0.9,
-    source: str = "time-step clusters",
-    tolerance: float = 0.0,
-) -> list[StateMachine]:
+def number_machines(traj: Trajectory, label_sets: list[np.ndarray]) -> list[StateMachine]:
     """The machine whose state is the inputs read as a number both ways round
     (:func:`_as_numbers`), checked as :func:`history_machines` checks its hypotheses. It names
     every prefix apart, so a network whose states the clusters split finely passes its check
@@ -56,13 +49,8 @@ def number_machines(
     if traj.x.shape[-1] != 1:
         return []
     v = np.rint(traj.x[..., 0]).astype(np.int64)
-    candidates = (
-        (np.stack(z, axis=-1), Reading("history", source, naming=History(features=names)))
-        for names, z in _as_numbers(v, int(v.min()), int(v.max()))
-    )
-    return checked_machines(
-        traj, label_sets, candidates, min_distinguished=min_distinguished, tolerance=tolerance
-    )
+    candidates = _readings(_as_numbers(v, int(v.min()), int(v.max())), "time-step clusters")
+    return checked_machines(traj, label_sets, candidates, min_distinguished=0.9, tolerance=0.0)
 
 
 def _hypotheses(traj: Trajectory, source: str) -> Iterator[tuple[np.ndarray, Reading]]:
@@ -83,8 +71,7 @@ def _of_counts(
     each step): the count beside the highest or the lowest it reached, and the count kept from
     going below 0 (either sign: a floor is not symmetric), alone and beside its highest."""
     for w in one_count_weights(symbols):
-        step = w[:, 0][sym_id]
-        count = np.concatenate([np.zeros((len(step), 1), dtype=np.int64), np.cumsum(step, 1)], 1)
+        count = _from_start(np.cumsum(w[:, 0][sym_id], 1))
         # The highest it reached counting its 0 at the start, or only after the first input
         # (from the lowest first step, which the first count cannot be below).
         after = count.copy()
@@ -120,22 +107,19 @@ def _count_beside_order(
     pairs grow as the square of the alphabet, and each takes every count."""
     if not 2 <= len(symbols) <= 3:
         return
-    n = len(sym_id)
+    weights = one_count_weights(symbols)
+    counts = [_from_start(np.cumsum(w[:, 0][sym_id], 1)) for w in weights]
     for v in range(len(symbols)):
-        seen = np.concatenate([np.zeros((n, 1), bool), np.cumsum(sym_id == v, 1) > 0], 1)
+        seen = _from_start(np.cumsum(sym_id == v, 1) > 0)
         for u in range(len(symbols)):
             if u == v:
                 continue
-            after = np.logical_or.accumulate(seen[:, :-1] & (sym_id == u), 1)
-            after = np.concatenate([np.zeros((n, 1), bool), after], 1)
+            after = _from_start(np.logical_or.accumulate(seen[:, :-1] & (sym_id == u), 1))
             bits = (
                 f"whether {_symbol_name(symbols[v])} was seen",
                 f"whether {_symbol_name(symbols[u])} came after it",
             )
-            for w in one_count_weights(symbols):
-                count = np.concatenate(
-                    [np.zeros((n, 1), np.int64), np.cumsum(w[:, 0][sym_id], 1)], 1
-                )
+            for w, count in zip(weights, counts, strict=True):
                 z = [count, seen.astype(np.int64), after.astype(np.int64)]
                 naming = History(features=(_count_name(w), *bits), symbols=symbols, weights=w)
                 yield np.stack(z, axis=-1), Reading("history", source, naming=naming)
@@ -187,8 +171,20 @@ def _of_values(
         (("the lowest input so far", "the second lowest"), [low, second_low]),
     ]
     candidates += _signed_sums(v, lo, hi)
+    yield from _readings(candidates, source)
+
+
+def _readings(
+    candidates: list[tuple[tuple[str, ...], list]], source: str
+) -> Iterator[tuple[np.ndarray, Reading]]:
+    """Each candidate's state (N, T + 1, r), its variables stacked, named by its features."""
     for names, z in candidates:
         yield np.stack(z, axis=-1), Reading("history", source, naming=History(features=names))
+
+
+def _from_start(a: np.ndarray, first: int = 0) -> np.ndarray:
+    """(N, T + 1): the values ``a`` (N, T) after each step, ``first`` before the first."""
+    return np.concatenate([np.full((len(a), 1), first, dtype=a.dtype), a], axis=1)
 
 
 def _signed_sums(v: np.ndarray, lo: int, hi: int) -> list[tuple[tuple[str, ...], list]]:
@@ -196,18 +192,13 @@ def _signed_sums(v: np.ndarray, lo: int, hi: int) -> list[tuple[tuple[str, ...],
     one value (of up to 10). The state is the sign in effect, +1 or -1 (the sign of the last
     step, -1 before the start for the alternating one, so that the first step adds), beside the
     sum, whose update then multiplies: ``s + p * x``."""
-    n, t_len = v.shape
     flips = [("every step", np.ones_like(v, dtype=bool), -1)]
     if hi - lo < 10:
         flips += [(f"each input {a}", v == a, 1) for a in range(lo, hi + 1)]
     out = []
     for when, flip, start in flips:
         sign = start * np.where(np.cumsum(flip, 1) % 2 == 1, -1, 1)
-        total = np.cumsum(sign * v, 1)
-        z = [
-            np.concatenate([np.full((n, 1), start), sign], 1),
-            np.concatenate([np.zeros((n, 1), np.int64), total], 1),
-        ]
+        z = [_from_start(sign, start), _from_start(np.cumsum(sign * v, 1))]
         out.append(((f"a sign flipped at {when}", "the sum of the inputs times the sign"), z))
     return out
 
@@ -220,20 +211,19 @@ def _as_numbers(v: np.ndarray, lo: int, hi: int) -> list[tuple[tuple[str, ...], 
     states all differ at the coarsest radius is as often one that does not hold what it needs
     (a near-exact network of a recurrence mod 5 over inputs 0..4), and the number took its
     reading, a table that failed every held-out sequence, in place of the majority's."""
-    base = hi + 1
     n, t_len = v.shape
-    if lo != 0 or base != 2 or t_len > 62:
+    if (lo, hi) != (0, 1) or t_len > 62:
         return []
-    power = base ** np.arange(t_len + 1, dtype=np.int64)
+    power = 2 ** np.arange(t_len + 1, dtype=np.int64)
     ahead = np.zeros((n, t_len + 1), dtype=np.int64)
     behind = ahead.copy()
     for t in range(t_len):
-        ahead[:, t + 1] = ahead[:, t] * base + v[:, t]
+        ahead[:, t + 1] = ahead[:, t] * 2 + v[:, t]
         behind[:, t + 1] = behind[:, t] + v[:, t] * power[t]
     names = (
-        f"the inputs as a base-{base} number, the first input its leading digit",
+        "the inputs as a base-2 number, the first input its leading digit",
         "the same digits read the other way",
-        f"{base} to the number of inputs",
+        "2 to the number of inputs",
     )
     return [(names, [ahead, behind, np.broadcast_to(power, (n, t_len + 1))])]
 
