@@ -209,8 +209,8 @@ def _as_numbers(v: np.ndarray, lo: int, hi: int) -> list[tuple[tuple[str, ...], 
     (every prefix its own state), its updates products (``b + x * p``). Only where the numbers
     of the data's lengths fit in 62 bits. Not over larger alphabets: there a network whose
     states all differ at the coarsest radius is as often one that does not hold what it needs
-    (a near-exact network of a recurrence mod 5 over inputs 0..4), and the number took its
-    reading, a table that failed every held-out sequence, in place of the majority's."""
+    (a near-exact network of a recurrence mod 5 over inputs 0..4), which the number reads as
+    a table that fails every held-out sequence, in place of the majority's reading."""
     n, t_len = v.shape
     if (lo, hi) != (0, 1) or t_len > 62:
         return []
