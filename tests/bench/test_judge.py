@@ -160,3 +160,20 @@ def test_adversarial_sequences_hold_runs_alternations_and_pairs_of_symbols():
     assert np.array_equal(pairs[:16, 0], np.repeat(corners, 4, axis=0))
     assert np.array_equal(pairs[:16, 1], np.tile(corners, (4, 1)))
     assert len({p.tobytes() for p in pairs}) == 300
+
+
+@pytest.mark.parametrize(
+    "wrap",
+    [
+        np.array,  # one array
+        lambda out: [np.array(row) for row in out],  # a list of rows of two: no single truth
+        lambda out: [[float(v) for v in row] for row in out],
+        lambda out: [tuple(row) for row in out],
+    ],
+)
+def test_outputs_equal_as_arrays_are_right_whatever_their_container(wrap):
+    task = get_task("Newton_Magnetic")
+    assert judge(task, lambda seq: wrap(newton_magnetic(seq)), seed=1).correct
+    late = judge(task, lambda seq: wrap(newton_magnetic(seq) if len(seq) < 3 else [[0, 0]]), seed=1)
+    assert late.fresh.n_wrong == late.fresh.n_checked
+    assert late.fresh.counterexample.reason == "output shape (1, 2), expected (10, 2)"
