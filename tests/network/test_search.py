@@ -161,39 +161,6 @@ def test_each_smaller_exact_network_is_a_round_before_anything_trains_on(
     assert [n.hidden for n in search_module.search_ranked(train, test, config)] == [2, 3]
 
 
-def test_a_near_exact_candidate_is_read_before_the_next_family_trains(
-    monkeypatch, running_sum
-) -> None:
-    from mips.network.search import search_rounds
-
-    log = []
-
-    def rounds(train, test, arch, sizes, bias, seeds, config, pack_seed, progress=None):
-        log.append(arch.hidden_width)
-        share = 0.99 if arch.hidden_width == 16 else 0.5
-        one = Architecture(1, hidden_depth=2, hidden_width=arch.hidden_width)
-        yield [
-            CandidateResult(
-                arch=one,
-                seed=0,
-                exact=False,
-                steps=9,
-                heldout_accuracy=0.9,
-                weights=_zeros(one),
-                sequence_accuracy=share,
-            )
-        ]
-
-    monkeypatch.setattr(families_module, "pack_rounds", rounds)
-    monkeypatch.setattr(families_module, "realize", lambda *a, **k: None)
-    config = SearchConfig(families=("relu", "relu-wide"), max_hidden_nonlinear=1)
-    train, test = running_sum.split(config.test_fraction, config.seed)
-    found = search_rounds(train, test, config)
-    assert [n.report.sequence_accuracy for n in next(found)] == [0.99] and log == [16]
-    # Read once: not again among the near-exact networks when nothing is exact.
-    assert list(found) == [] and log == [16, 64]
-
-
 @dataclass(frozen=True)
 class _Sized:
     """A stand-in family: exact at ``exact_at`` units when its cap allows, recording its caps."""

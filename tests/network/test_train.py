@@ -81,21 +81,8 @@ def test_progress_is_called_once_per_step(running_sum):
     assert ticks == [1] * 15
 
 
-@pytest.mark.parametrize(("above", "ran"), [(0.0, 30), (1.0, 20)])
-def test_a_pack_still_cutting_its_error_at_its_last_step_trains_on(parity, above, ran):
-    # A one-unit ReLU network never holds a running parity: every candidate stays inexact, and
-    # within a plateau of 10^6 steps each counts as still learning.
-    train, test = head(parity, 100)
-    ticks = []
-    cfg = TrainConfig(steps=20, eval_every=5, plateau=10**6, extend=1.5, extend_above=above)
-    arch = Architecture(1, hidden_depth=2, hidden_width=4)
-    train_pack(train, test, arch, [1], [True], [0], cfg, 0, ticks.append)
-    assert len(ticks) == ran
-
-
 @pytest.mark.parametrize(
-    "kwargs",
-    [{"steps": 0}, {"batch_size": 0}, {"eval_every": 0}, {"loss": "mse"}, {"extend": 0.5}],
+    "kwargs", [{"steps": 0}, {"batch_size": 0}, {"eval_every": 0}, {"loss": "mse"}]
 )
 def test_bad_train_configs_are_rejected(kwargs: dict):
     with pytest.raises((ValueError, TypeError)):

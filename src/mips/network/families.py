@@ -335,10 +335,7 @@ def _smallest_first(
             f"network: {family} h<={task.cap}: none exact ({task.work.seconds():.1f} s into "
             f"the search); closest {closest.sequence_accuracy:.1%} of held-out sequences"
         )
-    # Read at once when near-exact: a reading takes seconds where the families after it train
-    # for up to a minute.
-    near = closest.sequence_accuracy >= task.config.near_exact
-    yield Candidate(_network(closest, family, pack_seed, task), read_now=near, kept=True)
+    yield Candidate(_network(closest, family, pack_seed, task), kept=True)
 
 
 def _network(

@@ -220,13 +220,13 @@ class _Rounds:
             self.best = _Best(family, net.hidden)
             yield self._give(net)
             return
+        if candidate.kept:
+            self.kept.append((family.last_resort, net))
         # The same candidate a few hundred steps on drifts as it did (right on 99.0% then 99.4%
         # of held-out sequences, 98.5% then 99.1%, neither read), and a failed reading costs
         # 8-20 s: a candidate is read at once only the first time.
         if candidate.read_now and not any(_same(net, g) for g in self.given):
             yield self._give(net)
-        elif candidate.kept:
-            self.kept.append((family.last_resort, net))
 
     def _give(self, net: Recurrent) -> list[Recurrent]:
         self.given.append(self.work.stamped(net))

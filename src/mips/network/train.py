@@ -33,12 +33,6 @@ class TrainConfig:
     # tenth for this many steps: a linear model of a nonlinear task plateaus within a few
     # hundred steps, while one on its way to exactness keeps cutting its error geometrically.
     plateau: int = 500
-    # A pack whose candidate is right on at least ``extend_above`` of held-out sequences and
-    # still cutting its error at the last step trains on, up to ``extend`` times ``steps``: a
-    # running sum with a sign that flips, on its way to exact, stood at 95.7% of held-out
-    # sequences after 3,000 steps and at 98.9% after 4,500.
-    extend_above: float = 0.9
-    extend: float = 1.5
     device: str = "cpu"
     # Tiny matmuls are launch-bound: a second thread costs more than it gives, and benchmark
     # workers run one task per core.
@@ -50,8 +44,6 @@ class TrainConfig:
     def __post_init__(self) -> None:
         if self.steps < 1 or self.batch_size < 1 or self.eval_every < 1:
             raise ValueError("steps, batch_size and eval_every must be positive")
-        if self.extend < 1.0 or not 0.0 <= self.extend_above <= 1.0:
-            raise ValueError("extend must be at least 1 and extend_above within [0, 1]")
         if not 0.0 <= self.max_label_errors < 0.5:
             raise ValueError(f"max_label_errors must lie in [0, 0.5), got {self.max_label_errors}")
 
@@ -165,9 +157,8 @@ def pack_rounds(
     (xs, ys, ms), (xt, yt, mt) = _tensors(train, device), _tensors(test, device)
     batch = min(config.batch_size, train.n)
     pack = _Pack(model, hidden_sizes, hidden_bias, config)
-    step, last = 0, config.steps
-    while step < last:
-        step += 1
+    step = 0
+    for step in range(1, config.steps + 1):
         idx = torch.as_tensor(rng.integers(0, train.n, size=batch), device=device)
         loss = _pack_loss(model, xs[idx], ys[idx], None if ms is None else ms[idx])
         opt.zero_grad(set_to_none=True)
@@ -175,14 +166,12 @@ def pack_rounds(
         opt.step()
         if progress is not None:
             progress(1)
-        if step % config.eval_every and step != last:
+        if step % config.eval_every and step != config.steps:
             continue
         with torch.no_grad():
             pack.evaluate(step, xt, yt, xs, ys, mt, ms)
         if pack.finished(step):
             break
-        if step == config.steps and pack.closing_in(step):
-            last = int(config.extend * config.steps)
         if pack.first_exact_step == step:
             yield pack.results(arch, seeds, step)
     yield pack.results(arch, seeds, step)
@@ -372,16 +361,6 @@ class _Pack:
                 for e, te in zip(seq_exact, train_err, strict=True)
             ]
         return seq_exact, acc, held_loss
-
-    def closing_in(self, step: int) -> bool:
-        """Whether an inexact candidate right on ``config.extend_above`` of held-out sequences
-        has cut its error within the last plateau window."""
-        return any(
-            at < 0 and share >= self.config.extend_above and step - improved < self.config.plateau
-            for at, share, improved in zip(
-                self.exact_at, self.sequence_accuracy, self.improved_at, strict=True
-            )
-        )
 
     def finished(self, step: int) -> bool:
         """Stop once the smallest size is exact, ``patience`` steps after the first exact one, or
