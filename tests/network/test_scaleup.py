@@ -116,6 +116,53 @@ def test_the_search_scales_up_only_when_no_small_network_is_exact(monkeypatch, s
     assert not calls  # the closed-form linear network is exact
 
 
+def test_a_glance_exact_network_is_read_before_the_narrow_families_train(
+    monkeypatch, sum_mod_3
+) -> None:
+    from mips.network.search import search_rounds
+
+    log = []
+
+    def scaled(train, test, config, seed, max_errors, progress, near_exact=None):
+        log.append(("scaled", config.sizes, config.seeds, config.steps))
+        return train_scaled(train, test, ScaleUpConfig(sizes=(8,), seeds=1, lr=1e-2), seed)
+
+    def packs(*args):
+        log.append("relu")
+        return iter([])
+
+    monkeypatch.setattr(families_module, "scaled_candidates", scaled)
+    monkeypatch.setattr(families_module, "pack_rounds", packs)
+    train, test = sum_mod_3.split(0.2, 0)
+    config = SearchConfig(families=("linear", "relu", "scale-up", "glance"))
+    rounds = search_rounds(train, test, config)
+    first = next(rounds)
+    assert first[0].report.exact and log == [("scaled", (32,), 1, 300)]
+    # Its reading failed: the narrow family looks below it, and the scale-up family is done.
+    assert list(rounds) == [] and log[1:] == ["relu"]
+
+
+def test_no_glance_where_outputs_are_words(monkeypatch) -> None:
+    from mips.data import Vocabulary
+    from mips.network.families import FamilyTask, Glance
+    from mips.network.search import SearchWork
+
+    monkeypatch.setattr(families_module, "scaled_candidates", pytest.fail)
+    x = np.zeros((4, 3, 1), dtype=np.int64)
+    words = SequenceData(x, x, y_vocab=(Vocabulary(("coffee", "nothing")),))
+    task = FamilyTask(
+        train=words,
+        test=words,
+        config=SearchConfig(),
+        place=4,
+        cap=32,
+        shrinking=False,
+        work=SearchWork(0.0),
+        progress=None,
+    )
+    assert list(Glance().candidates(task)) == []
+
+
 def test_word_outputs_are_classified_before_small_networks_regress_their_codes():
     from mips.data import Vocabulary
     from mips.network.search import _order
@@ -124,7 +171,15 @@ def test_word_outputs_are_classified_before_small_networks_regress_their_codes()
     x = np.zeros((4, 3, 1), dtype=np.int64)
     numbers = SequenceData(x, x)
     words = SequenceData(x, x, y_vocab=(Vocabulary(("coffee", "nothing")),))
-    assert [f for _, f in _order(families, numbers)] == list(families)
+    # The scale-up family's glance right after the closed form, the rest in their places.
+    assert [f for _, f in _order(families, numbers)] == [
+        "linear",
+        "glance",
+        "relu",
+        "automaton",
+        "scale-up",
+    ]
+    assert [p for p, _ in _order(families, numbers)] == [0, 4, 1, 2, 3]
     ordered = _order(families, words)
     # Integer inputs: not all words, so the automaton family (words only) never trains on them.
     assert [f for _, f in ordered][:3] == ["linear", "automaton", "scale-up"]

@@ -23,7 +23,7 @@ from mips.network.artifact import Architecture, Recurrent, TrainedNetwork
 from mips.network.automaton import AUTOMATON, automaton_candidates
 from mips.network.realize import realize
 from mips.network.report import TrainingReport
-from mips.network.scaleup import SCALE_UP, scaled_candidates
+from mips.network.scaleup import GLANCE, SCALE_UP, scaled_candidates
 from mips.network.train import CandidateResult, pack_rounds
 
 if TYPE_CHECKING:
@@ -253,6 +253,40 @@ class ScaleUp:
             yield _read_when_near(net, config.near_exact)
 
 
+@dataclass(frozen=True)
+class Glance:
+    """The scale-up family's first network trained for ``config.scale_up.glance_steps`` steps,
+    before the narrow families: where a one-hot network is exact that soon (a window over a
+    large alphabet, a count of a few symbols, a small language), it is read at once, where the
+    narrow ReLU family would first train for 10-40 s and fail (a detector of even inputs: 26 s,
+    3 s after a glance). Only an exact network is handed out; otherwise the search goes on as
+    before, a few seconds later. Not for outputs that are words: the scale-up family itself
+    comes right after the closed form there."""
+
+    name: str = GLANCE
+    last_resort: bool = False
+    linear: bool = False
+    below_linear: int = 0
+
+    def largest(self, config: SearchConfig) -> int:
+        return config.scale_up.sizes[0]
+
+    def candidates(self, task: FamilyTask) -> Iterator[Candidate]:
+        if any(v is not None for v in task.train.y_vocab or ()):
+            return
+        config = task.config
+        first = replace(
+            config.scale_up,
+            sizes=config.scale_up.sizes[:1],
+            seeds=1,
+            steps=config.scale_up.glance_steps,
+        )
+        args = (first, config.seed, config.train.max_label_errors, task.progress)
+        for net in scaled_candidates(task.train, task.test, *args):
+            if net.report.exact:
+                yield Candidate(net)
+
+
 def _read_when_near(net: Recurrent, near_exact: float) -> Candidate:
     """``net`` as a candidate read at once when it fits its training split or reaches
     ``near_exact`` of held-out sequences, and kept for when nothing is exact once its training
@@ -293,6 +327,7 @@ FAMILIES: dict[str, Family] = {
         ),
         Automaton(),
         ScaleUp(),
+        Glance(),
     )
 }
 

@@ -35,6 +35,8 @@ from mips.network.report import mark, scores, since
 log = logging.getLogger(__name__)
 # The family's name in the search and in its networks' reports.
 SCALE_UP = "scale-up"
+# The name of its first look (:class:`~mips.network.families.Glance`).
+GLANCE = "glance"
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -62,6 +64,9 @@ class ScaleUpConfig:
     # 75-80% of held-out sequences, on a running sum's carries), while the only larger network
     # a committed run chose came after 32-unit ones right on 98-99%.
     enlarge_above: float = 0.9
+    # Steps of the first network's first look, before the narrow families train
+    # (:class:`~mips.network.families.Glance`).
+    glance_steps: int = 300
     # Columns with at most this many symbols are one-hot (inputs) or classified (outputs); a
     # column of more values is fed or regressed as an integer.
     max_symbols: int = 32
@@ -72,6 +77,8 @@ class ScaleUpConfig:
     def __post_init__(self) -> None:
         if not self.sizes or min(self.sizes) < 1 or self.seeds < 1 or self.steps < 1:
             raise ValueError("sizes, seeds and steps must be positive")
+        if self.glance_steps < 1:
+            raise ValueError("glance_steps must be positive")
 
 
 class _Module(torch.nn.Module):
