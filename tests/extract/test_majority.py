@@ -6,6 +6,7 @@ import pytest
 from mips.extract import ExtractionError
 from mips.extract.finite import finite_from_labels
 from mips.extract.majority import majority_labels
+from mips.extract.probes import one_step_signatures
 from mips.extract.trajectory import ExtractConfig, Trajectory
 from mips.machine import Reading
 
@@ -54,6 +55,11 @@ def test_a_near_exact_network_is_read_as_the_machine_it_nearly_is():
     found = majority_labels(net, traj, ExtractConfig())
     assert found is not None
     assert np.array_equal(found.outputs, traj.y)  # no tolerance: the machine replays the labels
+    shared = one_step_signatures(net, traj, ExtractConfig())
+    again = majority_labels(net, traj, ExtractConfig(), shared)
+    assert np.array_equal(again.labels, found.labels) and np.array_equal(
+        again.outputs, found.outputs
+    )
     machine = finite_from_labels(found.labels, traj, ExtractConfig(), Reading("t", "t")).machine
     assert machine.reading.n_states == 9 and machine.modulus == 9
     longer = np.random.default_rng(3).integers(0, 9, (100, 40, 1))

@@ -8,6 +8,7 @@ from mips.extract.finite import Ambiguous, finite_from_labels
 from mips.extract.probes import (
     behaviour_classes,
     horizon_labels,
+    one_step_signatures,
     probe_classes,
     probe_signatures,
 )
@@ -60,7 +61,7 @@ def test_probe_classes_merge_states_the_network_answers_alike():
 def test_horizon_probes_read_a_machine_that_one_step_probes_cannot():
     net = RemainderNetwork(0)
     traj = remainder_trajectory(net)
-    one_step = behaviour_classes(net, traj, ExtractConfig())
+    one_step = behaviour_classes(traj, one_step_signatures(net, traj, ExtractConfig()))
     assert isinstance(
         finite_from_labels(one_step, traj, ExtractConfig(), Reading("t", "t")), Ambiguous
     )
@@ -95,3 +96,17 @@ def test_probe_signatures_equal_each_probe_run_on_its_own():
         # The signature holds the own output, then step 0 of every probe, then step 1, ...
         want = np.concatenate([naive[0]] + [np.concatenate(naive[1 + j :: 3]) for j in range(3)])
         assert np.array_equal(signatures[of_state[i]], np.rint(want))
+
+
+def test_one_step_classes_are_the_probe_classes_of_the_states():
+    # Differential: the classes read off the shared signatures (the state's own output, then
+    # its answers) equal probe_classes run on the states alone.
+    net = RemainderNetwork(0)
+    traj = remainder_trajectory(net)
+    classes = behaviour_classes(traj, one_step_signatures(net, traj, ExtractConfig()))
+    states = traj.hidden.reshape(-1, traj.hidden.shape[-1])
+    direct = probe_classes(net, states, np.array([[0.0], [1.0]]), 1, 10**6)
+    same = classes.reshape(-1)[:, None] == classes.reshape(-1)[None, :]
+    assert np.array_equal(same, direct[:, None] == direct[None, :])
+    assert behaviour_classes(traj, None) is None
+    assert one_step_signatures(net, traj, ExtractConfig(max_probe_symbols=1)) is None

@@ -50,7 +50,7 @@ from mips.extract.history import history_machines, number_machines
 from mips.extract.lattice import find_lattice, lattice_machine
 from mips.extract.majority import majority_labels
 from mips.extract.observables import named_machines, readout_at_start
-from mips.extract.probes import behaviour_classes, horizon_labels
+from mips.extract.probes import behaviour_classes, horizon_labels, one_step_signatures
 from mips.extract.refine import refined_labels
 from mips.extract.trajectory import ExtractConfig, ExtractionError, Refusal, Trajectory
 from mips.machine import Reading, StateMachine
@@ -111,9 +111,15 @@ class Context:
         return None if self.clusters is None else self.clusters.machine
 
     @cached_property
+    def one_step(self) -> tuple[np.ndarray, np.ndarray] | None:
+        """What the network answers from each distinct hidden state, itself and one step on
+        (:func:`~mips.extract.probes.one_step_signatures`), or None."""
+        return one_step_signatures(self.network, self.traj, self.config)
+
+    @cached_property
     def classes(self) -> np.ndarray | None:
         """Labels (N, T + 1): hidden states classed by the network's answers one step on."""
-        return behaviour_classes(self.network, self.traj, self.config)
+        return behaviour_classes(self.traj, self.one_step)
 
     @cached_property
     def finite(self) -> StateMachine | None:
@@ -252,7 +258,7 @@ def _last_finite(ctx: Context, found: list[StateMachine]) -> list[StateMachine]:
 
 
 def _majority(ctx: Context, found: list[StateMachine]) -> list[StateMachine]:
-    read = majority_labels(ctx.network, ctx.traj, ctx.config)
+    read = majority_labels(ctx.network, ctx.traj, ctx.config, ctx.one_step)
     if read is None:
         return []
     # Within a tolerance the machine's own outputs stand in for the answers it outvoted.

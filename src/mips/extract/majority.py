@@ -34,11 +34,16 @@ class MajorityLabels:
 
 
 def majority_labels(
-    network: Readable, traj: Trajectory, config: ExtractConfig
+    network: Readable,
+    traj: Trajectory,
+    config: ExtractConfig,
+    one_step: tuple[np.ndarray, np.ndarray] | None = None,
 ) -> MajorityLabels | None:
     """The states and outputs of a machine read by majority from a near-exact network, or None
     when none replays the data: its outputs may differ from the data's on at most
-    ``config.majority_tolerance`` of the real steps (0: none)."""
+    ``config.majority_tolerance`` of the real steps (0: none). ``one_step``, when given, is
+    what :func:`~mips.extract.probes.one_step_signatures` gives for these states, and stands in
+    for the one-step probes."""
     n, t1, h = traj.hidden.shape
     # Padding repeats a sequence's last input, so every symbol here is a real one.
     symbols, x_ids = np.unique(traj.x.reshape(-1, traj.x.shape[-1]), axis=0, return_inverse=True)
@@ -52,7 +57,8 @@ def majority_labels(
     for k in range(1, config.max_window + 1):
         if len(symbols) ** k > config.max_probe_symbols:
             break
-        read = _read(network, traj, config, symbols, x_ids, y_net, k)
+        known = one_step if k == 1 else None
+        read = _read(network, traj, config, symbols, x_ids, y_net, k, known)
         if read is not None:
             return read
     return None
@@ -66,8 +72,10 @@ def _read(
     x_ids: np.ndarray,
     y_net: np.ndarray,
     k: int,
+    known: tuple[np.ndarray, np.ndarray] | None = None,
 ) -> MajorityLabels | None:
-    """The majority machine over states classed by their answers to every k-step probe."""
+    """The majority machine over states classed by their answers to every k-step probe
+    (``known``: those signatures, already computed)."""
     n, t1, h = traj.hidden.shape
     # Every state runs |symbols|^k probes: fewer states are probed as k grows, so that the
     # probe runs stay within what one-step probes of max_probed_states would take.
@@ -76,7 +84,9 @@ def _read(
     # on its last two outputs (an order-2 recurrence), the one-step probes see only their
     # combination, and probes two steps long are too many for every state.
     states, probes = traj.hidden.reshape(-1, h), symbols.astype(np.float64)
-    found = probe_signatures(network, states, probes, k, budget, own=True, prefixes=traj.prefixes())
+    found = known or probe_signatures(
+        network, states, probes, k, budget, own=True, prefixes=traj.prefixes()
+    )
     if found is None:
         return None
     signatures, of_state = found

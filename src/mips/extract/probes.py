@@ -101,31 +101,40 @@ def _continued(
     return out
 
 
-def behaviour_classes(
+def one_step_signatures(
     network: Readable, traj: Trajectory, config: ExtractConfig
+) -> tuple[np.ndarray, np.ndarray] | None:
+    """Each distinct hidden state's own output and its answers to every input symbol one step
+    on (:func:`probe_signatures` with ``own``), and which distinct state each state (N * (T + 1))
+    is; None when there are too many symbols or states to probe. Computed once for the probe
+    classes and the majority reading, which both start from it."""
+    symbols = np.unique(traj.x.reshape(-1, traj.x.shape[-1]), axis=0).astype(np.float64)
+    if len(symbols) > config.max_probe_symbols:
+        return None
+    states = traj.hidden.reshape(-1, traj.hidden.shape[-1])
+    budget = config.max_probed_states
+    return probe_signatures(network, states, symbols, 1, budget, own=True, prefixes=traj.prefixes())
+
+
+def behaviour_classes(
+    traj: Trajectory, signatures: tuple[np.ndarray, np.ndarray] | None
 ) -> np.ndarray | None:
-    """Label every hidden state (N, T + 1) by what the network does from it, or None.
+    """Label every hidden state (N, T + 1) by what the network does from it, from its
+    :func:`one_step_signatures` (None: no labels).
 
     Two hidden vectors are one state when the network answers every input symbol the same from
     both. Hidden vectors that differ only in directions the network never reads again (a ReLU
     feature of an input that no later output uses, the transient of h_{-1} = 0) thereby
-    collapse to one state.
+    collapse to one state. One step only: longer probes leave the horizon the network was
+    trained on, where its answers drift and would split states it treats alike on the data.
     """
-    n, t1, h = traj.hidden.shape
-    symbols = np.unique(traj.x.reshape(-1, traj.x.shape[-1]), axis=0).astype(np.float64)
-    if len(symbols) > config.max_probe_symbols:
+    if signatures is None:
         return None
-    # One step only: longer probes leave the horizon the network was trained on, where its
-    # answers drift and would split states it treats alike on the data.
-    classes = probe_classes(
-        network,
-        traj.hidden.reshape(-1, h),
-        symbols,
-        1,
-        config.max_probed_states,
-        traj.prefixes(),
-    )
-    return None if classes is None else classes.reshape(n, t1)
+    rows, of_state = signatures
+    n, t1, _ = traj.hidden.shape
+    # The state's own output comes first: it is not what the state does next.
+    _, classes = np.unique(rows[:, traj.y.shape[-1] :], axis=0, return_inverse=True)
+    return classes.reshape(-1)[of_state].reshape(n, t1)
 
 
 def replay(
