@@ -235,3 +235,14 @@ def test_contradictions_respect_lengths() -> None:
 def test_data_from_a_function_has_no_contradictions(data: SequenceData) -> None:
     y = np.cumsum(data.x.sum(axis=2, keepdims=True), axis=1) % 3  # a function of the prefix
     assert contradictions(SequenceData(data.x, y, lengths=data.lengths)).min_wrong == 0
+
+
+def test_words_out_and_all_words_say_which_columns_hold_words() -> None:
+    x = np.zeros((2, 3, 2), dtype=np.int64)
+    y = np.zeros((2, 3, 2), dtype=np.int64)
+    words = Vocabulary(("off", "on"))
+    numbers = SequenceData(x, y)
+    some = SequenceData(x, y, y_vocab=(None, words))
+    every = SequenceData(x, y, x_vocab=(words, words), y_vocab=(words, words))
+    assert [d.words_out for d in (numbers, some, every)] == [False, True, True]
+    assert [d.all_words for d in (numbers, some, every)] == [False, False, True]

@@ -179,6 +179,11 @@ class SequenceData:
         return all(v is not None for v in vocabs)
 
     @property
+    def words_out(self) -> bool:
+        """Whether some output column holds words, whose codes have no order."""
+        return any(v is not None for v in self.y_vocab or ())
+
+    @property
     def seq_lengths(self) -> np.ndarray:
         """(N,) each sequence's length, T for all when ``lengths`` is None."""
         if self.lengths is None:

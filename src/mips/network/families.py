@@ -272,7 +272,7 @@ class Glance:
         return config.scale_up.sizes[0]
 
     def candidates(self, task: FamilyTask) -> Iterator[Candidate]:
-        if any(v is not None for v in task.train.y_vocab or ()):
+        if task.train.words_out:
             return
         config = task.config
         first = replace(

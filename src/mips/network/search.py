@@ -263,7 +263,7 @@ def _order(families: tuple[str, ...], data: SequenceData) -> list[tuple[int, str
     form; otherwise its glance does."""
     order = list(enumerate(families))
     order.sort(key=lambda p: p[1] not in (LINEAR, GLANCE))
-    if SCALE_UP in families and any(v is not None for v in data.y_vocab or ()):
+    if SCALE_UP in families and data.words_out:
         order.sort(key=lambda p: p[1] not in (LINEAR, AUTOMATON, SCALE_UP))
     if data.all_words:  # a machine over words: its own shape first
         order.sort(key=lambda p: p[1] != AUTOMATON)
