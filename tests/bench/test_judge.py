@@ -180,3 +180,25 @@ def test_outputs_equal_as_arrays_are_right_whatever_their_container(wrap):
     late = _check("fresh", task, lambda seq: wrap(newton_magnetic(seq)[:1]), [x])
     assert late.n_wrong == 50
     assert late.counterexample.reason == "output shape (1, 2), expected (10, 2)"
+
+
+@pytest.mark.parametrize("enabled", [True, False])
+def test_programs_run_with_the_cyclic_collector_paused_and_its_state_restored(enabled):
+    import gc
+
+    seen = set()
+
+    def program(seq):
+        seen.add(gc.isenabled())
+        if len(seq) == 2:
+            raise RuntimeError("a raising program leaves the collector as it was")
+        return parity_last3(seq)
+
+    was = gc.isenabled()
+    (gc.enable if enabled else gc.disable)()
+    try:
+        verdict = judge(get_task("Parity_Last2"), program, seed=0)
+        assert gc.isenabled() is enabled
+    finally:
+        (gc.enable if was else gc.disable)()
+    assert seen == {False} and not verdict.correct
