@@ -1,5 +1,7 @@
 """Reading a network under a plan: the passes it runs, the programs each machine gets."""
 
+from dataclasses import replace
+
 import numpy as np
 import pytest
 
@@ -8,7 +10,7 @@ from mips.data import SequenceData
 from mips.explanation import ExplainConfig
 from mips.extract import NEAR_EXACT
 from mips.machine import Reading, StateMachine
-from mips.reading import Attempt, Clock, ReadingPlan, read_network
+from mips.reading import Attempt, Clock, ReadingPlan, best_attempt, read_network
 from mips.regress import RegressConfig
 from mips.suspects import contradicted_steps, fewest_contradictions
 from mips.synthesis import SynthConfig
@@ -39,6 +41,8 @@ def test_explain_reads_the_table_of_the_data_last():
     assert kinds == [{"exact", "majority"}, {"majority"}, {"table"}]
     assert [p.tolerance for p in plan.passes] == [0.0, 0.02, 0.0] and plan.enough == "program"
     assert len(ExplainConfig(max_disagreement=0.0).reading_plan().passes) == 2
+    # An explanation follows its network everywhere; a synthesis, the data.
+    assert not plan.beside_guesses and SynthConfig().reading_plan().beside_guesses
 
 
 def test_with_wrong_labels_a_machine_also_gets_a_program_that_misses_its_rarest_rows(monkeypatch):
@@ -75,6 +79,52 @@ def test_with_wrong_labels_a_machine_also_gets_a_program_that_misses_its_rarest_
     assert exact.verification.verified and tolerant.verification.verified
     chosen = fewest_contradictions(list(read.attempts), "formula", data)
     assert chosen is tolerant and contradicted_steps(chosen.program, data).count == 0
+
+
+def _abs_but_zero(monkeypatch) -> StateMachine:
+    """A stateless machine that answers |x| except on two rows (|0| = 37, |4| = -9), handed out
+    by every extraction."""
+    xs = np.arange(-5, 6)
+    empty = np.zeros((len(xs), 0), dtype=np.int64)
+    machine = StateMachine(
+        kind="finite",
+        initial=(),
+        z_prev=empty,
+        x=xs[:, None],
+        z_next=empty,
+        y=_guessed(xs)[:, None],
+        reading=Reading("test", "t"),
+    )
+    monkeypatch.setattr(mips.reading, "extract", lambda *args: [machine])
+    return machine
+
+
+def _guessed(x: np.ndarray) -> np.ndarray:
+    return np.select([x == 0, x == 4], [37, -9], np.abs(x))
+
+
+@pytest.mark.parametrize("zeros", [False, True])
+def test_a_formula_may_depart_from_rows_the_data_never_take_and_no_others(monkeypatch, zeros):
+    """Rows probed past the data are the network's guesses: where the data never take x = 0 or
+    4, the program |x| answers every row they take and wins over the table; where they take
+    them, with the machine's answers as labels, no program departs from it."""
+    _abs_but_zero(monkeypatch)
+    rng = np.random.default_rng(0)
+    x = rng.choice(np.array([-5, -3, -1, 2, 3, 5]), (500, 5, 1))
+    if zeros:
+        x[:3, 2], x[3:6, 1] = 0, 4
+    data = SequenceData(x, _guessed(x))
+    plan = replace(SynthConfig().reading_plan(), regress=RegressConfig(work_budget=30_000_000))
+    read = read_network(StandIn(), plan, Clock(), states_on=data, data=data, heldout=data)
+    forms = [a.program.form for a in read.attempts]
+    if zeros:
+        assert forms == ["table"]
+        return
+    assert forms == ["table", "formula"]
+    departs = read.attempts[1]
+    assert "y = abs(x)" in departs.source and departs.verification.verified
+    assert departs.verification.exhaustive_against == "the IR"
+    assert best_attempt(list(read.attempts)) is departs
 
 
 def test_a_plan_needs_a_pass():

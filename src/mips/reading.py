@@ -130,13 +130,17 @@ class ReadingPlan:
     """How a network is read: ``passes`` in order, the next read only while those before gave
     no verified program ``enough`` (a formula, or any program). With ``compete``, a pass whose
     machines are all finite has every machine regressed, and so has the pass after it, so that
-    the program contradicting fewest labels can be chosen among them. ``seed`` and ``digest``
-    name the config in each program's header."""
+    the program contradicting fewest labels can be chosen among them. With ``beside_guesses``,
+    a machine whose exact program is not all formulas also gets one whose formulas may depart
+    from the rows the data never take (what the network answered when probed past its data):
+    right for a synthesis, whose truth is the data, wrong for an explanation, whose truth is the
+    network. ``seed`` and ``digest`` name the config in each program's header."""
 
     passes: tuple[ReadingPass, ...]
     regress: RegressConfig
     enough: Literal["formula", "program"] = "formula"
     compete: bool = False
+    beside_guesses: bool = False
     seed: int = 0
     digest: str = ""
 
@@ -268,6 +272,8 @@ def _formulas(
     if tolerance:
         tolerant = replace(plan.regress, tolerance=tolerance)
         programs.append((regress(machine, tolerant, machine.row_counts(data)), True))
+    elif plan.beside_guesses and programs[0][0].form != "formula":
+        programs += _beside_guesses(machine, plan.regress, data)
     attempts: list[Attempt] = []
     for program, departs in programs:
         program = _with_words(program, data)
@@ -288,6 +294,22 @@ def _formulas(
         )
         log.info(f"program: {attempts[-1].describe()} ({time.perf_counter() - start:.1f} s)")
     return attempts
+
+
+def _beside_guesses(
+    machine: StateMachine, config: RegressConfig, data: SequenceData
+) -> list[tuple[Program, bool]]:
+    """The program whose formulas answer every row the data take and may depart from the rest,
+    when ``machine`` holds rows the data never take: where the states were probed, those rows
+    are the network's guesses past its data. A near-exact network that answers two extreme
+    inputs wrong makes the exact program a table of every pair of inputs, where the rows the
+    data show follow one short formula."""
+    counts = machine.row_counts(data)
+    if counts.all() or not counts.any():
+        return []
+    # Below one step of the data: only rows the data never take may be missed.
+    within = replace(config, tolerance=0.5 / counts.sum())
+    return [(regress(machine, within, counts), True)]
 
 
 def _longer_inputs(net: Readable, data: SequenceData, seed: int) -> np.ndarray | None:

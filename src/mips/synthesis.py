@@ -105,6 +105,7 @@ class SynthConfig:
             regress=stage.regress,
             enough="formula",
             compete=bool(self.max_label_errors),
+            beside_guesses=True,
             seed=self.seed,
             digest=self.digest(),
         )
