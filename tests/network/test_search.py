@@ -1,6 +1,6 @@
 """Architecture search: the size order, families, and the smallest exact network."""
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 import pytest
@@ -117,8 +117,14 @@ def test_near_exact_networks_are_returned_when_none_is_exact(monkeypatch, runnin
     assert not ranked[0].report.exact
     with pytest.raises(NoExactNetwork, match="right on 99.0% of its sequences"):
         search(running_sum, config)
-    with pytest.raises(NoExactNetwork, match="below the 100% read as near-exact"):
-        search_ranked(train, test, SearchConfig(families=config.families, near_exact=1.0))
+    # With nothing near exact, the networks above the last resort are read, most often right
+    # first; below it, the search gives up.
+    strict = SearchConfig(families=config.families, near_exact=1.0)
+    assert [n.report.sequence_accuracy for n in search_ranked(train, test, strict)] == [0.99, 0.9]
+    with pytest.raises(NoExactNetwork, match="below the 100% read when nothing is exact"):
+        search_ranked(train, test, replace(strict, last_resort=1.0))
+    with pytest.raises(ValueError, match="between 0 and 1"):
+        SearchConfig(last_resort=1.5)
 
 
 def test_each_smaller_exact_network_is_a_round_before_anything_trains_on(
