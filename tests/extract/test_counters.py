@@ -177,3 +177,43 @@ def test_a_set_of_seen_symbols_is_read_as_bits_before_the_counts_that_refine_it(
     assert [[o[0] for o in program.run(s[:, None].tolist())] for s in longer] == [
         distinct(s) for s in longer
     ]
+
+
+def test_the_sample_screen_keeps_the_reading_of_every_row(monkeypatch):
+    """Differential: with candidates turned down on a sample of the states first (these
+    trajectories hold 12,000-16,500 states, the sample 4,096), the reading is the one the
+    check of every state gives, found or refused."""
+    import mips.extract.counters as counters
+
+    rng = np.random.default_rng(4)
+    x = rng.integers(0, 2, (1500, 10))
+    run, best = longest_run(x)
+    pair = np.concatenate([np.zeros((1500, 1, 2)), np.stack([run, best], axis=-1)], axis=1)
+    runs = Trajectory(x[..., None], best[..., None], np.tanh(pair / 3))
+    balance = np.concatenate([np.zeros((1500, 1)), np.cumsum(1 - 2 * x, axis=1)], axis=1)
+    majority = Trajectory(
+        x[..., None], (balance[:, 1:] < 0)[..., None], np.tanh(balance / 3)[..., None]
+    )
+    prev = np.concatenate([np.zeros((1500, 1), dtype=np.int64), x], axis=1)
+    last = Trajectory(x[..., None], prev[:, :-1, None], prev[..., None].astype(float))
+    cases = [
+        (
+            runs,
+            [pair[..., 0] * 11 + pair[..., 1]],
+            {"min_distinguished": 0.0, "start": np.array([0])},
+        ),
+        (majority, None, {}),
+        (last, None, {}),
+    ]
+
+    def readings():
+        out = []
+        for traj, labels, kwargs in cases:
+            found = count_machines(traj, labels or time_clusters(traj), **kwargs)
+            out.append([(m.reading.describe(), m.z_prev.tolist(), m.y.tolist()) for m in found])
+        return out
+
+    screened = readings()
+    monkeypatch.setattr(counters, "SCREEN_ROWS", 10**9)
+    assert screened == readings()
+    assert [len(r) for r in screened] == [1, 1, 0]
