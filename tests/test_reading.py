@@ -45,27 +45,33 @@ def test_explain_reads_the_table_of_the_data_last():
     assert not plan.beside_guesses and SynthConfig().reading_plan().beside_guesses
 
 
-def test_with_wrong_labels_a_machine_also_gets_a_program_that_misses_its_rarest_rows(monkeypatch):
-    """A machine whose one rare row says |0| = 1 (a network that learned a wrong label): the
-    exact program spells the row out; the tolerant one is |x|, checked against its own IR, and
-    contradicts fewer labels."""
+def _stateless(monkeypatch, answer) -> StateMachine:
+    """A stateless machine over the inputs -5..5 that answers ``answer(x)``, handed out by every
+    extraction."""
     xs = np.arange(-5, 6)
     empty = np.zeros((len(xs), 0), dtype=np.int64)
-    wrong = np.where(xs == 0, 1, np.abs(xs))[:, None]
     machine = StateMachine(
         kind="finite",
         initial=(),
         z_prev=empty,
         x=xs[:, None],
         z_next=empty,
-        y=wrong,
+        y=answer(xs)[:, None],
         reading=Reading("test", "t"),
     )
+    monkeypatch.setattr(mips.reading, "extract", lambda *args: [machine])
+    return machine
+
+
+def test_with_wrong_labels_a_machine_also_gets_a_program_that_misses_its_rarest_rows(monkeypatch):
+    """A machine whose one rare row says |0| = 1 (a network that learned a wrong label): the
+    exact program spells the row out; the tolerant one is |x|, checked against its own IR, and
+    contradicts fewer labels."""
+    machine = _stateless(monkeypatch, lambda xs: np.where(xs == 0, 1, np.abs(xs)))
     rng = np.random.default_rng(0)
-    x = rng.choice(xs[xs != 0], (2000, 5, 1))
+    x = rng.choice(np.array([-5, -4, -3, -2, -1, 1, 2, 3, 4, 5]), (2000, 5, 1))
     x[:3, 2] = 0  # three steps of 10,000 take the rare row
     data = SequenceData(x, np.abs(x))
-    monkeypatch.setattr(mips.reading, "extract", lambda *args: [machine])
     plan = ReadingPlan(
         passes=SynthConfig(max_label_errors=0.002).reading_plan().passes[:1],
         regress=RegressConfig(work_budget=30_000_000),
@@ -81,25 +87,8 @@ def test_with_wrong_labels_a_machine_also_gets_a_program_that_misses_its_rarest_
     assert chosen is tolerant and contradicted_steps(chosen.program, data).count == 0
 
 
-def _abs_but_zero(monkeypatch) -> StateMachine:
-    """A stateless machine that answers |x| except on two rows (|0| = 37, |4| = -9), handed out
-    by every extraction."""
-    xs = np.arange(-5, 6)
-    empty = np.zeros((len(xs), 0), dtype=np.int64)
-    machine = StateMachine(
-        kind="finite",
-        initial=(),
-        z_prev=empty,
-        x=xs[:, None],
-        z_next=empty,
-        y=_guessed(xs)[:, None],
-        reading=Reading("test", "t"),
-    )
-    monkeypatch.setattr(mips.reading, "extract", lambda *args: [machine])
-    return machine
-
-
 def _guessed(x: np.ndarray) -> np.ndarray:
+    """|x| except on two rows: |0| = 37, |4| = -9."""
     return np.select([x == 0, x == 4], [37, -9], np.abs(x))
 
 
@@ -108,7 +97,7 @@ def test_a_formula_may_depart_from_rows_the_data_never_take_and_no_others(monkey
     """Rows probed past the data are the network's guesses: where the data never take x = 0 or
     4, the program |x| answers every row they take and wins over the table; where they take
     them, with the machine's answers as labels, no program departs from it."""
-    _abs_but_zero(monkeypatch)
+    _stateless(monkeypatch, _guessed)
     rng = np.random.default_rng(0)
     x = rng.choice(np.array([-5, -3, -1, 2, 3, 5]), (500, 5, 1))
     if zeros:
