@@ -100,7 +100,7 @@ def test_a_larger_size_trains_only_after_a_smaller_one_came_near(sum_mod_3):
 def test_the_search_scales_up_only_when_no_small_network_is_exact(monkeypatch, sum_mod_3):
     calls = []
 
-    def scaled(train, test, config, seed, max_errors, progress, near_exact=None):
+    def scaled(train, test, config, seed, max_errors, progress, near_exact=None, first=None):
         calls.append(config.sizes)
         return train_scaled(train, test, ScaleUpConfig(sizes=(8,), seeds=1, lr=1e-2), seed)
 
@@ -123,23 +123,48 @@ def test_a_glance_exact_network_is_read_before_the_narrow_families_train(
 
     log = []
 
-    def scaled(train, test, config, seed, max_errors, progress, near_exact=None):
-        log.append(("scaled", config.sizes, config.seeds, config.steps))
-        return train_scaled(train, test, ScaleUpConfig(sizes=(8,), seeds=1, lr=1e-2), seed)
+    class Look:
+        def __init__(self, train, test, config, seed, max_errors, progress, near_exact=None):
+            log.append(("look", config.sizes[0]))
+            self.train, self.test = train, test
+
+        def exact(self, steps):
+            log.append(("steps", steps))
+            config = ScaleUpConfig(sizes=(8,), seeds=1, lr=1e-2)
+            return train_scaled(self.train, self.test, config, 0)[0]
 
     def packs(*args):
         log.append("relu")
         return iter([])
 
-    monkeypatch.setattr(families_module, "scaled_candidates", scaled)
+    monkeypatch.setattr(families_module, "FirstLook", Look)
+    monkeypatch.setattr(families_module, "scaled_candidates", pytest.fail)
     monkeypatch.setattr(families_module, "pack_rounds", packs)
     train, test = sum_mod_3.split(0.2, 0)
     config = SearchConfig(families=("linear", "relu", "scale-up", "glance"))
     rounds = search_rounds(train, test, config)
     first = next(rounds)
-    assert first[0].report.exact and log == [("scaled", (32,), 1, 300)]
+    assert first[0].report.exact and log == [("look", 32), ("steps", 300)]
     # Its reading failed: the narrow family looks below it, and the scale-up family is done.
-    assert list(rounds) == [] and log[1:] == ["relu"]
+    assert list(rounds) == [] and log[2:] == ["relu"]
+
+
+@pytest.mark.parametrize("paused_at", [50, 150])
+def test_a_first_look_trains_on_as_the_family_would_have_from_the_start(
+    sum_mod_3, paused_at
+) -> None:
+    from mips.network.scaleup import FirstLook
+
+    train, test = sum_mod_3.split(0.2, 0)
+    config = ScaleUpConfig(sizes=(4,), seeds=2, steps=300, eval_every=50, lr=3e-3)
+    fresh = list(scaled_candidates(train, test, config, 0, near_exact=0.0))
+    look = FirstLook(train, test, config, 0, near_exact=0.0)
+    assert look.exact(paused_at) is None and look.training.step == paused_at
+    resumed = list(scaled_candidates(train, test, config, 0, near_exact=0.0, first=look))
+    assert [n.report for n in resumed] == [n.report for n in fresh]
+    assert fresh[0].report.steps == 50 and not fresh[0].report.final  # held, then handed out
+    for a, b in zip(resumed, fresh, strict=True):
+        assert all(np.array_equal(a.weights[k], b.weights[k]) for k in a.weights)
 
 
 def test_no_glance_where_outputs_are_words(monkeypatch) -> None:

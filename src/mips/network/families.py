@@ -23,7 +23,7 @@ from mips.network.artifact import Architecture, Recurrent, TrainedNetwork
 from mips.network.automaton import AUTOMATON, automaton_candidates
 from mips.network.realize import realize
 from mips.network.report import TrainingReport
-from mips.network.scaleup import GLANCE, SCALE_UP, scaled_candidates
+from mips.network.scaleup import GLANCE, SCALE_UP, FirstLook, scaled_candidates
 from mips.network.train import CandidateResult, pack_rounds
 
 if TYPE_CHECKING:
@@ -38,11 +38,13 @@ log = logging.getLogger(__name__)
 class SearchWork:
     """What the search has spent so far, which every network it hands out reports: the
     candidates the finished families trained, their steps (the longest of each pack, summed),
-    and the seconds since ``started`` (a ``time.perf_counter()``)."""
+    and the seconds since ``started`` (a ``time.perf_counter()``); and the scale-up family's
+    first look, paused for that family to train on."""
 
     started: float
     candidates: int = 0
     steps: int = 0
+    first_look: FirstLook | None = None
 
     def add(self, candidates: int, steps: int) -> None:
         """Count a finished family's candidates and its longest candidate's steps."""
@@ -248,7 +250,10 @@ class ScaleUp:
     def candidates(self, task: FamilyTask) -> Iterator[Candidate]:
         config = task.config
         args = (config.scale_up, config.seed, config.train.max_label_errors, task.progress)
-        nets = scaled_candidates(task.train, task.test, *args, near_exact=config.near_exact)
+        first = task.work.first_look
+        nets = scaled_candidates(
+            task.train, task.test, *args, near_exact=config.near_exact, first=first
+        )
         for net in nets:
             yield _read_when_near(net, config.near_exact)
 
@@ -260,8 +265,9 @@ class Glance:
     large alphabet, a count of a few symbols, a small language), it is read at once, where the
     narrow ReLU family would first train for 10-40 s and fail (a detector of even inputs: 26 s,
     3 s after a glance). Only an exact network is handed out; otherwise the search goes on as
-    before, a few seconds later. Not for outputs that are words: the scale-up family itself
-    comes right after the closed form there."""
+    before, and the scale-up family, should it run, trains that network on from where the
+    glance paused it (:class:`~mips.network.scaleup.FirstLook`). Not for outputs that are
+    words: the scale-up family itself comes right after the closed form there."""
 
     name: str = GLANCE
     last_resort: bool = False
@@ -275,16 +281,12 @@ class Glance:
         if task.train.words_out:
             return
         config = task.config
-        first = replace(
-            config.scale_up,
-            sizes=config.scale_up.sizes[:1],
-            seeds=1,
-            steps=config.scale_up.glance_steps,
-        )
-        args = (first, config.seed, config.train.max_label_errors, task.progress)
-        for net in scaled_candidates(task.train, task.test, *args):
-            if net.report.exact:
-                yield Candidate(net)
+        args = (config.scale_up, config.seed, config.train.max_label_errors, task.progress)
+        first = FirstLook(task.train, task.test, *args, near_exact=config.near_exact)
+        task.work.first_look = first
+        net = first.exact(config.scale_up.glance_steps)
+        if net is not None:
+            yield Candidate(net)
 
 
 def _read_when_near(net: Recurrent, near_exact: float) -> Candidate:

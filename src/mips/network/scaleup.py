@@ -131,6 +131,7 @@ def scaled_candidates(
     max_label_errors: float = 0.0,
     progress: Callable[[str, int, int], None] | None = None,
     near_exact: float | None = None,
+    first: FirstLook | None = None,
 ) -> Iterator[ForeignNetwork]:
     """Networks of ``config.sizes`` in turn, ``config.seeds`` each, one at a time as each is
     trained (so that a caller may read a near-exact one before the next trains), up to the
@@ -139,26 +140,84 @@ def scaled_candidates(
     (``exact``, ``sequence_accuracy``, ``steps``, ``final``, ...). With ``near_exact``, the first
     candidate to reach that share of held-out sequences right is also given then (``final``
     False), and trains on when the caller asks for the next network; only the first, as a failed
-    reading of a near-exact network can take as long as training one.
+    reading of a near-exact network can take as long as training one. The first candidate
+    trains on from ``first``, its first look, where one was taken.
 
     Data that are all words (logs of a system) are also given when a candidate first fits the
     training split (``fits_training``): held-out traces take (state, input) pairs the training
     traces never showed, which no network can answer from them, so exactness on held-out
     traces may never come; what the machine read from it does on them is checked later, up to
     each trace's first pair the machine never saw."""
-    seeds = np.random.SeedSequence([seed, 0x6A7E]).generate_state(len(config.sizes) * config.seeds)
+    seeds = _seeds(config, seed)
     best: dict[int, float] = {}
     for i, hidden in enumerate(h for h in config.sizes for _ in range(config.seeds)):
         smaller = [share for h, share in best.items() if h < hidden]
         if smaller and max(smaller) < config.enlarge_above:
             return
         spec = scaled_spec(train, hidden, config.max_symbols)
-        args = (spec, train, test, config, int(seeds[i]), max_label_errors, progress, near_exact)
-        for net in _training(*args):
+        if i == 0 and first is not None and first.training.spec == spec:
+            nets = first.trained_on(config.steps)
+        else:
+            args = (spec, train, test, config, int(seeds[i]), max_label_errors, progress)
+            nets = _Training(*args, near_exact).until(config.steps)
+        for net in nets:
             near_exact = near_exact if net.report.final else None
             if net.report.final:
                 best[hidden] = max(best.get(hidden, 0.0), net.report.sequence_accuracy)
             yield net
+
+
+def _seeds(config: ScaleUpConfig, seed: int) -> np.ndarray:
+    """One seed per candidate of ``config``, derived from the search's ``seed``."""
+    return np.random.SeedSequence([seed, 0x6A7E]).generate_state(len(config.sizes) * config.seeds)
+
+
+class FirstLook:
+    """The scale-up family's first candidate, trained for a few steps before anything else
+    trains and paused there: where it is already exact it is read at once; otherwise the
+    scale-up family, should it run, trains it on from where it stopped rather than from the
+    start. Mutable on purpose: it holds a training in progress.
+
+    It trains as the family's own first candidate would (its seed, its ``near_exact``): what
+    it would have handed out in those first steps is held, and handed out when it resumes.
+    """
+
+    def __init__(
+        self,
+        train: SequenceData,
+        test: SequenceData,
+        config: ScaleUpConfig,
+        seed: int,
+        max_label_errors: float = 0.0,
+        progress: Callable[[str, int, int], None] | None = None,
+        near_exact: float | None = None,
+    ) -> None:
+        spec = scaled_spec(train, config.sizes[0], config.max_symbols)
+        args = (spec, train, test, config, int(_seeds(config, seed)[0]), max_label_errors)
+        self.training = _Training(*args, progress, near_exact)
+        self.held: list[ForeignNetwork] = []
+        self.seconds = 0.0
+
+    def exact(self, steps: int) -> ForeignNetwork | None:
+        """The candidate once it is exact within its first ``steps`` steps, else None (it is
+        then paused, or done, and what it handed out is held)."""
+        run = self.training.run
+        for net in self.training.until(steps):
+            if net.report.exact:
+                return net
+            self.held.append(net)
+        self.seconds = time.perf_counter() - run.started
+        log.info(
+            f"network: {run.name} paused after {self.training.step} steps ({since(run.started)})"
+        )
+        return None
+
+    def trained_on(self, steps: int) -> Iterator[ForeignNetwork]:
+        """What the first look held, then the candidate trained on up to ``steps``."""
+        # Its log counts the seconds it trained, not those other families took meanwhile.
+        self.training.run.started = time.perf_counter() - self.seconds
+        yield from self.held
+        yield from self.training.until(steps)
 
 
 def refit(
@@ -166,47 +225,67 @@ def refit(
 ) -> ForeignNetwork:
     """``net`` (a scale-up network) trained on from its weights on all of ``data`` until it is
     exact on every sequence, or given up at its best; its report says which."""
-    args = (net.spec, data, data, config, seed, 0.0, None, None, net.weights)
-    *_, last = _training(*args)
+    training = _Training(net.spec, data, data, config, seed, 0.0, None, None, net.weights)
+    *_, last = training.until(config.steps)
     return last
 
 
-def _training(
-    spec: ForeignSpec,
-    train: SequenceData,
-    test: SequenceData,
-    config: ScaleUpConfig,
-    seed: int,
-    max_label_errors: float,
-    progress: Callable[[str, int, int], None] | None,
-    near_exact: float | None,
-    init: dict[str, np.ndarray] | None = None,
-) -> Iterator[ForeignNetwork]:
-    """One GRU trained until exact on both splits, or given up; last, it at its best
-    evaluation by share of held-out sequences right, and before, where it first reaches
-    ``near_exact`` of them, it as it was then."""
-    torch.set_num_threads(config.threads)
-    torch.manual_seed(seed)
-    run = _Evaluations(spec, train, test, seed, max_label_errors, near_exact)
-    module, opt = _module(spec, config, init)
-    x = torch.from_numpy(encode(train.x, spec.symbols_in))
-    y = torch.tensor(train.y)
-    mask = torch.tensor(train.mask)
-    gen = torch.Generator().manual_seed(seed)
-    step = 0
-    for step in range(1, config.steps + 1):
-        idx = torch.randint(0, train.n, (config.batch_size,), generator=gen)
-        _train_step(module, opt, spec, x[idx], y[idx], mask[idx])
-        if step % config.eval_every and step != config.steps:
-            continue
-        if progress is not None:
-            progress(run.name, config.eval_every, config.steps)
-        outcome = yield from run.judge(ForeignNetwork(spec, _weights(module)), step)
-        if outcome == "exact":
+class _Training:
+    """One GRU trained until exact on both splits, or given up, in stretches of steps.
+    Mutable on purpose: the module, its optimiser and its batches' generator carry on from one
+    stretch to the next, so that stretches train as one run would."""
+
+    def __init__(
+        self,
+        spec: ForeignSpec,
+        train: SequenceData,
+        test: SequenceData,
+        config: ScaleUpConfig,
+        seed: int,
+        max_label_errors: float,
+        progress: Callable[[str, int, int], None] | None,
+        near_exact: float | None,
+        init: dict[str, np.ndarray] | None = None,
+    ) -> None:
+        torch.set_num_threads(config.threads)
+        torch.manual_seed(seed)
+        self.spec, self.train, self.config, self.progress = spec, train, config, progress
+        self.run = _Evaluations(spec, train, test, seed, max_label_errors, near_exact)
+        self.module, self.opt = _module(spec, config, init)
+        self.x = torch.from_numpy(encode(train.x, spec.symbols_in))
+        self.y = torch.tensor(train.y)
+        self.mask = torch.tensor(train.mask)
+        self.gen = torch.Generator().manual_seed(seed)
+        self.step = 0
+        self.done = False
+
+    def until(self, last: int) -> Iterator[ForeignNetwork]:
+        """Train on up to step ``last``, handing out the network where it reaches
+        ``near_exact`` of held-out sequences (as it was then); once done (exact, out of
+        patience, or at ``config.steps``), last, it at its best evaluation."""
+        if self.done:
             return
-        if outcome != "fits" and step - run.last_gain >= config.patience:
-            break
-    yield run.given_up(step)
+        config = self.config
+        while self.step < min(last, config.steps):
+            self.step += 1
+            idx = torch.randint(0, self.train.n, (config.batch_size,), generator=self.gen)
+            _train_step(self.module, self.opt, self.spec, self.x[idx], self.y[idx], self.mask[idx])
+            if self.step % config.eval_every and self.step != config.steps:
+                continue
+            if self.progress is not None:
+                self.progress(self.run.name, config.eval_every, config.steps)
+            net = ForeignNetwork(self.spec, _weights(self.module))
+            outcome = yield from self.run.judge(net, self.step)
+            if outcome == "exact":
+                self.done = True
+                return
+            if outcome != "fits" and self.step - self.run.last_gain >= config.patience:
+                break
+        else:
+            if self.step < config.steps:
+                return  # paused at ``last``
+        self.done = True
+        yield self.run.given_up(self.step)
 
 
 def _module(
