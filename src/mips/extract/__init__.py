@@ -130,19 +130,6 @@ class Context:
         return found.machine if isinstance(found, FiniteReading) else None
 
     @cached_property
-    def refined(self) -> FiniteReading | None:
-        """The machine over probe classes split where the data show them lead apart
-        (:func:`~mips.extract.refine.refined_labels`), or None."""
-        if self.classes is None:
-            return None
-        labels = refined_labels(self.traj, self.classes, self.config.max_states)
-        if labels is None:
-            return None
-        reading = Reading("finite", "probed states, refined by the data's transitions")
-        read = finite_from_labels(labels, self.traj, self.config, reading)
-        return read if isinstance(read, FiniteReading) else None
-
-    @cached_property
     def time_labels(self) -> list[np.ndarray]:
         """Labels (N, T + 1) from clustering each time step's hidden states on their own, at a
         few radii (:func:`~mips.extract.counters.time_clusters`)."""
@@ -177,16 +164,6 @@ def _named_by_probes(ctx: Context, found: list[StateMachine]) -> list[StateMachi
 
 def _complete_finite(ctx: Context, found: list[StateMachine]) -> list[StateMachine]:
     return [ctx.finite] if ctx.complete else []
-
-
-def _closed_refined(ctx: Context, found: list[StateMachine]) -> list[StateMachine]:
-    if found or ctx.classes is None:
-        return []
-    read = ctx.refined
-    if read is None or not read.machine.reading.complete:
-        return []
-    source = "probed states, refined by the data's transitions"
-    return [*named_machines(ctx.network, ctx.traj, read.labels, source, ctx.config), read.machine]
 
 
 def _counts(ctx: Context, found: list[StateMachine]) -> list[StateMachine]:
@@ -267,10 +244,13 @@ def _refined(ctx: Context, found: list[StateMachine]) -> list[StateMachine]:
     if ctx.classes is None:
         ctx.refused(Refusal("no refined probe classes: too many states or symbols to probe"))
         return []
-    if ctx.refined is None:
+    labels = refined_labels(ctx.traj, ctx.classes, ctx.config.max_states)
+    reading = Reading("finite", "probed states, refined by the data's transitions")
+    read = None if labels is None else finite_from_labels(labels, ctx.traj, ctx.config, reading)
+    if not isinstance(read, FiniteReading):
         ctx.refused(Refusal("no refined probe classes: the splits did not settle into a machine"))
         return []
-    return [ctx.refined.machine]
+    return [read.machine]
 
 
 def _last_finite(ctx: Context, found: list[StateMachine]) -> list[StateMachine]:
@@ -313,7 +293,6 @@ READERS: tuple[Reader, ...] = (
     Reader("named clusters", _named_by_clusters),
     Reader("named probe classes", _named_by_probes),
     Reader("complete finite", _complete_finite),
-    Reader("closed refined probe classes", _closed_refined),
     Reader("counts", _counts),
     Reader("histories", _histories),
     Reader("horizon probes", _horizon),
