@@ -149,6 +149,40 @@ def test_a_glance_exact_network_is_read_before_the_narrow_families_train(
     assert list(rounds) == [] and log[2:] == ["relu"]
 
 
+def test_a_glance_near_exact_network_is_read_before_the_narrow_families_train(
+    monkeypatch, sum_mod_3
+) -> None:
+    from mips.network.search import NoExactNetwork, search_rounds
+
+    log = []
+    (net,) = train_scaled(*sum_mod_3.split(0.2, 0), ScaleUpConfig(sizes=(2,), seeds=1), 0)
+    near = reported(net, final=False, exact=False, sequence_accuracy=0.985)
+
+    class Look:
+        def __init__(self, *args, **kwargs):
+            self.held = []
+
+        def exact(self, steps):
+            self.held.append(near)
+            return None
+
+    def packs(*args):
+        log.append("relu")
+        return iter([])
+
+    monkeypatch.setattr(families_module, "FirstLook", Look)
+    monkeypatch.setattr(families_module, "pack_rounds", packs)
+    train, test = sum_mod_3.split(0.2, 0)
+    config = SearchConfig(families=("linear", "relu", "glance"), near_exact=0.98)
+    rounds = search_rounds(train, test, config)
+    assert seeds(next(rounds)) == seeds([near]) and log == []  # read before the narrow family
+    far = reported(net, final=False, exact=False, sequence_accuracy=0.5)
+    monkeypatch.setattr(Look, "exact", lambda self, steps: self.held.append(far))
+    with pytest.raises(NoExactNetwork):
+        list(search_rounds(train, test, config))
+    assert log == ["relu"]
+
+
 @pytest.mark.parametrize("paused_at", [50, 150])
 def test_a_first_look_trains_on_as_the_family_would_have_from_the_start(
     sum_mod_3, paused_at

@@ -264,8 +264,9 @@ class Glance:
     before the narrow families: where a one-hot network is exact that soon (a window over a
     large alphabet, a count of a few symbols, a small language), it is read at once, where the
     narrow ReLU family would first train for 10-40 s and fail (a detector of even inputs: 26 s,
-    3 s after a glance). Only an exact network is handed out; otherwise the search goes on as
-    before, and the scale-up family, should it run, trains that network on from where the
+    3 s after a glance). A network that is near exact that soon is read at once too, as the
+    scale-up family would read it, before the narrow family trains. Otherwise the search goes on
+    as before, and the scale-up family, should it run, trains that network on from where the
     glance paused it (:class:`~mips.network.scaleup.FirstLook`). Not for outputs that are
     words: the scale-up family itself comes right after the closed form there."""
 
@@ -287,6 +288,9 @@ class Glance:
         net = first.exact(config.scale_up.glance_steps)
         if net is not None:
             yield Candidate(net)
+            return
+        for held in first.held:
+            yield _read_when_near(held, config.near_exact)
 
 
 def _read_when_near(net: Recurrent, near_exact: float) -> Candidate:
