@@ -22,7 +22,7 @@ import numpy as np
 
 from mips.data import SequenceData
 from mips.emit import emit_python
-from mips.extract import ExtractConfig, ExtractionError, Reader, extract
+from mips.extract import ExtractConfig, ExtractionError, Reader, closed_refinement, extract
 from mips.machine import StateMachine
 from mips.network.artifact import Recurrent
 from mips.network.causal import Readable, horizon_of
@@ -134,13 +134,17 @@ class ReadingPlan:
     a machine whose exact program is not all formulas also gets one whose formulas may depart
     from the rows the data never take (what the network answered when probed past its data):
     right for a synthesis, whose truth is the data, wrong for an explanation, whose truth is the
-    network. ``seed`` and ``digest`` name the config in each program's header."""
+    network. With ``fewest_states``, a count chosen is also read in the fewest states that
+    answer as it does (:func:`_in_fewest_states`): an explanation names its network's machine
+    in its smallest form, where a synthesis keeps the count that generalises. ``seed`` and
+    ``digest`` name the config in each program's header."""
 
     passes: tuple[ReadingPass, ...]
     regress: RegressConfig
     enough: Literal["formula", "program"] = "formula"
     compete: bool = False
     beside_guesses: bool = False
+    fewest_states: bool = False
     seed: int = 0
     digest: str = ""
 
@@ -217,6 +221,10 @@ def read_network(
                 net, machines, plan, step.tolerance, data, heldout, longer, every or competing
             )
         every = competing
+    if plan.fewest_states:
+        with clock("regress+verify"):
+            args = (reader or net, states_on, data, heldout, longer)
+            attempts = _in_fewest_states(net, plan, attempts, *args)
     return NetworkReading(net, tuple(attempts), first, tuple(reasons))
 
 
@@ -313,17 +321,56 @@ def _beside_guesses(
 
 
 def _longer_inputs(net: Readable, data: SequenceData, seed: int) -> np.ndarray | None:
+    """:func:`_concatenated` inputs, or None for a model that cannot run that long."""
+    horizon = horizon_of(net)
+    if horizon is not None and horizon < BEYOND_FACTOR * data.length:
+        return None
+    return _concatenated(data, seed)
+
+
+def _concatenated(data: SequenceData, seed: int) -> np.ndarray | None:
     """Inputs :data:`BEYOND_FACTOR` times the data's length, each the concatenation of whole
     sequences of the data, so that what the inputs drive (counts, sums) grows as it does in
-    the data; None for a model that cannot run that long or data without a whole sequence."""
+    the data; None for data without a whole sequence, or of words."""
     length = BEYOND_FACTOR * data.length
-    horizon = horizon_of(net)
     whole = np.flatnonzero(data.seq_lengths == data.length)
-    if (horizon is not None and horizon < length) or whole.size == 0 or data.all_words:
+    if whole.size == 0 or data.all_words:
         return None
     rng = np.random.default_rng(np.random.SeedSequence([seed, BEYOND_KEY]))
     rows = whole[rng.integers(0, whole.size, (BEYOND_SEQUENCES, BEYOND_FACTOR))]
     return data.x[rows].reshape(BEYOND_SEQUENCES, length, data.d_in)
+
+
+def _in_fewest_states(
+    net: Recurrent,
+    plan: ReadingPlan,
+    attempts: list[Attempt],
+    reader: Readable,
+    states_on: SequenceData,
+    data: SequenceData,
+    heldout: SequenceData,
+    longer: np.ndarray | None,
+) -> list[Attempt]:
+    """``attempts``, led by the chosen count's program in fewer states where there is one: the
+    machine over the network's probe classes refined by the data's transitions, closed, whose
+    verified formula answers as the count's does on inputs :data:`BEYOND_FACTOR` times the
+    data's length. A count that nothing reads past a bound (zeros since the last 1, once a
+    string has died) is then the finite machine it amounts to; a count the refined machine
+    folds at the top the data seldom reach answers otherwise on long inputs, and stays."""
+    chosen = best_attempt(attempts)
+    if chosen is None or chosen.machine.kind != "lattice" or not chosen.verified_formula:
+        return attempts
+    machine = closed_refinement(reader, states_on, plan.passes[0].extract)
+    inputs = _concatenated(data, plan.seed)
+    if machine is None or inputs is None:
+        return attempts
+    expected, answered = chosen.program.run_batch(inputs)
+    for found in _formulas(net, machine, plan, 0.0, data, heldout, longer):
+        out, seen = found.program.run_batch(inputs)
+        if found.verified_formula and seen.all() and answered.all() and (out == expected).all():
+            log.info("program: the count in its fewest states, which answer as it does")
+            return [found, *attempts]
+    return attempts
 
 
 def _beyond(net: Readable, program: Program, longer: np.ndarray | None) -> Beyond | None:

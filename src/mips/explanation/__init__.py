@@ -96,6 +96,7 @@ class ExplainConfig:
             passes=tuple(passes),
             regress=stage.regress,
             enough="program",
+            fewest_states=True,
             seed=self.seed,
             digest=self.digest(),
         )

@@ -67,6 +67,7 @@ __all__ = [
     "ExtractConfig",
     "ExtractionError",
     "Reader",
+    "closed_refinement",
     "extract",
     "find_lattice",
 ]
@@ -334,16 +335,60 @@ def extract(
     config = config or ExtractConfig()
     if readers is None:
         readers = WORD_READERS if data.all_words else READERS
-    # Logs over words are read whole: a state or a transition one trace shows is part of the
-    # machine, and a sample would leave it out.
-    if data.n > config.max_sequences and not data.all_words:
-        rng = np.random.default_rng(config.seed)
-        data = data.subset(np.sort(rng.choice(data.n, config.max_sequences, replace=False)))
+    data = _sampled(data, config)
     y_net, hidden = network.run(data.x)
     wrong = (np.rint(y_net).astype(np.int64) != data.y).any(-1) & data.mask  # (N, T)
     if not wrong.any():
         return _read(network, data, hidden, config, readers)
     return _read_inexact(network, data, hidden, wrong, config, readers)
+
+
+def _sampled(data: SequenceData, config: ExtractConfig) -> SequenceData:
+    """At most ``config.max_sequences`` of ``data``'s sequences. Logs over words are read whole:
+    a state or a transition one trace shows is part of the machine, and a sample would leave
+    it out."""
+    if data.n <= config.max_sequences or data.all_words:
+        return data
+    rng = np.random.default_rng(config.seed)
+    return data.subset(np.sort(rng.choice(data.n, config.max_sequences, replace=False)))
+
+
+def closed_refinement(
+    network: Readable, data: SequenceData, config: ExtractConfig | None = None
+) -> StateMachine | None:
+    """The machine over ``network``'s one-step probe classes on ``data``, split where the data
+    show their members lead apart (:mod:`~mips.extract.refine`), when it is closed: every state
+    seen on every input. None when the network is not exact on ``data`` or the machine is not
+    closed.
+
+    Not a reader: its states may fold the top of a count the data seldom reach into one, so a
+    caller offers it only beside an unbounded reading whose program it matches (the smallest
+    form of a count that nothing reads past a bound: zeros since the last 1 once a string has
+    died)."""
+    config = config or ExtractConfig()
+    data = _sampled(data, config)
+    y_net, hidden = network.run(data.x)
+    if ((np.rint(y_net).astype(np.int64) != data.y).any(-1) & data.mask).any():
+        return None
+    ctx = Context(network, _trajectory(network, data, hidden), config)
+    if ctx.classes is None:
+        return None
+    labels = refined_labels(ctx.traj, ctx.classes, config.max_states)
+    if labels is None:
+        return None
+    reading = Reading("finite", "probed states, refined by the data's transitions")
+    read = finite_from_labels(labels, ctx.traj, config, reading)
+    if not isinstance(read, FiniteReading) or not read.machine.reading.complete:
+        return None
+    return read.machine
+
+
+def _trajectory(network: Readable, data: SequenceData, hidden: np.ndarray) -> Trajectory:
+    """``network``'s trajectory on ``data`` from its ``hidden`` states (N, T, H)."""
+    hidden = np.concatenate([np.zeros((data.n, 1, network.hidden)), hidden], axis=1)
+    if data.lengths is None:
+        return Trajectory(data.x, data.y, hidden)
+    return Trajectory.padded(data.x, data.y, hidden, data.lengths)  # no padding step is data
 
 
 def _read_inexact(
@@ -391,12 +436,7 @@ def _read(
     readers: tuple[Reader, ...],
 ) -> list[StateMachine]:
     """The machines ``readers`` read from ``network``'s ``hidden`` states (N, T, H) on ``data``."""
-    hidden = np.concatenate([np.zeros((data.n, 1, network.hidden)), hidden], axis=1)
-    if data.lengths is None:
-        traj = Trajectory(data.x, data.y, hidden)
-    else:  # no padding step is read as data
-        traj = Trajectory.padded(data.x, data.y, hidden, data.lengths)
-    ctx = Context(network, traj, config)
+    ctx = Context(network, _trajectory(network, data, hidden), config)
     found: list[StateMachine] = []
     for reader in readers:
         start, failures = time.perf_counter(), len(ctx.why)
