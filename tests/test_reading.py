@@ -43,6 +43,9 @@ def test_explain_reads_the_table_of_the_data_last():
     assert len(ExplainConfig(max_disagreement=0.0).reading_plan().passes) == 2
     # An explanation follows its network everywhere; a synthesis, the data.
     assert not plan.beside_guesses and SynthConfig().reading_plan().beside_guesses
+    # An explanation names its network's machine in its fewest states; a synthesis keeps the
+    # count that generalises.
+    assert plan.fewest_states and not SynthConfig().reading_plan().fewest_states
 
 
 def _stateless(monkeypatch, answer) -> StateMachine:

@@ -166,3 +166,33 @@ def test_states_that_answer_a_shared_input_differently_are_not_merged():
     # One probe class for both: only the data's outputs (SEND answered ERR or OK) part them.
     merged = _merged(state, np.zeros_like(state), traj, x_ids)
     assert len(np.unique(merged)) == 2
+
+
+def _replayed(delta: np.ndarray, lam: np.ndarray, n: int, length: int) -> SequenceData:
+    """``n`` sequences of ``length`` random bits through the machine, as integer data."""
+    x = np.random.default_rng(0).integers(0, 2, (n, length, 1))
+    y = np.zeros_like(x)
+    state = np.zeros(n, dtype=np.int64)
+    for t in range(length):
+        y[:, t, 0] = lam[state, x[:, t, 0]]
+        state = delta[state, x[:, t, 0]]
+    return SequenceData(x, y)
+
+
+def test_a_closed_refinement_reads_states_that_differ_two_steps_on():
+    from mips.extract import closed_refinement
+
+    # No 000: zero and one trailing zeros answer both bits alike; then two zeros; then dead.
+    delta = np.array([[1, 0], [2, 0], [3, 0], [3, 3]])
+    lam = np.array([[1, 1], [1, 1], [0, 1], [0, 0]])
+    machine = closed_refinement(MealyStandIn(delta, lam), _replayed(delta, lam, 400, 12))
+    assert machine is not None and machine.reading.n_states == 4 and machine.reading.complete
+
+
+def test_a_count_the_outputs_show_is_never_closed():
+    from mips.extract import closed_refinement
+
+    # The number of 1s so far (up to 20, beyond the data's 8 steps), which each output shows.
+    delta = np.minimum(np.arange(21)[:, None] + np.arange(2)[None, :], 20)
+    machine = MealyStandIn(delta, delta)
+    assert closed_refinement(machine, _replayed(delta, delta, 400, 8)) is None
