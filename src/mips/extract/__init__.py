@@ -343,6 +343,10 @@ def extract(
     return _read_inexact(network, data, hidden, wrong, config, readers)
 
 
+# The most probe classes, and states, a closed refinement reads (:func:`closed_refinement`).
+CLOSED_STATES = 64
+
+
 def _sampled(data: SequenceData, config: ExtractConfig) -> SequenceData:
     """At most ``config.max_sequences`` of ``data``'s sequences. Logs over words are read whole:
     a state or a transition one trace shows is part of the machine, and a sample would leave
@@ -371,9 +375,11 @@ def closed_refinement(
     if ((np.rint(y_net).astype(np.int64) != data.y).any(-1) & data.mask).any():
         return None
     ctx = Context(network, _trajectory(network, data, hidden), config)
-    if ctx.classes is None:
+    # Each merge of the refinement tries the square of its states: a network whose hidden
+    # states drift into hundreds of probe classes took minutes. The fewest states are few.
+    if ctx.classes is None or int(ctx.classes.max()) >= CLOSED_STATES:
         return None
-    labels = refined_labels(ctx.traj, ctx.classes, config.max_states)
+    labels = refined_labels(ctx.traj, ctx.classes, CLOSED_STATES)
     if labels is None:
         return None
     reading = Reading("finite", "probed states, refined by the data's transitions")
