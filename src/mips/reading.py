@@ -360,9 +360,11 @@ def _in_fewest_states(
     chosen = best_attempt(attempts)
     if chosen is None or chosen.machine.kind != "lattice" or not chosen.verified_formula:
         return attempts
-    machine = closed_refinement(reader, states_on, plan.passes[0].extract)
     inputs = _concatenated(data, plan.seed)
-    if machine is None or inputs is None:
+    if inputs is None:
+        return attempts
+    machine = closed_refinement(reader, states_on, plan.passes[0].extract)
+    if machine is None:
         return attempts
     expected, answered = chosen.program.run_batch(inputs)
     for found in _formulas(net, machine, plan, 0.0, data, heldout, longer):
