@@ -51,7 +51,7 @@ from mips.extract.lattice import find_lattice, lattice_machine
 from mips.extract.majority import majority_labels
 from mips.extract.observables import named_machines, readout_at_start
 from mips.extract.probes import behaviour_classes, horizon_labels, one_step_signatures
-from mips.extract.refine import refined_labels
+from mips.extract.refine import closed_machine, refined_machine
 from mips.extract.trajectory import ExtractConfig, ExtractionError, Refusal, Trajectory
 from mips.machine import Reading, StateMachine
 from mips.network.causal import Readable
@@ -245,13 +245,11 @@ def _refined(ctx: Context, found: list[StateMachine]) -> list[StateMachine]:
     if ctx.classes is None:
         ctx.refused(Refusal("no refined probe classes: too many states or symbols to probe"))
         return []
-    labels = refined_labels(ctx.traj, ctx.classes, ctx.config.max_states)
-    reading = Reading("finite", "probed states, refined by the data's transitions")
-    read = None if labels is None else finite_from_labels(labels, ctx.traj, ctx.config, reading)
-    if not isinstance(read, FiniteReading):
+    machine = refined_machine(ctx.traj, ctx.classes, ctx.config, ctx.config.max_states)
+    if machine is None:
         ctx.refused(Refusal("no refined probe classes: the splits did not settle into a machine"))
         return []
-    return [read.machine]
+    return [machine]
 
 
 def _last_finite(ctx: Context, found: list[StateMachine]) -> list[StateMachine]:
@@ -337,14 +335,10 @@ def extract(
         readers = WORD_READERS if data.all_words else READERS
     data = _sampled(data, config)
     y_net, hidden = network.run(data.x)
-    wrong = (np.rint(y_net).astype(np.int64) != data.y).any(-1) & data.mask  # (N, T)
+    wrong = _wrong_steps(y_net, data)
     if not wrong.any():
         return _read(network, data, hidden, config, readers)
     return _read_inexact(network, data, hidden, wrong, config, readers)
-
-
-# The most probe classes, and states, a closed refinement reads (:func:`closed_refinement`).
-CLOSED_STATES = 64
 
 
 def _sampled(data: SequenceData, config: ExtractConfig) -> SequenceData:
@@ -360,33 +354,21 @@ def _sampled(data: SequenceData, config: ExtractConfig) -> SequenceData:
 def closed_refinement(
     network: Readable, data: SequenceData, config: ExtractConfig | None = None
 ) -> StateMachine | None:
-    """The machine over ``network``'s one-step probe classes on ``data``, split where the data
-    show their members lead apart (:mod:`~mips.extract.refine`), when it is closed: every state
-    seen on every input. None when the network is not exact on ``data`` or the machine is not
-    closed.
-
-    Not a reader: its states may fold the top of a count the data seldom reach into one, so a
-    caller offers it only beside an unbounded reading whose program it matches (the smallest
-    form of a count that nothing reads past a bound: zeros since the last 1 once a string has
-    died)."""
+    """:func:`~mips.extract.refine.closed_machine` of ``network`` on ``data``; None also when
+    the network is not exact on ``data``. Not a reader: a caller offers it only beside an
+    unbounded reading whose program it matches."""
     config = config or ExtractConfig()
     data = _sampled(data, config)
     y_net, hidden = network.run(data.x)
-    if ((np.rint(y_net).astype(np.int64) != data.y).any(-1) & data.mask).any():
+    if _wrong_steps(y_net, data).any():
         return None
     ctx = Context(network, _trajectory(network, data, hidden), config)
-    # Each merge of the refinement tries the square of its states: a network whose hidden
-    # states drift into hundreds of probe classes took minutes. The fewest states are few.
-    if ctx.classes is None or int(ctx.classes.max()) >= CLOSED_STATES:
-        return None
-    labels = refined_labels(ctx.traj, ctx.classes, CLOSED_STATES)
-    if labels is None:
-        return None
-    reading = Reading("finite", "probed states, refined by the data's transitions")
-    read = finite_from_labels(labels, ctx.traj, config, reading)
-    if not isinstance(read, FiniteReading) or not read.machine.reading.complete:
-        return None
-    return read.machine
+    return closed_machine(ctx.traj, ctx.classes, config)
+
+
+def _wrong_steps(y_net: np.ndarray, data: SequenceData) -> np.ndarray:
+    """(N, T): the labelled steps where the network's rounded answers ``y_net`` miss ``data``."""
+    return (np.rint(y_net).astype(np.int64) != data.y).any(-1) & data.mask
 
 
 def _trajectory(network: Readable, data: SequenceData, hidden: np.ndarray) -> Trajectory:

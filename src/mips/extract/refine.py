@@ -19,10 +19,44 @@ from __future__ import annotations
 import numpy as np
 from scipy.spatial import cKDTree
 
-from mips.extract.trajectory import Trajectory
+from mips.extract.finite import FiniteReading, finite_from_labels
+from mips.extract.trajectory import ExtractConfig, Trajectory
+from mips.machine import Reading, StateMachine
 
 # Splits between merges of the states the data cannot tell apart (at least).
 MERGE_EVERY = 64
+# The most probe classes, and states, a closed machine is read from (:func:`closed_machine`).
+CLOSED_STATES = 64
+
+
+def refined_machine(
+    traj: Trajectory, classes: np.ndarray, config: ExtractConfig, max_states: int
+) -> StateMachine | None:
+    """The minimised machine over probe ``classes`` (N, T + 1) split where the data show their
+    members lead apart (:func:`refined_labels`), or None when the splits do not settle within
+    ``max_states`` states."""
+    labels = refined_labels(traj, classes, max_states)
+    if labels is None:
+        return None
+    reading = Reading("finite", "probed states, refined by the data's transitions")
+    read = finite_from_labels(labels, traj, config, reading)
+    return read.machine if isinstance(read, FiniteReading) else None
+
+
+def closed_machine(
+    traj: Trajectory, classes: np.ndarray | None, config: ExtractConfig
+) -> StateMachine | None:
+    """:func:`refined_machine` when it is closed (every state seen on every input), else None.
+
+    Its states may fold the top of a count the data seldom reach into one, so it is offered
+    only beside an unbounded reading whose program it matches: the smallest form of a count
+    that nothing reads past a bound (zeros since the last 1, once a string has died)."""
+    # Each merge of the refinement tries the square of its states: a network whose hidden
+    # states drift into hundreds of probe classes took minutes. The fewest states are few.
+    if classes is None or int(classes.max()) >= CLOSED_STATES:
+        return None
+    machine = refined_machine(traj, classes, config, CLOSED_STATES)
+    return machine if machine is not None and machine.reading.complete else None
 
 
 def refined_labels(
