@@ -289,8 +289,9 @@ class Glance:
         if net is not None:
             yield Candidate(net)
             return
+        # The scale-up family hands these out again when it resumes, and keeps them then.
         for held in first.held:
-            yield _read_when_near(held, config.near_exact)
+            yield replace(_read_when_near(held, config.near_exact), kept=False)
 
 
 def _read_when_near(net: Recurrent, near_exact: float) -> Candidate:
