@@ -69,6 +69,10 @@ class AutomatonConfig:
     grow: int = 600
     # Once the traces are at full length, every this many steps, states are split where
     # training traces are still answered wrong (:func:`~mips.network.states.split_states`).
+    # Full-batch Baum-Welch (EM) with the same splits is faster per candidate (a random
+    # 50-state machine over 10 words: exact at 64 states in 6 s) but stops where Adam does: on
+    # a TCP-like machine, 3-8 training traces wrong at 16-32 states from six starts, and 15% of
+    # held-out traces right on a random 75-state machine over 20 words; so Adam stays.
     split_every: int = 200
     threads: int = 1
 
