@@ -223,8 +223,9 @@ def read_network(
         every = competing
     if plan.fewest_states:
         with clock("regress+verify"):
-            args = (reader or net, states_on, data, heldout, longer)
-            attempts = _in_fewest_states(net, plan, attempts, *args)
+            attempts = _in_fewest_states(
+                net, plan, attempts, reader or net, states_on, data, heldout, longer
+            )
     return NetworkReading(net, tuple(attempts), first, tuple(reasons))
 
 

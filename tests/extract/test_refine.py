@@ -168,15 +168,10 @@ def test_states_that_answer_a_shared_input_differently_are_not_merged():
     assert len(np.unique(merged)) == 2
 
 
-def _replayed(delta: np.ndarray, lam: np.ndarray, n: int, length: int) -> SequenceData:
-    """``n`` sequences of ``length`` random bits through the machine, as integer data."""
+def _replayed(net: MealyStandIn, n: int, length: int) -> SequenceData:
+    """``n`` sequences of ``length`` random bits and ``net``'s answers, as integer data."""
     x = np.random.default_rng(0).integers(0, 2, (n, length, 1))
-    y = np.zeros_like(x)
-    state = np.zeros(n, dtype=np.int64)
-    for t in range(length):
-        y[:, t, 0] = lam[state, x[:, t, 0]]
-        state = delta[state, x[:, t, 0]]
-    return SequenceData(x, y)
+    return SequenceData(x, net.predict(x))
 
 
 def test_a_closed_refinement_reads_states_that_differ_two_steps_on():
@@ -185,7 +180,8 @@ def test_a_closed_refinement_reads_states_that_differ_two_steps_on():
     # No 000: zero and one trailing zeros answer both bits alike; then two zeros; then dead.
     delta = np.array([[1, 0], [2, 0], [3, 0], [3, 3]])
     lam = np.array([[1, 1], [1, 1], [0, 1], [0, 0]])
-    machine = closed_refinement(MealyStandIn(delta, lam), _replayed(delta, lam, 400, 12))
+    net = MealyStandIn(delta, lam)
+    machine = closed_refinement(net, _replayed(net, 400, 12))
     assert machine is not None and machine.reading.n_states == 4 and machine.reading.complete
 
 
@@ -195,4 +191,4 @@ def test_a_count_the_outputs_show_is_never_closed():
     # The number of 1s so far (up to 20, beyond the data's 8 steps), which each output shows.
     delta = np.minimum(np.arange(21)[:, None] + np.arange(2)[None, :], 20)
     machine = MealyStandIn(delta, delta)
-    assert closed_refinement(machine, _replayed(delta, delta, 400, 8)) is None
+    assert closed_refinement(machine, _replayed(machine, 400, 8)) is None
