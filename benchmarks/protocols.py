@@ -29,7 +29,7 @@ from mips.bench.runner import judge_seed, read_results
 from mips.bench.trace_judge import TraceJudgement
 from mips.data import SequenceData
 from mips.tasks import suite_n, suite_task_names, suite_tasks
-from mips.tasks.protocols import MealyTask
+from mips.tasks.mealy import MealyTask
 
 SUITE = "protocols"
 

@@ -104,7 +104,7 @@ def test_an_automaton_needs_matching_shapes():
 
 
 def test_the_data_only_state_bound_never_exceeds_the_machine():
-    from mips.tasks.protocols import random_mealy
+    from mips.tasks.mealy import random_mealy
 
     assert distinct_states(door_data(200, 0)) == 2
     for states, inputs, outputs, seed in [(5, 3, 2, 1), (12, 4, 3, 2), (30, 6, 2, 3)]:

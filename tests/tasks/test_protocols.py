@@ -9,7 +9,8 @@ from typer.testing import CliRunner
 from mips.cli import app
 from mips.data import SequenceData
 from mips.tasks import DEFAULT_N, get_task, suite_n, suite_task_names, suite_tasks
-from mips.tasks.protocols import MAX_TRAIN_LENGTH, N_TRAIN, MealyTask, random_mealy
+from mips.tasks.mealy import MAX_TRAIN_LENGTH, MealyTask
+from mips.tasks.protocols import N_TRAIN
 
 PROTOCOLS = suite_tasks("protocols")
 RANDOM = [t for t in PROTOCOLS if t.family == "random"]
@@ -37,36 +38,6 @@ def test_every_machine_is_minimal_with_every_state_reachable(task):
     assert task.reachable().all()
     assert task.is_minimal()
     assert set(task.output.reshape(-1).tolist()) == set(range(task.n_outputs))  # all words occur
-
-
-def _machine(transition, output):
-    n, k = np.shape(transition)
-    return MealyTask(
-        "M", tuple(f"a{i}" for i in range(k)), ("x", "y"), tuple(f"s{s}" for s in range(n)),
-        np.array(transition), np.array(output), "test machine", "random", ("a0",),
-    )  # fmt: skip
-
-
-def test_minimality_and_reachability_checks_can_fail():
-    # s1 and s2 answer alike and go alike: one state twice.
-    twins = _machine([[1, 2], [0, 1], [0, 2]], [[0, 0], [1, 0], [1, 0]])
-    assert twins.reachable().all() and not twins.is_minimal()
-    assert twins.equivalence_classes()[1] == twins.equivalence_classes()[2]
-    # s2 differs from s1 only two steps later: refinement must look past the outputs.
-    deep = _machine([[1, 0], [2, 1], [2, 2]], [[0, 0], [0, 0], [1, 0]])
-    assert deep.is_minimal()
-    lonely = _machine([[0, 0], [1, 1]], [[0, 1], [1, 0]])  # nothing leads to s1
-    assert lonely.reachable().tolist() == [True, False]
-
-
-def test_random_machines_are_deterministic_for_their_seed():
-    a, b, c = random_mealy(30, 6, 4, 5), random_mealy(30, 6, 4, 5), random_mealy(30, 6, 4, 6)
-    np.testing.assert_array_equal(a.transition, b.transition)
-    np.testing.assert_array_equal(a.output, b.output)
-    assert not np.array_equal(a.transition, c.transition)
-    assert a.is_minimal() and a.reachable().all()
-    with pytest.raises(ValueError, match="cannot all occur"):
-        random_mealy(2, 2, 5, 0)
 
 
 def test_generation_is_ragged_words_deterministic_and_what_a_log_file_gives(tmp_path):

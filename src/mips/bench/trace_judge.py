@@ -23,7 +23,7 @@ from mips.data import SequenceData
 
 if TYPE_CHECKING:
     from mips.tasks import Program
-    from mips.tasks.protocols import MealyTask
+    from mips.tasks.mealy import MealyTask
 
 __all__ = ["N_TRACES", "TraceJudgement", "exercised", "judge_traces", "judged_length"]
 
