@@ -3,10 +3,9 @@
 Benchmark-only: the synthesizer never imports this package (see DESIGN.md, "the one rule").
 Three suites (:data:`SUITES`): the paper's 62 tasks in :mod:`mips.tasks.definitions`, our own
 generality suite in :mod:`mips.tasks.generality`, and the protocols suite of Mealy machines over
-words in :mod:`mips.tasks.protocols` (its machines are :class:`~mips.tasks.mealy.MealyTask`);
-this module holds the machinery. A suite's tasks may be of
-any type that answers :class:`SuiteTask` (generate data, judge a program), so the runner treats
-integer tasks and word machines alike.
+words in :mod:`mips.tasks.protocols` (each a :class:`~mips.tasks.mealy.MealyTask`); this module
+holds the machinery. A suite's tasks may be of any type that answers :class:`SuiteTask` (generate
+data, judge a program), so the runner treats integer tasks and word machines alike.
 """
 
 from __future__ import annotations
